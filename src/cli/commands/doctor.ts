@@ -1,0 +1,153 @@
+/**
+ * `bottle doctor`: checks what starting a bottle needs and says what to do about each problem.
+ * Reads only; fixes nothing itself.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createDockerClient, readEngineInfo } from "../../backend/docker/engine.js";
+import type { EngineInfo } from "../../backend/docker/engine.js";
+import { BottleError, isBottleError } from "../../core/errors.js";
+import { botBottleHome, stateDir } from "../../core/host/paths.js";
+import { loadManifest } from "../../core/manifest/load.js";
+import type { CommandContext } from "../context.js";
+
+export type CheckStatus = "ok" | "warn" | "fail";
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do, when status is not ok. */
+  fix?: string;
+}
+
+export const RUNSC_FLAGS = ["--network=none", "--fsgofer-host-uds"];
+
+export function runscConfigLines(runscPath = "/usr/bin/runsc"): string {
+  return JSON.stringify(
+    { runtimes: { runsc: { path: runscPath, runtimeArgs: RUNSC_FLAGS } } },
+    null,
+    2,
+  );
+}
+
+export function checkRunsc(info: EngineInfo): Check {
+  const runsc = info.runtimes.find((r) => r.name === "runsc");
+  if (runsc === undefined) {
+    return {
+      name: "runsc",
+      status: "warn",
+      detail: "not registered: bottles will run under runc (no gVisor)",
+      fix: `Install gVisor (Debian: apt-get install runsc), add to /etc/docker/daemon.json:\n${runscConfigLines()}\nthen restart dockerd.`,
+    };
+  }
+  const missing = RUNSC_FLAGS.filter(
+    (flag) =>
+      !runsc.args.includes(flag) &&
+      !(flag === "--fsgofer-host-uds" && runsc.args.includes("--host-uds=open")),
+  );
+  const detail = `registered at ${runsc.path} with ${runsc.args.length > 0 ? runsc.args.join(" ") : "no flags"}`;
+  if (missing.length > 0) {
+    return {
+      name: "runsc",
+      status: "warn",
+      detail,
+      fix: `Bottles need ${missing.join(" ")} (newer gVisor: --host-uds=open) in runtimeArgs; the gates are reached through unix sockets:\n${runscConfigLines(runsc.path)}`,
+    };
+  }
+  return { name: "runsc", status: "ok", detail };
+}
+
+function checkStateDir(ctx: CommandContext): Check {
+  const home = botBottleHome(ctx.host);
+  let probe = stateDir(ctx.host);
+  while (!fs.existsSync(probe)) probe = path.dirname(probe);
+  try {
+    fs.accessSync(probe, fs.constants.W_OK);
+    return {
+      name: "state",
+      status: "ok",
+      detail: `${stateDir(ctx.host)}${probe === stateDir(ctx.host) ? "" : " (created on first start)"}`,
+    };
+  } catch {
+    return {
+      name: "state",
+      status: "fail",
+      detail: `${probe} is not writable`,
+      fix: `Make ${home} writable, or set BOT_BOTTLE_HOME to a folder you own.`,
+    };
+  }
+}
+
+function checkManifest(ctx: CommandContext, file: string | undefined): Check {
+  try {
+    const { path: found, manifest } = loadManifest(ctx.host, file);
+    return {
+      name: "manifest",
+      status: "ok",
+      detail: `${found} (agents: ${Object.keys(manifest.agents).join(", ")})`,
+    };
+  } catch (error) {
+    if (!isBottleError(error)) throw error;
+    const status: CheckStatus =
+      error.code === "manifest_not_found" && file === undefined ? "warn" : "fail";
+    return {
+      name: "manifest",
+      status,
+      detail: [error.message, ...error.details].join("\n    "),
+      fix: error.hint ?? "",
+    };
+  }
+}
+
+export async function runChecks(ctx: CommandContext, manifestFile?: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    const info = await readEngineInfo(createDockerClient(ctx.host.env));
+    checks.push({
+      name: "engine",
+      status: "ok",
+      detail: `Docker ${info.version} (API ${info.apiVersion})`,
+    });
+    checks.push(checkRunsc(info));
+  } catch (error) {
+    if (!isBottleError(error)) throw error;
+    checks.push({ name: "engine", status: "fail", detail: error.message, fix: error.hint ?? "" });
+  }
+  checks.push(checkStateDir(ctx));
+  checks.push(checkManifest(ctx, manifestFile));
+  return checks;
+}
+
+const MARK: Record<CheckStatus, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
+
+export async function doctorCommand(
+  options: { manifest?: string; json: boolean },
+  ctx: CommandContext,
+): Promise<void> {
+  const checks = await runChecks(ctx, options.manifest);
+  if (options.json) ctx.io.out(JSON.stringify({ checks }, null, 2));
+  else {
+    for (const check of checks) {
+      ctx.io.out(`${MARK[check.status]}  ${check.name.padEnd(9)} ${check.detail}`);
+      if (check.status !== "ok" && check.fix !== undefined && check.fix !== "") {
+        ctx.io.out(
+          check.fix
+            .split("\n")
+            .map((line) => `        ${line}`)
+            .join("\n"),
+        );
+      }
+    }
+  }
+  const failed = checks.filter((c) => c.status === "fail");
+  if (failed.length > 0) {
+    throw new BottleError(
+      "doctor_failed",
+      `${failed.length} problem(s) block starting a bottle: ${failed.map((c) => c.name).join(", ")}.`,
+      {
+        hint: "Fix the lines marked FAIL above and run `bottle doctor` again.",
+      },
+    );
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Gathers the HostFacts a plan needs. Reads only: environment variable names, the Docker daemon
+ * config file, image recipe contents. Writes nothing and (unless given engine facts) calls no
+ * engine, so `start --dry-run` stays free of side effects.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Manifest } from "../manifest/schema.js";
+import type { HostFacts } from "../plan/make-plan.js";
+import type { EngineFacts } from "../plan/runtime.js";
+import { providerSpec } from "../../providers/provider.js";
+import { expandPath } from "./paths.js";
+import type { HostEnv } from "./paths.js";
+import { packageRoot } from "./package-root.js";
+
+export const DEFAULT_BASE_IMAGE = "node:20-bookworm-slim";
+export const DAEMON_CONFIG = "/etc/docker/daemon.json";
+
+/** A new identity suffix: 6 characters of [a-z0-9], about 31 bits. */
+export function newIdentitySuffix(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return [...randomBytes(6)].map((byte) => alphabet[byte % alphabet.length]).join("");
+}
+
+/** Runtimes named in the daemon config file, for planning without asking the engine. */
+export function runtimesFromDaemonConfig(file = DAEMON_CONFIG): EngineFacts | undefined {
+  try {
+    const config = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      runtimes?: Record<string, unknown>;
+    };
+    return { runtimes: ["runc", ...Object.keys(config.runtimes ?? {})], source: "daemon-config" };
+  } catch {
+    return undefined;
+  }
+}
+
+function hashTree(target: string, hash: ReturnType<typeof createHash>): void {
+  const stat = fs.statSync(target);
+  if (stat.isDirectory()) {
+    for (const entry of fs.readdirSync(target).sort()) {
+      hash.update(`\0${entry}\0`);
+      hashTree(path.join(target, entry), hash);
+    }
+  } else hash.update(fs.readFileSync(target));
+}
+
+/** Content hash of an image recipe: its Dockerfile's folder (the build context), or undefined. */
+export function recipeHash(dockerfile: string, base: string): string | undefined {
+  if (!fs.existsSync(dockerfile)) return undefined;
+  const hash = createHash("sha256");
+  hash.update(`base=${base}\0`);
+  hashTree(path.dirname(dockerfile), hash);
+  return hash.digest("hex");
+}
+
+export function gatherHostFacts(
+  host: HostEnv,
+  manifest: Manifest,
+  manifestPath: string,
+  agentName: string,
+  engine: EngineFacts | undefined,
+): HostFacts {
+  const defaultBase = host.env["BOT_BOTTLE_BASE_IMAGE"] ?? DEFAULT_BASE_IMAGE;
+  const root = packageRoot();
+  const recipeHashes: Record<string, string> = {};
+  const agent = manifest.agents[agentName];
+  const bottle = agent === undefined ? undefined : manifest.bottles[agent.bottle];
+  if (agent !== undefined && bottle !== undefined) {
+    const builtin = `images/${providerSpec(agent.provider).recipe}/Dockerfile`;
+    const recipe =
+      bottle.image.dockerfile === undefined
+        ? builtin
+        : expandPath(bottle.image.dockerfile, host.home, path.dirname(manifestPath));
+    const file = path.isAbsolute(recipe) ? recipe : path.join(root, recipe);
+    const hash = recipeHash(file, bottle.image.base ?? defaultBase);
+    if (hash !== undefined) recipeHashes[recipe] = hash;
+  }
+  const sidecar = "images/sidecar/Dockerfile";
+  const sidecarHash = recipeHash(path.join(root, sidecar), defaultBase);
+  if (sidecarHash !== undefined) recipeHashes[sidecar] = sidecarHash;
+
+  return {
+    home: host.home,
+    manifestPath,
+    envNames: new Set(Object.keys(host.env).filter((name) => host.env[name] !== undefined)),
+    engine,
+    defaultBase,
+    recipeHashes,
+    identitySuffix: newIdentitySuffix(),
+  };
+}

@@ -1,0 +1,48 @@
+/** The commented starter manifest that `bottle init` writes. */
+export const STARTER_MANIFEST = `# bot-bottle manifest. Reference: \`bottle manifest schema\`; check it: \`bottle manifest validate\`.
+version: 1
+
+agents:
+  # An interactive shell in a bottle: try a policy by hand, no model key needed.
+  #   bottle start shell
+  shell:
+    bottle: dev
+    provider: shell
+
+  # Claude Code in the same kind of bottle. It reads its key through the credential route below.
+  #   export ANTHROPIC_API_KEY=...   (or a token from \`claude setup-token\`)
+  #   bottle start implementer --cwd
+  implementer:
+    bottle: dev
+    provider: claude
+    prompt: "You implement issues in this repository. Commit your work on a bottle/ branch."
+    skills: []                    # folders of ~/.claude/skills to copy in
+    env:
+      LOG_LEVEL: info
+      GIT_AUTHOR_NAME: "\${USER}" # \${NAME} forwards a host variable; its value is never printed
+
+bottles:
+  dev:
+    runtime: auto                 # gVisor (runsc) when the engine has it, else runc
+    resources: {memory: 4g, cpus: 2, pids: 512}
+    egress:                       # deny by default: list what the agent may reach
+      allow:
+        - codeload.github.com
+        - "*.githubusercontent.com"
+        - {host: api.github.com, methods: [GET]}
+      deny: [pastebin.com]
+      tls: intercept              # open TLS under the bottle's own CA to check paths and bodies
+      dlp: block                  # block requests that carry secrets
+    credentials:
+      - name: anthropic
+        path: /anthropic
+        upstream: https://api.anthropic.com
+        token: {env: ANTHROPIC_API_KEY}
+        role: anthropic-base-url
+    # git:                        # the git gate holds the key and checks every push
+    #   - name: app
+    #     upstream: "git@github.com:me/app.git"
+    #     identity_file: ~/.ssh/bottle_key
+    #     push: {branches: ["bottle/{identity}/*"], force: false}
+    supervise: true
+`;

@@ -1,0 +1,86 @@
+/**
+ * The BottlePlan: everything a start will do, resolved before anything is created. Rendered by
+ * the preflight summary and by `start --dry-run --format json`.
+ *
+ * The JSON form is a stable interface (docs/plan-json.md): keys may be added; renaming or
+ * removing one is a breaking change and bumps `plan_version`.
+ */
+
+export const PLAN_VERSION = 1;
+
+export type RuntimeName = "runc" | "runsc";
+
+export interface PlanEgressRule {
+  host: string;
+  ports: number[];
+  /** Upper-case methods, or null for any. */
+  methods: string[] | null;
+  /** Path prefixes, or null for any. */
+  paths: string[] | null;
+  tls: "intercept" | "passthrough";
+  /** `manifest`, or `provider:<name>` for hosts the agent program itself needs. */
+  source: string;
+}
+
+export interface PlanImage {
+  role: "agent" | "sidecar";
+  /** Image recipe: a folder under images/, or the manifest's own Dockerfile. */
+  dockerfile: string;
+  /** BASE_IMAGE build argument. */
+  base: string;
+  /** Tag derived from the recipe's content hash: the same content is never built twice. */
+  tag: string;
+}
+
+export type EnvSource = { value: string } | { from_host: string } | { from_bottle: string };
+
+export interface BottlePlan {
+  plan_version: number;
+  identity: string;
+  agent: string;
+  bottle: string;
+  provider: string;
+  manifest: string;
+  command: string[];
+  runtime: {
+    requested: "auto" | "runc" | "runsc";
+    resolved: RuntimeName;
+    /** What the decision rests on: the manifest, the engine, the daemon config, or a default. */
+    decided_by: "manifest" | "engine" | "daemon-config" | "default";
+  };
+  images: { agent: PlanImage; sidecar: PlanImage };
+  resources: { memory_bytes: number; nano_cpus: number; pids: number };
+  egress: {
+    default: "deny";
+    tls: "intercept" | "passthrough";
+    dlp: "block" | "warn" | "off";
+    allow: PlanEgressRule[];
+    deny: string[];
+  };
+  credentials: {
+    name: string;
+    path: string;
+    upstream: string;
+    role: string | null;
+    inject: string;
+    /** Where the token is read on the host: an env var name or a file path, never the value. */
+    token_source: { env: string } | { file: string };
+  }[];
+  git: {
+    name: string;
+    upstream: string;
+    identity_file: string | null;
+    known_hosts: string;
+    push: { branches: string[]; force: boolean; delete: boolean; max_size_bytes: number };
+  }[];
+  /** The agent's environment. Values forwarded from the host are named, never shown. */
+  env: Record<string, EnvSource>;
+  supervise: boolean;
+  network: { agent: "none"; sidecar: string };
+  mounts: { type: "volume"; name: string; target: string; in: ("agent" | "sidecar")[] }[];
+  containers: { agent: string; sidecar: string };
+  labels: Record<string, string>;
+  workspace: { path: string; copy_from: string | null };
+  /** Things that will make the real start fail or behave unexpectedly. */
+  warnings: string[];
+}

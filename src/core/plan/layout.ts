@@ -1,0 +1,29 @@
+/**
+ * Fixed places inside a bottle: where the gate sockets live and which loopback port the relay in
+ * the agent container maps to each of them.
+ */
+export const SOCKET_DIR = "/run/bot-bottle";
+export const WORKSPACE_DIR = "/workspace";
+
+export const GATES = {
+  egress: { socket: "egress.sock", port: 3128 },
+  credentials: { socket: "credentials.sock", port: 3129 },
+  git: { socket: "git.sock", port: 3130 },
+  supervise: { socket: "supervise.sock", port: 3131 },
+} as const;
+
+export type GateName = keyof typeof GATES;
+
+export const LABELS = {
+  identity: "bot-bottle.identity",
+  role: "bot-bottle.role",
+  agent: "bot-bottle.agent",
+  bottle: "bot-bottle.bottle",
+} as const;
+
+export function objectName(
+  identity: string,
+  what: "agent" | "sidecar" | "net" | "sockets",
+): string {
+  return `bot-bottle-${identity}-${what}`;
+}
