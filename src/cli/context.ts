@@ -11,4 +11,9 @@ export interface Output {
 export interface CommandContext {
   host: HostEnv;
   io: Output;
+  /**
+   * Asks the operator a yes/no question; resolves false on anything but yes. Undefined when no
+   * one can answer (stdin is not a terminal): commands then require --yes.
+   */
+  confirm: ((question: string) => Promise<boolean>) | undefined;
 }

@@ -10,10 +10,18 @@ import { initCommand } from "./commands/init.js";
 import { schemaCommand, validateCommand } from "./commands/manifest.js";
 import type { StartOptions } from "./commands/start.js";
 import { startCommand } from "./commands/start.js";
+import {
+  attachCommand,
+  cleanupCommand,
+  execCommand,
+  listCommand,
+  resumeCommand,
+  stopCommand,
+} from "./commands/bottles.js";
 
 const VERSION = "0.1.0";
 
-function buildProgram(ctx: CommandContext): Command {
+function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void): Command {
   const program = new Command("bottle")
     .description(
       "Run AI coding agents in bottles: isolated containers whose every way out is a gate you control.",
@@ -78,10 +86,63 @@ function buildProgram(ctx: CommandContext): Command {
     )
     .addHelpText(
       "after",
-      "\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json",
+      "\nWithout --detach, your terminal is attached to the agent program and the bottle is stopped\n(workspace saved, containers removed) when it exits; `bottle resume` starts it again.\n\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json\n  bottle start shell --yes --detach && bottle list",
     )
-    .action((agent: string, opts: StartOptions) => {
-      startCommand(agent, opts, ctx);
+    .action(async (agent: string, opts: StartOptions) => {
+      setExitCode(await startCommand(agent, opts, ctx));
+    });
+
+  program
+    .command("list")
+    .description("List bottles: identity, agent, status, health, age, runtime")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { json: boolean }) => {
+      await listCommand(opts, ctx);
+    });
+
+  program
+    .command("attach")
+    .description("Attach this terminal to a running bottle's agent program")
+    .argument("<identity>", "bottle identity (see `bottle list`)")
+    .action(async (identity: string) => {
+      setExitCode(await attachCommand(identity, ctx));
+    });
+
+  program
+    .command("exec")
+    .description("Run a command in a running bottle (no terminal needed; exit code passed through)")
+    .argument("<identity>", "bottle identity")
+    .argument("<command...>", "command and arguments, after --")
+    .addHelpText("after", "\nExample:\n  bottle exec shell-ab12cd -- curl -sS https://example.com")
+    .action(async (identity: string, command: string[]) => {
+      setExitCode(await execCommand(identity, command, ctx));
+    });
+
+  program
+    .command("stop")
+    .description("Stop a bottle: save its workspace, remove its containers, network and volume")
+    .argument("<identity>", "bottle identity")
+    .action(async (identity: string) => {
+      await stopCommand(identity, ctx);
+    });
+
+  program
+    .command("resume")
+    .description("Start a stopped bottle again with the same identity, policy and workspace")
+    .argument("<identity>", "bottle identity")
+    .option("-d, --detach", "return once the bottle is ready instead of attaching", false)
+    .action(async (identity: string, opts: { detach: boolean }) => {
+      setExitCode(await resumeCommand(identity, opts, ctx));
+    });
+
+  program
+    .command("cleanup")
+    .description(
+      "Find leftovers by label (containers, networks, volumes, stale state) and remove them",
+    )
+    .option("-y, --yes", "remove without asking", false)
+    .action(async (opts: { yes: boolean }) => {
+      await cleanupCommand(opts, ctx);
     });
 
   program
@@ -107,10 +168,13 @@ export function renderError(error: unknown): string {
 }
 
 export async function runCli(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const program = buildProgram(ctx);
+  let exitCode = 0;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed its message (usage errors) or the help text.

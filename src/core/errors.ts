@@ -15,6 +15,11 @@ export type ErrorCode =
   | "file_exists"
   | "engine_unreachable"
   | "runtime_unavailable"
+  | "image_build_failed"
+  | "launch_failed"
+  | "bottle_unknown"
+  | "bottle_not_running"
+  | "token_missing"
   | "doctor_failed";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
@@ -28,6 +33,11 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   file_exists: 2,
   engine_unreachable: 1,
   runtime_unavailable: 1,
+  image_build_failed: 1,
+  launch_failed: 1,
+  bottle_unknown: 2,
+  bottle_not_running: 1,
+  token_missing: 2,
   doctor_failed: 1,
 };
 

@@ -46,6 +46,7 @@ export async function cli(
   const code = await runCli(args, {
     host: { env: { ...box.env, ...env }, home: box.home, cwd: box.cwd },
     io: { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) },
+    confirm: undefined,
   });
   return { code, stdout, stderr };
 }

@@ -3,7 +3,7 @@
  * config file, image recipe contents. Writes nothing and (unless given engine facts) calls no
  * engine, so `start --dry-run` stays free of side effects.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Manifest } from "../manifest/schema.js";
@@ -13,6 +13,7 @@ import { providerSpec } from "../../providers/provider.js";
 import { expandPath } from "./paths.js";
 import type { HostEnv } from "./paths.js";
 import { packageRoot } from "./package-root.js";
+import { SIDECAR_RECIPE, contextHash, imageContext } from "../../images/image-context.js";
 
 export const DEFAULT_BASE_IMAGE = "node:20-bookworm-slim";
 export const DAEMON_CONFIG = "/etc/docker/daemon.json";
@@ -35,23 +36,10 @@ export function runtimesFromDaemonConfig(file = DAEMON_CONFIG): EngineFacts | un
   }
 }
 
-function hashTree(target: string, hash: ReturnType<typeof createHash>): void {
-  const stat = fs.statSync(target);
-  if (stat.isDirectory()) {
-    for (const entry of fs.readdirSync(target).sort()) {
-      hash.update(`\0${entry}\0`);
-      hashTree(path.join(target, entry), hash);
-    }
-  } else hash.update(fs.readFileSync(target));
-}
-
-/** Content hash of an image recipe: its Dockerfile's folder (the build context), or undefined. */
-export function recipeHash(dockerfile: string, base: string): string | undefined {
-  if (!fs.existsSync(dockerfile)) return undefined;
-  const hash = createHash("sha256");
-  hash.update(`base=${base}\0`);
-  hashTree(path.dirname(dockerfile), hash);
-  return hash.digest("hex");
+/** Content hash of an image recipe's build context, or undefined when the recipe is missing. */
+export function recipeHash(root: string, recipe: string, base: string): string | undefined {
+  const files = imageContext(root, recipe);
+  return files === undefined ? undefined : contextHash(files, base);
 }
 
 export function gatherHostFacts(
@@ -72,13 +60,11 @@ export function gatherHostFacts(
       bottle.image.dockerfile === undefined
         ? builtin
         : expandPath(bottle.image.dockerfile, host.home, path.dirname(manifestPath));
-    const file = path.isAbsolute(recipe) ? recipe : path.join(root, recipe);
-    const hash = recipeHash(file, bottle.image.base ?? defaultBase);
+    const hash = recipeHash(root, recipe, bottle.image.base ?? defaultBase);
     if (hash !== undefined) recipeHashes[recipe] = hash;
   }
-  const sidecar = "images/sidecar/Dockerfile";
-  const sidecarHash = recipeHash(path.join(root, sidecar), defaultBase);
-  if (sidecarHash !== undefined) recipeHashes[sidecar] = sidecarHash;
+  const sidecarHash = recipeHash(root, SIDECAR_RECIPE, defaultBase);
+  if (sidecarHash !== undefined) recipeHashes[SIDECAR_RECIPE] = sidecarHash;
 
   return {
     home: host.home,

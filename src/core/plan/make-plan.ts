@@ -15,6 +15,7 @@ import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
 import { parseSize } from "./units.js";
 import path from "node:path";
+import { SIDECAR_RECIPE } from "../../images/image-context.js";
 
 export interface PlanOptions {
   agent: string;
@@ -192,9 +193,9 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       },
       sidecar: {
         role: "sidecar",
-        dockerfile: "images/sidecar/Dockerfile",
+        dockerfile: SIDECAR_RECIPE,
         base: facts.defaultBase,
-        tag: tagFor("sidecar", "images/sidecar/Dockerfile"),
+        tag: tagFor("sidecar", SIDECAR_RECIPE),
       },
     },
     resources: {

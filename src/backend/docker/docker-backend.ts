@@ -1,0 +1,236 @@
+/**
+ * The Docker backend: a bottle's whole lifecycle on one Docker engine. Keeps the bottle's state
+ * folder in step with the engine (status in metadata.json, workspace saved on stop).
+ */
+import fs from "node:fs";
+import type Docker from "dockerode";
+import { BottleError } from "../../core/errors.js";
+import type { HostEnv } from "../../core/host/paths.js";
+import type { BottlePlan } from "../../core/plan/bottle-plan.js";
+import type { BottleMetadata, BottlePaths } from "../../core/state/bottle-state.js";
+import {
+  bottlePaths,
+  createBottleState,
+  listStateIdentities,
+  metadataFromPlan,
+  readMetadata,
+  readPlan,
+  updateStatus,
+  writeJsonAtomic,
+  writeMetadata,
+} from "../../core/state/bottle-state.js";
+import type { Progress } from "./build-image.js";
+import type { BottleObjects } from "./engine-objects.js";
+import { findBottleObjects, removeBottleObjects } from "./engine-objects.js";
+import type { ExecOutput } from "./exec.js";
+import { execInContainer, execInteractive } from "./exec.js";
+import { launchBottle } from "./launch.js";
+import { probeSidecar } from "./sidecar-health.js";
+import { saveWorkspace } from "./workspace.js";
+
+export type Health = "healthy" | "unhealthy" | "-";
+
+export interface BottleSummary {
+  identity: string;
+  agent: string;
+  status: string;
+  health: Health;
+  started_at: string | null;
+  runtime: string;
+}
+
+export interface Leftovers {
+  /** Engine objects of bottles that are not running. */
+  objects: BottleObjects[];
+  /** State folders of starts that never finished. */
+  staleState: string[];
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class DockerBackend {
+  constructor(
+    private readonly docker: Docker,
+    private readonly host: HostEnv,
+    private readonly root: string,
+  ) {}
+
+  paths(identity: string): BottlePaths {
+    return bottlePaths(this.host, identity);
+  }
+
+  /** Reads a bottle's state, or explains that no such bottle exists. */
+  metadata(identity: string): BottleMetadata {
+    const found = readMetadata(this.paths(identity));
+    if (found === undefined) {
+      throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
+        hint: "`bottle list` shows the bottles there are.",
+      });
+    }
+    return found;
+  }
+
+  /** Creates the state, launches the bottle, and records it as running. */
+  async start(plan: BottlePlan, options: { detached: boolean; progress: Progress }): Promise<void> {
+    const paths = this.paths(plan.identity);
+    createBottleState(paths);
+    writeJsonAtomic(paths.plan, plan);
+    writeMetadata(paths, {
+      ...metadataFromPlan(plan, new Date(), options.detached),
+      starter_pid: process.pid,
+    });
+    await this.launch(plan, paths, options.progress, undefined);
+  }
+
+  /** Starts a stopped bottle again: same identity, plan, policy and workspace. */
+  async resume(identity: string, progress: Progress): Promise<BottleMetadata> {
+    const metadata = this.metadata(identity);
+    const paths = this.paths(identity);
+    const plan = readPlan(paths);
+    if (plan === undefined)
+      throw new BottleError(
+        "bottle_unknown",
+        `Bottle ${identity} has no saved plan; it cannot be resumed.`,
+      );
+    const objects = (await findBottleObjects(this.docker, identity)).get(identity);
+    if (objects !== undefined && objects.containers.some((c) => c.state === "running")) {
+      throw new BottleError("usage", `Bottle ${identity} is running.`, {
+        hint: `Attach to it: bottle attach ${identity}`,
+      });
+    }
+    if (objects !== undefined) await removeBottleObjects(this.docker, objects);
+    writeMetadata(paths, {
+      ...metadata,
+      status: "starting",
+      stopped_at: null,
+      starter_pid: process.pid,
+    });
+    const archive = fs.existsSync(paths.workspaceArchive) ? paths.workspaceArchive : undefined;
+    await this.launch(plan, paths, progress, archive);
+    return metadata;
+  }
+
+  private async launch(
+    plan: BottlePlan,
+    paths: BottlePaths,
+    progress: Progress,
+    archive: string | undefined,
+  ): Promise<void> {
+    try {
+      await launchBottle(this.docker, {
+        plan,
+        paths,
+        root: this.root,
+        hostEnv: this.host.env,
+        sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+        ...(archive === undefined ? {} : { workspaceArchive: archive }),
+        progress,
+      });
+    } catch (error) {
+      updateStatus(paths, "failed");
+      throw error;
+    }
+    updateStatus(paths, "running");
+  }
+
+  private async agentContainer(identity: string): Promise<string> {
+    this.metadata(identity);
+    const objects = (await findBottleObjects(this.docker, identity)).get(identity);
+    const agent = objects?.containers.find((c) => c.role === "agent");
+    if (agent?.state !== "running") {
+      throw new BottleError("bottle_not_running", `Bottle ${identity} is not running.`, {
+        hint: `Start it again with \`bottle resume ${identity}\`.`,
+      });
+    }
+    return agent.id;
+  }
+
+  async exec(identity: string, command: readonly string[], output: ExecOutput): Promise<number> {
+    return execInContainer(this.docker, await this.agentContainer(identity), command, output);
+  }
+
+  async attach(identity: string, command: readonly string[]): Promise<number> {
+    return execInteractive(await this.agentContainer(identity), command, this.host.env);
+  }
+
+  /** Saves the workspace, removes every engine object of the bottle, keeps its state for resume. */
+  async stop(identity: string): Promise<void> {
+    const paths = this.paths(identity);
+    this.metadata(identity);
+    const objects = (await findBottleObjects(this.docker, identity)).get(identity);
+    const agent = objects?.containers.find((c) => c.role === "agent");
+    if (agent !== undefined) {
+      try {
+        await saveWorkspace(this.docker, agent.id, paths.workspaceArchive);
+      } catch {
+        // A container that cannot be read any more has nothing to save; removal goes on.
+      }
+    }
+    if (objects !== undefined) await removeBottleObjects(this.docker, objects);
+    updateStatus(paths, "stopped");
+  }
+
+  async list(): Promise<BottleSummary[]> {
+    const groups = await findBottleObjects(this.docker);
+    const identities = new Set([...listStateIdentities(this.host), ...groups.keys()]);
+    const summaries: BottleSummary[] = [];
+    for (const identity of [...identities].sort()) {
+      const metadata = readMetadata(this.paths(identity));
+      const containers = groups.get(identity)?.containers ?? [];
+      const running = (role: string): boolean =>
+        containers.some((c) => c.role === role && c.state === "running");
+      let health: Health = "-";
+      if (metadata?.status === "running") {
+        health =
+          running("agent") &&
+          running("sidecar") &&
+          (await probeSidecar(this.paths(identity).controlSocket))
+            ? "healthy"
+            : "unhealthy";
+      }
+      summaries.push({
+        identity,
+        agent: metadata?.agent ?? "?",
+        status: metadata?.status ?? "orphaned",
+        health,
+        started_at: metadata?.started_at ?? null,
+        runtime: metadata?.runtime ?? "?",
+      });
+    }
+    return summaries;
+  }
+
+  /** What cleanup would remove: objects of bottles not running, and state of unfinished starts. */
+  async findLeftovers(): Promise<Leftovers> {
+    const groups = await findBottleObjects(this.docker);
+    const objects: BottleObjects[] = [];
+    const staleState: string[] = [];
+    const isStale = (m: BottleMetadata | undefined): boolean =>
+      m === undefined ||
+      m.status === "failed" ||
+      (m.status === "starting" && !isAlive(m.starter_pid));
+    for (const [identity, group] of groups) {
+      const metadata = readMetadata(this.paths(identity));
+      if (metadata?.status !== "running" && (metadata?.status !== "starting" || isStale(metadata)))
+        objects.push(group);
+    }
+    for (const identity of listStateIdentities(this.host)) {
+      if (isStale(readMetadata(this.paths(identity)))) staleState.push(identity);
+    }
+    return { objects, staleState };
+  }
+
+  async removeLeftovers(leftovers: Leftovers): Promise<void> {
+    for (const group of leftovers.objects) await removeBottleObjects(this.docker, group);
+    for (const identity of leftovers.staleState)
+      fs.rmSync(this.paths(identity).dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Finding and removing a bottle's engine objects by label, never by name: this is what makes
+ * `stop` and `cleanup` thorough even after the CLI was killed half-way through a start.
+ */
+import type Docker from "dockerode";
+import { LABELS } from "../../core/plan/layout.js";
+
+export interface BottleObjects {
+  identity: string;
+  containers: { id: string; name: string; role: string; state: string }[];
+  networks: { id: string; name: string }[];
+  volumes: { name: string }[];
+}
+
+function identityFilter(identity?: string): { label: string[] } {
+  return { label: [identity === undefined ? LABELS.identity : `${LABELS.identity}=${identity}`] };
+}
+
+/** Every labelled object, grouped by bottle identity. */
+export async function findBottleObjects(
+  docker: Docker,
+  identity?: string,
+): Promise<Map<string, BottleObjects>> {
+  const filters = identityFilter(identity);
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  const groups = new Map<string, BottleObjects>();
+  const group = (id: string): BottleObjects => {
+    let found = groups.get(id);
+    if (found === undefined) {
+      found = { identity: id, containers: [], networks: [], volumes: [] };
+      groups.set(id, found);
+    }
+    return found;
+  };
+  for (const c of containers) {
+    const id = c.Labels[LABELS.identity];
+    if (id !== undefined)
+      group(id).containers.push({
+        id: c.Id,
+        name: (c.Names[0] ?? "").replace(/^\//, ""),
+        role: c.Labels[LABELS.role] ?? "",
+        state: c.State,
+      });
+  }
+  for (const n of networks) {
+    const id = n.Labels?.[LABELS.identity];
+    if (id !== undefined) group(id).networks.push({ id: n.Id, name: n.Name });
+  }
+  for (const v of volumes.Volumes) {
+    const labels = v.Labels as Record<string, string> | null;
+    const id = labels?.[LABELS.identity];
+    if (id !== undefined) group(id).volumes.push({ name: v.Name });
+  }
+  return groups;
+}
+
+function isNotFound(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { statusCode?: number }).statusCode === 404
+  );
+}
+
+async function ignoreMissing(action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Removes a bottle's objects: containers first, then networks and volumes. */
+export async function removeBottleObjects(docker: Docker, objects: BottleObjects): Promise<void> {
+  const agentFirst = [...objects.containers].sort((a, b) =>
+    a.role === "agent" ? -1 : b.role === "agent" ? 1 : 0,
+  );
+  for (const c of agentFirst)
+    await ignoreMissing(docker.getContainer(c.id).remove({ force: true, v: true }));
+  for (const n of objects.networks) await ignoreMissing(docker.getNetwork(n.id).remove());
+  for (const v of objects.volumes) await ignoreMissing(docker.getVolume(v.name).remove());
+}

@@ -1,0 +1,157 @@
+/**
+ * Brings a planned bottle up on Docker, in order: images, socket volume, sidecar network,
+ * sidecar (ready), agent (workspace copied in, relay ready). Each object is labelled and its
+ * removal pushed on a teardown stack as it comes up; any failure unwinds the stack, newest first.
+ *
+ * The agent container has no network (`NetworkMode: none`), no capabilities, no-new-privileges,
+ * a non-root user, limits from the plan, and runs under the plan's runtime (runsc when the engine
+ * has it). Its only mount is the socket volume, read-only. The sidecar runs under runc on its own
+ * bridge network: it needs a route out, and the runsc registration here is network-less.
+ */
+import type Docker from "dockerode";
+import { BottleError } from "../../core/errors.js";
+import type { BottlePlan } from "../../core/plan/bottle-plan.js";
+import { GATES, LABELS, SOCKET_DIR } from "../../core/plan/layout.js";
+import type { BottlePaths } from "../../core/state/bottle-state.js";
+import { writeJsonAtomic } from "../../core/state/bottle-state.js";
+import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
+import { READY_LINE, SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
+import type { Progress } from "./build-image.js";
+import { ensureImage } from "./build-image.js";
+import { waitForLogLine } from "./container-logs.js";
+import { TeardownStack } from "./teardown-stack.js";
+import { AGENT_UID, copyFolderIn, restoreWorkspace } from "./workspace.js";
+
+export const RELAY_READY_LINE = "bot-bottle relay ready";
+const READY_TIMEOUT_MS = 30_000;
+
+export interface LaunchInput {
+  plan: BottlePlan;
+  paths: BottlePaths;
+  /** Package root (image recipes). */
+  root: string;
+  /** Host environment: values of variables the plan forwards. */
+  hostEnv: Readonly<Record<string, string | undefined>>;
+  /** uid:gid the sidecar runs as, so files it writes in the state folder belong to the operator. */
+  sidecarUser: string;
+  /** Saved workspace to restore (resume). */
+  workspaceArchive?: string;
+  progress: Progress;
+}
+
+export interface LaunchedBottle {
+  agentContainer: string;
+  sidecarContainer: string;
+}
+
+function agentEnv(plan: BottlePlan, hostEnv: LaunchInput["hostEnv"]): string[] {
+  const env: string[] = [];
+  for (const [name, source] of Object.entries(plan.env)) {
+    if ("value" in source) env.push(`${name}=${source.value}`);
+    else if ("from_bottle" in source) env.push(`${name}=${source.from_bottle}`);
+    else {
+      const value = hostEnv[source.from_host];
+      if (value !== undefined) env.push(`${name}=${value}`);
+    }
+  }
+  return env;
+}
+
+export function sidecarConfig(plan: BottlePlan): SidecarConfig {
+  return {
+    identity: plan.identity,
+    socket_dir: SOCKET_DIR,
+    state_dir: SIDECAR_STATE_DIR,
+    egress: { allow: plan.egress.allow, deny: plan.egress.deny },
+  };
+}
+
+const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
+
+export async function launchBottle(docker: Docker, input: LaunchInput): Promise<LaunchedBottle> {
+  const { plan, paths, progress } = input;
+  const labels = (role: string): Record<string, string> => ({
+    ...plan.labels,
+    [LABELS.role]: role,
+  });
+  const stack = new TeardownStack();
+  try {
+    await ensureImage(docker, input.root, plan.images.sidecar, progress);
+    await ensureImage(docker, input.root, plan.images.agent, progress);
+    writeJsonAtomic(paths.sidecarConfig, sidecarConfig(plan));
+
+    const [socketMount] = plan.mounts;
+    if (socketMount === undefined) throw new Error("plan has no socket volume");
+    await docker.createVolume({ Name: socketMount.name, Labels: labels("sockets") });
+    stack.push("socket volume", () => docker.getVolume(socketMount.name).remove());
+
+    const network = await docker.createNetwork({
+      Name: plan.network.sidecar,
+      Driver: "bridge",
+      Labels: labels("network"),
+    });
+    stack.push("network", () => network.remove());
+
+    progress("starting sidecar");
+    const sidecar = await docker.createContainer({
+      name: plan.containers.sidecar,
+      Image: plan.images.sidecar.tag,
+      User: input.sidecarUser,
+      Labels: labels("sidecar"),
+      HostConfig: {
+        ...HARDENING,
+        NetworkMode: plan.network.sidecar,
+        Runtime: "runc",
+        Init: true,
+        Binds: [`${paths.dir}:${SIDECAR_STATE_DIR}`],
+        Mounts: [{ Type: "volume", Source: socketMount.name, Target: SOCKET_DIR }],
+      },
+    });
+    stack.push("sidecar", () => sidecar.remove({ force: true }));
+    await sidecar.start();
+    await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
+
+    progress(`starting agent (${plan.runtime.resolved})`);
+    const relayPairs = [`${GATES.egress.port}=${SOCKET_DIR}/${GATES.egress.socket}`];
+    const agent = await docker.createContainer({
+      name: plan.containers.agent,
+      Image: plan.images.agent.tag,
+      Cmd: relayPairs,
+      User: `${AGENT_UID}:${AGENT_UID}`,
+      Env: agentEnv(plan, input.hostEnv),
+      Labels: labels("agent"),
+      HostConfig: {
+        ...HARDENING,
+        NetworkMode: "none",
+        Runtime: plan.runtime.resolved,
+        Init: true,
+        PidsLimit: plan.resources.pids,
+        Memory: plan.resources.memory_bytes,
+        MemorySwap: plan.resources.memory_bytes,
+        NanoCpus: plan.resources.nano_cpus,
+        Mounts: [{ Type: "volume", Source: socketMount.name, Target: SOCKET_DIR, ReadOnly: true }],
+      },
+    });
+    stack.push("agent", () => agent.remove({ force: true }));
+    if (input.workspaceArchive !== undefined)
+      await restoreWorkspace(docker, agent.id, input.workspaceArchive);
+    else if (plan.workspace.copy_from !== null) {
+      progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
+      await copyFolderIn(docker, agent.id, plan.workspace.copy_from);
+    }
+    await agent.start();
+    await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+    return { agentContainer: agent.id, sidecarContainer: sidecar.id };
+  } catch (error) {
+    const leftovers = await stack.unwind();
+    if (error instanceof BottleError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new BottleError("launch_failed", `Starting bottle ${plan.identity} failed: ${message}`, {
+      hint:
+        leftovers.length > 0
+          ? `Some objects could not be removed (${leftovers.join(", ")}); run \`bottle cleanup\`.`
+          : "Nothing was left behind. `bottle doctor` checks the engine.",
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/** Commands on existing bottles: list, attach, exec, stop, resume, cleanup. */
+import type { BottleSummary } from "../../backend/docker/docker-backend.js";
+import { readPlan } from "../../core/state/bottle-state.js";
+import { BottleError } from "../../core/errors.js";
+import type { CommandContext } from "../context.js";
+import { confirmOrRefuse, dockerBackend } from "./lifecycle-context.js";
+import { runSession } from "./session.js";
+
+function age(startedAt: string | null, now: number): string {
+  if (startedAt === null) return "-";
+  const seconds = Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+export function renderList(bottles: readonly BottleSummary[], now: number): string {
+  const rows = [["IDENTITY", "AGENT", "STATUS", "HEALTH", "AGE", "RUNTIME"]];
+  for (const b of bottles)
+    rows.push([b.identity, b.agent, b.status, b.health, age(b.started_at, now), b.runtime]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export async function listCommand(options: { json: boolean }, ctx: CommandContext): Promise<void> {
+  const bottles = await dockerBackend(ctx).list();
+  if (options.json) ctx.io.out(JSON.stringify(bottles, null, 2));
+  else if (bottles.length === 0) ctx.io.err("No bottles. Start one: bottle start <agent>");
+  else ctx.io.out(renderList(bottles, Date.now()));
+}
+
+export async function attachCommand(identity: string, ctx: CommandContext): Promise<number> {
+  const backend = dockerBackend(ctx);
+  const plan = readPlan(backend.paths(identity));
+  if (plan === undefined)
+    throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
+      hint: "`bottle list` shows the bottles there are.",
+    });
+  return backend.attach(identity, plan.command);
+}
+
+export async function execCommand(
+  identity: string,
+  command: readonly string[],
+  ctx: CommandContext,
+): Promise<number> {
+  return dockerBackend(ctx).exec(identity, command, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+}
+
+export async function stopCommand(identity: string, ctx: CommandContext): Promise<void> {
+  await dockerBackend(ctx).stop(identity);
+  ctx.io.err(`Bottle ${identity} stopped; its state is kept. Resume it: bottle resume ${identity}`);
+}
+
+export async function resumeCommand(
+  identity: string,
+  options: { detach: boolean },
+  ctx: CommandContext,
+): Promise<number> {
+  const backend = dockerBackend(ctx);
+  await backend.resume(identity, (line) => {
+    ctx.io.err(line);
+  });
+  const plan = readPlan(backend.paths(identity));
+  if (options.detach || plan === undefined) {
+    ctx.io.err(`Bottle ${identity} is running again. Attach: bottle attach ${identity}`);
+    return 0;
+  }
+  return runSession(backend, plan, ctx);
+}
+
+export async function cleanupCommand(
+  options: { yes: boolean },
+  ctx: CommandContext,
+): Promise<void> {
+  const backend = dockerBackend(ctx);
+  const leftovers = await backend.findLeftovers();
+  const lines: string[] = [];
+  for (const group of leftovers.objects) {
+    const names = [
+      ...group.containers.map((c) => `container ${c.name}`),
+      ...group.networks.map((n) => `network ${n.name}`),
+      ...group.volumes.map((v) => `volume ${v.name}`),
+    ];
+    lines.push(`${group.identity}: ${names.join(", ")}`);
+  }
+  for (const identity of leftovers.staleState)
+    lines.push(`${identity}: state of a start that never finished`);
+  if (lines.length === 0) {
+    ctx.io.err("Nothing to clean up.");
+    return;
+  }
+  ctx.io.err(`Leftovers:\n${lines.map((l) => `  ${l}`).join("\n")}`);
+  if (!(await confirmOrRefuse(ctx, "Remove them? [y/N] ", options.yes))) {
+    ctx.io.err("Nothing removed.");
+    return;
+  }
+  await backend.removeLeftovers(leftovers);
+  ctx.io.err(
+    `Removed leftovers of ${new Set([...leftovers.objects.map((g) => g.identity), ...leftovers.staleState]).size} bottle(s).`,
+  );
+}

@@ -1,0 +1,34 @@
+import type { DockerBackend } from "../../backend/docker/docker-backend.js";
+import type { BottlePlan } from "../../core/plan/bottle-plan.js";
+import type { CommandContext } from "../context.js";
+
+/**
+ * An attached session: the agent program on this terminal; when it exits (or this process is
+ * told to end), the bottle is stopped: workspace saved, every engine object removed, state kept
+ * for `bottle resume`.
+ */
+export async function runSession(
+  backend: DockerBackend,
+  plan: BottlePlan,
+  ctx: CommandContext,
+): Promise<number> {
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= backend.stop(plan.identity).then(() => {
+      ctx.io.err(`Bottle ${plan.identity} stopped. Resume it: bottle resume ${plan.identity}`);
+    });
+    return stopping;
+  };
+  const onSignal = (): void => {
+    void stop();
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGHUP", onSignal);
+  try {
+    return await backend.attach(plan.identity, plan.command);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+    await stop();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Build contexts of the images bot-bottle builds, and their content hashes. The hash names the
+ * image tag, so an image is rebuilt exactly when something that goes into it changed.
+ *
+ * - agent recipes (`images/agent-<provider>/Dockerfile`, or the manifest's own Dockerfile):
+ *   the Dockerfile, the other files of a built-in recipe folder, and `relay.mjs` (the compiled relay);
+ * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile and the compiled code under `app/`.
+ *
+ * Reads files only. A missing compiled file means the package was not built (`npm run build`).
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+export interface ContextFile {
+  name: string;
+  content: Buffer;
+}
+
+export const SIDECAR_RECIPE = "images/sidecar/Dockerfile";
+
+function filesUnder(dir: string, prefix: string, keep: (name: string) => boolean): ContextFile[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((name) => keep(name) && fs.statSync(path.join(dir, name)).isFile())
+    .sort()
+    .map((name) => ({
+      name: path.posix.join(prefix, name.split(path.sep).join("/")),
+      content: fs.readFileSync(path.join(dir, name)),
+    }));
+}
+
+/**
+ * The files of one recipe's build context. `recipe` is relative to the package root for built-in
+ * recipes, or an absolute path to a manifest's Dockerfile. Undefined when the Dockerfile is missing.
+ */
+export function imageContext(packageRoot: string, recipe: string): ContextFile[] | undefined {
+  const dockerfile = path.isAbsolute(recipe) ? recipe : path.join(packageRoot, recipe);
+  if (!fs.existsSync(dockerfile)) return undefined;
+  const files: ContextFile[] = [{ name: "Dockerfile", content: fs.readFileSync(dockerfile) }];
+  if (recipe === SIDECAR_RECIPE) {
+    files.push({
+      name: "app/package.json",
+      content: Buffer.from(`${JSON.stringify({ type: "module", private: true })}\n`),
+    });
+    files.push(
+      ...filesUnder(path.join(packageRoot, "dist", "src"), "app/dist/src", (n) =>
+        n.endsWith(".js"),
+      ),
+    );
+    return files;
+  }
+  if (!path.isAbsolute(recipe)) {
+    files.push(...filesUnder(path.dirname(dockerfile), "", (n) => n !== "Dockerfile"));
+  }
+  const relay = path.join(packageRoot, "dist", "src", "relay", "relay.js");
+  if (fs.existsSync(relay)) files.push({ name: "relay.mjs", content: fs.readFileSync(relay) });
+  return files;
+}
+
+export function contextHash(files: readonly ContextFile[], base: string): string {
+  const hash = createHash("sha256");
+  hash.update(`base=${base}\0`);
+  for (const file of files) {
+    hash.update(`${file.name}\0${file.content.length}\0`);
+    hash.update(file.content);
+  }
+  return hash.digest("hex");
+}

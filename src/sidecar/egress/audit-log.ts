@@ -1,0 +1,75 @@
+/**
+ * The egress audit log: one JSON object per line, appended to a file in the bottle's state folder
+ * (the parent folder is created). Every request the egress proxy receives is written once, with its
+ * verdict. The path is written without its query string, and no header or body is ever written:
+ * nothing secret reaches the log.
+ *
+ * Writing never throws and never crashes the sidecar: a failing file is reported once on stderr
+ * and later entries are dropped. Entries written after close() are dropped.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+export interface AuditEntry {
+  /** ISO 8601 time the request arrived. */
+  time: string;
+  /** `http` for a visible (absolute-form) request, `connect` for a tunnel. */
+  kind: "http" | "connect";
+  method: string;
+  host: string;
+  port: number;
+  /** The request path without query string or fragment; null for a tunnel. */
+  path: string | null;
+  verdict: "allow" | "deny";
+  rule: string | null;
+  reason: string;
+  /** The status the client got (200 for an established tunnel). */
+  status?: number;
+  /** Bytes from the agent to the upstream (request body, or tunnel bytes). */
+  bytes_up?: number;
+  /** Bytes from the upstream to the agent (response body, or tunnel bytes). */
+  bytes_down?: number;
+  duration_ms?: number;
+  /** What failed after an allow: upstream unreachable, connection reset. */
+  error?: string;
+}
+
+/** Removes the query string and fragment of a request path. */
+export function pathWithoutQuery(requestPath: string): string {
+  const cut = requestPath.search(/[?#]/);
+  return cut === -1 ? requestPath : requestPath.slice(0, cut);
+}
+
+export class AuditLog {
+  private readonly stream: fs.WriteStream;
+  private failed = false;
+  private closed = false;
+
+  constructor(private readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.stream = fs.createWriteStream(file, { flags: "a" });
+    this.stream.on("error", (error) => {
+      if (this.failed) return;
+      this.failed = true;
+      process.stderr.write(`bot-bottle: cannot write audit log ${this.file}: ${error.message}\n`);
+    });
+  }
+
+  /** Appends one entry as a JSON line (the path stripped of any query string). */
+  write(entry: AuditEntry): void {
+    if (this.closed || this.failed) return;
+    const line = { ...entry, path: entry.path === null ? null : pathWithoutQuery(entry.path) };
+    this.stream.write(`${JSON.stringify(line)}\n`);
+  }
+
+  /** Flushes and closes the file; resolves even if the file failed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.stream.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.stream.once("close", resolve);
+      this.stream.end();
+    });
+  }
+}

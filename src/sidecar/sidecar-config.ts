@@ -1,0 +1,19 @@
+/**
+ * The sidecar's configuration, written by the host into the bottle's state folder
+ * (`sidecar.json`) and read by the sidecar at start. Holds policy, never a secret.
+ */
+import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
+
+/** Where the bottle's state folder is mounted inside the sidecar container. */
+export const SIDECAR_STATE_DIR = "/var/lib/bot-bottle";
+
+export interface SidecarConfig {
+  identity: string;
+  /** Folder of the gate sockets, shared with the agent. */
+  socket_dir: string;
+  /** The bottle's state folder as the sidecar sees it (audit/, control/). */
+  state_dir: string;
+  egress: { allow: PlanEgressRule[]; deny: string[] };
+}
+
+export const READY_LINE = "bot-bottle sidecar ready";

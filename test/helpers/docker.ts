@@ -1,0 +1,108 @@
+/** Helpers for integration tests against the real Docker engine. */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import Docker from "dockerode";
+import { packageRoot } from "../../src/core/host/package-root.js";
+import type { CliResult, Sandbox } from "./cli.js";
+import { cliProcess, makeSandbox, writeManifest } from "./cli.js";
+
+export const BASE_IMAGE = process.env["BOT_BOTTLE_BASE_IMAGE"] ?? "bot-bottle/base:bookworm";
+export const docker = new Docker();
+
+/** A sandbox whose CLI processes build on the local base image. */
+export function dockerSandbox(manifest: string): Sandbox {
+  const box = makeSandbox();
+  box.env["BOT_BOTTLE_BASE_IMAGE"] = BASE_IMAGE;
+  if (process.env["DOCKER_HOST"] !== undefined) box.env["DOCKER_HOST"] = process.env["DOCKER_HOST"];
+  writeManifest(box, manifest);
+  return box;
+}
+
+export function shellManifest(options: { runtime?: string; allow?: string[] } = {}): string {
+  const allow = (options.allow ?? ["allowed.test", "*.allowed.test"])
+    .map((h) => JSON.stringify(h))
+    .join(", ");
+  return `agents:\n  sh:\n    bottle: box\n    provider: shell\nbottles:\n  box:\n    runtime: ${options.runtime ?? "auto"}\n    resources: {memory: 512m, cpus: 1, pids: 256}\n    egress:\n      allow: [${allow}]\n      deny: [blocked.allowed.test]\n`;
+}
+
+/** `bottle start <agent> --yes --detach`; returns the new identity. */
+export async function startDetached(box: Sandbox, agent = "sh"): Promise<string> {
+  const result = await cliProcess(["start", agent, "--yes", "--detach"], box);
+  if (result.code !== 0) throw new Error(`start failed (${result.code}):\n${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export function bottleExec(box: Sandbox, identity: string, command: string): Promise<CliResult> {
+  return cliProcess(["exec", identity, "--", "bash", "-c", command], box);
+}
+
+export interface LabelledObjects {
+  containers: number;
+  networks: number;
+  volumes: number;
+}
+
+export async function objectsOf(identity: string): Promise<LabelledObjects> {
+  const filters = { label: [`bot-bottle.identity=${identity}`] };
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  return {
+    containers: containers.length,
+    networks: networks.length,
+    volumes: volumes.Volumes.length,
+  };
+}
+
+/**
+ * A local HTTP upstream in a container on the bottle's network, answering as every alias given.
+ * It is one of the test's own hosts; nothing leaves the machine.
+ */
+export async function startUpstream(
+  network: string,
+  aliases: string[],
+): Promise<{ id: string; ip: string; remove(): Promise<void> }> {
+  const server = `require("http").createServer((q, s) => { s.setHeader("content-type", "text/plain"); s.end("upstream saw " + q.method + " " + q.headers.host + q.url + "\\n"); }).listen(80, () => console.log("upstream ready"));`;
+  const container = await docker.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ["node", "-e", server],
+    Labels: { "bot-bottle.test": "upstream" },
+    HostConfig: { NetworkMode: network, AutoRemove: false },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
+  });
+  await container.start();
+  const info = await container.inspect();
+  const ip = info.NetworkSettings.Networks[network]?.IPAddress ?? "";
+  return {
+    id: container.id,
+    ip,
+    remove: async () => {
+      await container.remove({ force: true });
+    },
+  };
+}
+
+/** Spawns the CLI without waiting, for tests that interrupt it. */
+export function spawnCli(args: readonly string[], box: Sandbox) {
+  return spawn(process.execPath, [path.join(packageRoot(), "bin", "bottle.js"), ...args], {
+    cwd: box.cwd,
+    env: box.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The lifecycle of real bottles: fail closed when the sidecar dies, stop leaves nothing, resume
+ * keeps identity and workspace, cleanup after a start killed half-way, concurrent starts.
+ * Invariants 4 (fail closed) and 7 (nothing orphaned).
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { cliProcess } from "../helpers/cli.js";
+import {
+  bottleExec,
+  docker,
+  dockerSandbox,
+  objectsOf,
+  shellManifest,
+  spawnCli,
+  startDetached,
+  startUpstream,
+  waitFor,
+} from "../helpers/docker.js";
+
+describe("bottle lifecycle", () => {
+  it("fails closed when the sidecar dies, and shows the bottle unhealthy", async () => {
+    const box = dockerSandbox(shellManifest());
+    const identity = await startDetached(box);
+    const upstream = await startUpstream(`bot-bottle-${identity}-net`, ["allowed.test"]);
+    try {
+      const before = await bottleExec(
+        box,
+        identity,
+        "curl -sS -o /dev/null -w '%{http_code}' http://allowed.test/",
+      );
+      assert.equal(before.stdout, "200");
+      await docker.getContainer(`bot-bottle-${identity}-sidecar`).kill();
+      const after = await bottleExec(
+        box,
+        identity,
+        "curl -sS -m 5 -o /dev/null -w '%{http_code}' http://allowed.test/",
+      );
+      assert.notEqual(after.code, 0);
+      assert.notEqual(after.stdout, "200");
+      const list = await cliProcess(["list", "--json"], box);
+      const entry = (JSON.parse(list.stdout) as { identity: string; health: string }[]).find(
+        (b) => b.identity === identity,
+      );
+      assert.equal(entry?.health, "unhealthy");
+    } finally {
+      await upstream.remove();
+      await cliProcess(["stop", identity], box);
+    }
+  });
+
+  it("stop removes every labelled object and keeps the state; resume brings back identity and workspace", async () => {
+    const box = dockerSandbox(shellManifest());
+    const identity = await startDetached(box);
+    assert.equal(
+      (await bottleExec(box, identity, "echo kept-across-stop > /workspace/note.txt")).code,
+      0,
+    );
+    const stop = await cliProcess(["stop", identity], box);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
+    const state = path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity);
+    const metadata = JSON.parse(
+      fs.readFileSync(path.join(state, "metadata.json"), "utf8"),
+    ) as Record<string, unknown>;
+    assert.equal(metadata["status"], "stopped");
+    for (const key of [
+      "identity",
+      "agent",
+      "backend",
+      "runtime",
+      "cwd",
+      "started_at",
+      "images",
+      "status",
+    ])
+      assert.ok(key in metadata, key);
+
+    const resume = await cliProcess(["resume", identity, "--detach"], box);
+    assert.equal(resume.code, 0, resume.stderr);
+    try {
+      const note = await bottleExec(box, identity, "cat /workspace/note.txt");
+      assert.equal(note.stdout.trim(), "kept-across-stop");
+    } finally {
+      await cliProcess(["stop", identity], box);
+    }
+  });
+
+  it("copies the current directory, .git included, with --cwd", async () => {
+    const box = dockerSandbox(shellManifest());
+    fs.mkdirSync(path.join(box.cwd, ".git"));
+    fs.writeFileSync(path.join(box.cwd, ".git", "HEAD"), "ref: refs/heads/main\n");
+    fs.writeFileSync(path.join(box.cwd, "hello.txt"), "from the host\n");
+    const result = await cliProcess(["start", "sh", "--yes", "--detach", "--cwd"], box);
+    assert.equal(result.code, 0, result.stderr);
+    const identity = result.stdout.trim();
+    try {
+      // find, not stat: coreutils stat uses statx, which the 2022 runsc of Debian bookworm refuses.
+      const seen = await bottleExec(
+        box,
+        identity,
+        "cat hello.txt .git/HEAD; find hello.txt -printf '%u\\n'",
+      );
+      assert.equal(seen.stdout, "from the host\nref: refs/heads/main\nagent\n");
+    } finally {
+      await cliProcess(["stop", identity], box);
+    }
+  });
+
+  it("cleanup removes what a start killed with SIGKILL half-way left behind", async () => {
+    const box = dockerSandbox(shellManifest());
+    const child = spawnCli(["start", "sh", "--yes", "--detach"], box);
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const identity = await waitFor("the sidecar container of the new bottle", async () => {
+      const containers = await docker.listContainers({
+        all: true,
+        filters: { label: ["bot-bottle.role=sidecar"] },
+      });
+      const mine = containers.find((c) =>
+        fs.existsSync(
+          path.join(
+            box.env["BOT_BOTTLE_HOME"] ?? "",
+            "state",
+            c.Labels["bot-bottle.identity"] ?? "-",
+          ),
+        ),
+      );
+      return mine?.Labels["bot-bottle.identity"];
+    });
+    child.kill("SIGKILL");
+    await exited;
+    assert.ok(
+      (await objectsOf(identity)).containers > 0,
+      "the killed start left objects to clean up",
+    );
+
+    const cleanup = await cliProcess(["cleanup", "--yes"], box);
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.match(cleanup.stderr, new RegExp(identity));
+    assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
+    assert.equal(
+      fs.existsSync(path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity)),
+      false,
+    );
+    const again = await cliProcess(["cleanup", "--yes"], box);
+    assert.match(again.stderr, /Nothing to clean up/);
+  });
+
+  it("gives two simultaneous starts of one agent distinct identities and names", async () => {
+    const box = dockerSandbox(shellManifest());
+    const [a, b] = await Promise.all([startDetached(box), startDetached(box)]);
+    try {
+      assert.notEqual(a, b);
+      for (const id of [a, b])
+        assert.deepEqual(await objectsOf(id), { containers: 2, networks: 1, volumes: 1 });
+    } finally {
+      await Promise.all([cliProcess(["stop", a], box), cliProcess(["stop", b], box)]);
+    }
+  });
+
+  it("answers an unknown bottle with a clear error and exit code 2", async () => {
+    const box = dockerSandbox(shellManifest());
+    const result = await cliProcess(["exec", "sh-nosuch", "--", "true"], box);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /No bottle sh-nosuch/);
+  });
+});
