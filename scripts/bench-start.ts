@@ -1,7 +1,7 @@
 /**
  * `npm run bench:start`: time from `bottle start --detach` to a ready bottle (images already
  * built), beside a bare `docker run --rm <agent image> true` under the same runtime, measured in
- * the same run. Prints medians over RUNS runs each and their ratio.
+ * the same run. Prints medians over RUNS runs each and their ratio. RUNTIME=runc measures runc.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -12,6 +12,8 @@ import { packageRoot } from "../src/core/host/package-root.js";
 
 const run = promisify(execFile);
 const RUNS = Number(process.env["RUNS"] ?? 7);
+/** `auto` (runsc when the engine has it) or `runc`. */
+const RUNTIME = process.env["RUNTIME"] ?? "auto";
 const root = packageRoot();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-start-"));
 const env = {
@@ -21,7 +23,7 @@ const env = {
 };
 fs.writeFileSync(
   path.join(dir, "bottle.yaml"),
-  "agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    egress: {allow: [allowed.test]}\n",
+  `agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${RUNTIME}\n    egress: {allow: [allowed.test]}\n`,
 );
 
 const bottle = (...args: string[]) =>

@@ -68,80 +68,108 @@ export function sidecarConfig(plan: BottlePlan): SidecarConfig {
 
 const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
 
+type Labeller = (role: string) => Record<string, string>;
+
+async function createSidecar(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+  return docker.createContainer({
+    name: input.plan.containers.sidecar,
+    Image: input.plan.images.sidecar.tag,
+    User: input.sidecarUser,
+    Labels: labels("sidecar"),
+    HostConfig: {
+      ...HARDENING,
+      NetworkMode: input.plan.network.sidecar,
+      Runtime: "runc",
+      Init: true,
+      Binds: [`${input.paths.dir}:${SIDECAR_STATE_DIR}`],
+      Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR }],
+    },
+  });
+}
+
+async function createAgent(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+  const { plan } = input;
+  return docker.createContainer({
+    name: plan.containers.agent,
+    Image: plan.images.agent.tag,
+    Cmd: [`${GATES.egress.port}=${SOCKET_DIR}/${GATES.egress.socket}`],
+    User: `${AGENT_UID}:${AGENT_UID}`,
+    Env: agentEnv(plan, input.hostEnv),
+    Labels: labels("agent"),
+    HostConfig: {
+      ...HARDENING,
+      NetworkMode: "none",
+      Runtime: plan.runtime.resolved,
+      Init: true,
+      PidsLimit: plan.resources.pids,
+      Memory: plan.resources.memory_bytes,
+      MemorySwap: plan.resources.memory_bytes,
+      NanoCpus: plan.resources.nano_cpus,
+      Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR, ReadOnly: true }],
+    },
+  });
+}
+
+/** Waits for every task to settle (so none is still creating objects), then throws the first failure. */
+async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+}
+
 export async function launchBottle(docker: Docker, input: LaunchInput): Promise<LaunchedBottle> {
   const { plan, paths, progress } = input;
-  const labels = (role: string): Record<string, string> => ({
-    ...plan.labels,
-    [LABELS.role]: role,
-  });
+  const labels: Labeller = (role) => ({ ...plan.labels, [LABELS.role]: role });
   const stack = new TeardownStack();
+  const [socketMount] = plan.mounts;
+  if (socketMount === undefined) throw new Error("plan has no socket volume");
+  const volume = socketMount.name;
   try {
-    await ensureImage(docker, input.root, plan.images.sidecar, progress);
-    await ensureImage(docker, input.root, plan.images.agent, progress);
     writeJsonAtomic(paths.sidecarConfig, sidecarConfig(plan));
+    await allOrFirstError([
+      (async () => {
+        await ensureImage(docker, input.root, plan.images.sidecar, progress);
+        await ensureImage(docker, input.root, plan.images.agent, progress);
+      })(),
+      (async () => {
+        await docker.createVolume({ Name: volume, Labels: labels("sockets") });
+        stack.push("socket volume", () => docker.getVolume(volume).remove());
+      })(),
+      (async () => {
+        const network = await docker.createNetwork({
+          Name: plan.network.sidecar,
+          Driver: "bridge",
+          Labels: labels("network"),
+        });
+        stack.push("network", () => network.remove());
+      })(),
+    ]);
 
-    const [socketMount] = plan.mounts;
-    if (socketMount === undefined) throw new Error("plan has no socket volume");
-    await docker.createVolume({ Name: socketMount.name, Labels: labels("sockets") });
-    stack.push("socket volume", () => docker.getVolume(socketMount.name).remove());
-
-    const network = await docker.createNetwork({
-      Name: plan.network.sidecar,
-      Driver: "bridge",
-      Labels: labels("network"),
-    });
-    stack.push("network", () => network.remove());
-
-    progress("starting sidecar");
-    const sidecar = await docker.createContainer({
-      name: plan.containers.sidecar,
-      Image: plan.images.sidecar.tag,
-      User: input.sidecarUser,
-      Labels: labels("sidecar"),
-      HostConfig: {
-        ...HARDENING,
-        NetworkMode: plan.network.sidecar,
-        Runtime: "runc",
-        Init: true,
-        Binds: [`${paths.dir}:${SIDECAR_STATE_DIR}`],
-        Mounts: [{ Type: "volume", Source: socketMount.name, Target: SOCKET_DIR }],
-      },
-    });
+    // The sidecar is created first: its image gives the fresh socket volume its mode (1777).
+    progress(`starting sidecar and agent (${plan.runtime.resolved})`);
+    const sidecar = await createSidecar(docker, input, volume, labels);
     stack.push("sidecar", () => sidecar.remove({ force: true }));
-    await sidecar.start();
-    await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
-
-    progress(`starting agent (${plan.runtime.resolved})`);
-    const relayPairs = [`${GATES.egress.port}=${SOCKET_DIR}/${GATES.egress.socket}`];
-    const agent = await docker.createContainer({
-      name: plan.containers.agent,
-      Image: plan.images.agent.tag,
-      Cmd: relayPairs,
-      User: `${AGENT_UID}:${AGENT_UID}`,
-      Env: agentEnv(plan, input.hostEnv),
-      Labels: labels("agent"),
-      HostConfig: {
-        ...HARDENING,
-        NetworkMode: "none",
-        Runtime: plan.runtime.resolved,
-        Init: true,
-        PidsLimit: plan.resources.pids,
-        Memory: plan.resources.memory_bytes,
-        MemorySwap: plan.resources.memory_bytes,
-        NanoCpus: plan.resources.nano_cpus,
-        Mounts: [{ Type: "volume", Source: socketMount.name, Target: SOCKET_DIR, ReadOnly: true }],
-      },
-    });
-    stack.push("agent", () => agent.remove({ force: true }));
-    if (input.workspaceArchive !== undefined)
-      await restoreWorkspace(docker, agent.id, input.workspaceArchive);
-    else if (plan.workspace.copy_from !== null) {
-      progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
-      await copyFolderIn(docker, agent.id, plan.workspace.copy_from);
-    }
-    await agent.start();
-    await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
-    return { agentContainer: agent.id, sidecarContainer: sidecar.id };
+    let agentId = "";
+    await allOrFirstError([
+      (async () => {
+        await sidecar.start();
+        await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
+      })(),
+      (async () => {
+        const agent = await createAgent(docker, input, volume, labels);
+        agentId = agent.id;
+        stack.push("agent", () => agent.remove({ force: true }));
+        if (input.workspaceArchive !== undefined)
+          await restoreWorkspace(docker, agent.id, input.workspaceArchive);
+        else if (plan.workspace.copy_from !== null) {
+          progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
+          await copyFolderIn(docker, agent.id, plan.workspace.copy_from);
+        }
+        await agent.start();
+        await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+      })(),
+    ]);
+    return { agentContainer: agentId, sidecarContainer: sidecar.id };
   } catch (error) {
     const leftovers = await stack.unwind();
     if (error instanceof BottleError) throw error;

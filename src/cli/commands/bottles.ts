@@ -31,14 +31,14 @@ export function renderList(bottles: readonly BottleSummary[], now: number): stri
 }
 
 export async function listCommand(options: { json: boolean }, ctx: CommandContext): Promise<void> {
-  const bottles = await dockerBackend(ctx).list();
+  const bottles = await (await dockerBackend(ctx)).list();
   if (options.json) ctx.io.out(JSON.stringify(bottles, null, 2));
   else if (bottles.length === 0) ctx.io.err("No bottles. Start one: bottle start <agent>");
   else ctx.io.out(renderList(bottles, Date.now()));
 }
 
 export async function attachCommand(identity: string, ctx: CommandContext): Promise<number> {
-  const backend = dockerBackend(ctx);
+  const backend = await dockerBackend(ctx);
   const plan = readPlan(backend.paths(identity));
   if (plan === undefined)
     throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
@@ -52,14 +52,14 @@ export async function execCommand(
   command: readonly string[],
   ctx: CommandContext,
 ): Promise<number> {
-  return dockerBackend(ctx).exec(identity, command, {
+  return (await dockerBackend(ctx)).exec(identity, command, {
     stdout: process.stdout,
     stderr: process.stderr,
   });
 }
 
 export async function stopCommand(identity: string, ctx: CommandContext): Promise<void> {
-  await dockerBackend(ctx).stop(identity);
+  await (await dockerBackend(ctx)).stop(identity);
   ctx.io.err(`Bottle ${identity} stopped; its state is kept. Resume it: bottle resume ${identity}`);
 }
 
@@ -68,7 +68,7 @@ export async function resumeCommand(
   options: { detach: boolean },
   ctx: CommandContext,
 ): Promise<number> {
-  const backend = dockerBackend(ctx);
+  const backend = await dockerBackend(ctx);
   await backend.resume(identity, (line) => {
     ctx.io.err(line);
   });
@@ -84,7 +84,7 @@ export async function cleanupCommand(
   options: { yes: boolean },
   ctx: CommandContext,
 ): Promise<void> {
-  const backend = dockerBackend(ctx);
+  const backend = await dockerBackend(ctx);
   const leftovers = await backend.findLeftovers();
   const lines: string[] = [];
   for (const group of leftovers.objects) {

@@ -4,12 +4,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createDockerClient, readEngineInfo } from "../../backend/docker/engine.js";
 import type { EngineInfo } from "../../backend/docker/engine.js";
 import { BottleError, isBottleError } from "../../core/errors.js";
 import { botBottleHome, stateDir } from "../../core/host/paths.js";
 import { loadManifest } from "../../core/manifest/load.js";
 import type { CommandContext } from "../context.js";
+import { askEngine } from "./lifecycle-context.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -103,7 +103,7 @@ function checkManifest(ctx: CommandContext, file: string | undefined): Check {
 export async function runChecks(ctx: CommandContext, manifestFile?: string): Promise<Check[]> {
   const checks: Check[] = [];
   try {
-    const info = await readEngineInfo(createDockerClient(ctx.host.env));
+    const { info } = await askEngine(ctx);
     checks.push({
       name: "engine",
       status: "ok",

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { createDockerClient, engineFacts, readEngineInfo } from "../../backend/docker/engine.js";
 import { gatherHostFacts, runtimesFromDaemonConfig } from "../../core/host/host-facts.js";
 import { loadManifest } from "../../core/manifest/load.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
@@ -7,7 +6,7 @@ import { makePlan } from "../../core/plan/make-plan.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import type { CommandContext } from "../context.js";
 import { renderPreflight } from "../render/preflight.js";
-import { confirmOrRefuse, dockerBackend } from "./lifecycle-context.js";
+import { askEngine, confirmOrRefuse, dockerBackend } from "./lifecycle-context.js";
 import { runSession } from "./session.js";
 
 export interface StartOptions {
@@ -49,14 +48,13 @@ export async function startCommand(
     ctx.io.out(options.format === "json" ? JSON.stringify(plan, null, 2) : renderPreflight(plan));
     return 0;
   }
-  const engine = engineFacts(await readEngineInfo(createDockerClient(ctx.host.env)));
-  const plan = planStart(agent, options, ctx, engine);
+  const plan = planStart(agent, options, ctx, (await askEngine(ctx)).facts);
   ctx.io.err(renderPreflight(plan));
   if (!(await confirmOrRefuse(ctx, "Start this bottle? [y/N] ", options.yes))) {
     ctx.io.err("Not started.");
     return 1;
   }
-  const backend = dockerBackend(ctx);
+  const backend = await dockerBackend(ctx);
   await backend.start(plan, {
     detached: options.detach,
     progress: (line) => {
