@@ -55,8 +55,10 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # Base image: Debian bookworm (minbase) with this machine's Node.js, standing in for the public
-# node:20-bookworm-slim, which real users pull from a registry.
-if ! docker image inspect "$base_tag" >/dev/null 2>&1; then
+# node:20-bookworm-slim, which real users pull from a registry. It also trusts this machine's CA
+# bundle (NODE_EXTRA_CA_CERTS), so npm inside image builds trusts what the host's npm trusts.
+base_recipe=2
+if [ "$(docker image inspect --format '{{index .Config.Labels "bot-bottle.base-recipe"}}' "$base_tag" 2>/dev/null)" != "$base_recipe" ]; then
   log "building base image $base_tag with debootstrap (about a minute)"
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
@@ -68,9 +70,12 @@ if ! docker image inspect "$base_tag" >/dev/null 2>&1; then
   cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/host-ca-bundle.pem"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   tar -C "$root" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca-bundle.pem' \
+    --change "LABEL bot-bottle.base-recipe=$base_recipe" \
     --change 'CMD ["node"]' - "$base_tag" >/dev/null
   rm -rf "$root"
   trap - EXIT

@@ -3,13 +3,15 @@
  * Returns an exit code; only main.ts exits the process.
  */
 import { Command, CommanderError, Option } from "commander";
-import { isBottleError } from "../core/errors.js";
+import { BottleError, isBottleError } from "../core/errors.js";
 import type { CommandContext } from "./context.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { initCommand } from "./commands/init.js";
 import { schemaCommand, validateCommand } from "./commands/manifest.js";
 import type { StartOptions } from "./commands/start.js";
 import { startCommand } from "./commands/start.js";
+import { logsCommand } from "./commands/logs.js";
+import { policyChangeCommand, policyListCommand } from "./commands/policy.js";
 import {
   attachCommand,
   cleanupCommand,
@@ -144,6 +146,93 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
     .action(async (opts: { yes: boolean }) => {
       await cleanupCommand(opts, ctx);
     });
+
+  const policy = program
+    .command("policy")
+    .description("Show or change a bottle's egress rules, live (the change persists for resume)");
+  policy
+    .command("list")
+    .description("Show the egress rules in force")
+    .argument("<identity>", "bottle identity")
+    .option("--json", "print JSON", false)
+    .action((identity: string, opts: { json: boolean }) => {
+      policyListCommand(identity, opts, ctx);
+    });
+  policy
+    .command("allow")
+    .description("Allow a host (effective on the agent's next request)")
+    .argument("<identity>", "bottle identity")
+    .argument("<host>", "host, *.domain or IP address")
+    .option("--port <port...>", "ports (default 443 and 80)")
+    .option("--method <method...>", "HTTP methods (default any; enforced when intercepted)")
+    .option("--path <prefix...>", "path prefixes (default any; enforced when intercepted)")
+    .option("--passthrough", "tunnel TLS without interception", false)
+    .addHelpText(
+      "after",
+      "\nExample:\n  bottle policy dev-k3x9q2 allow api.github.com --method GET",
+    )
+    .action(
+      async (
+        identity: string,
+        host: string,
+        opts: { port?: string[]; method?: string[]; path?: string[]; passthrough: boolean },
+      ) => {
+        const ports = opts.port?.map((p) => {
+          const n = Number(p);
+          if (!Number.isInteger(n) || n < 1 || n > 65535) {
+            throw new BottleError("usage", `Port "${p}" is not a port number.`, {
+              hint: "Ports are 1 to 65535.",
+            });
+          }
+          return n;
+        });
+        await policyChangeCommand(
+          identity,
+          {
+            kind: "allow",
+            host,
+            tls: opts.passthrough ? "passthrough" : "intercept",
+            ...(ports === undefined ? {} : { ports }),
+            ...(opts.method === undefined ? {} : { methods: opts.method }),
+            ...(opts.path === undefined ? {} : { paths: opts.path }),
+          },
+          ctx,
+        );
+      },
+    );
+  policy
+    .command("deny")
+    .description("Deny a host, even if an allow rule covers it")
+    .argument("<identity>", "bottle identity")
+    .argument("<host>", "host, *.domain or IP address")
+    .action(async (identity: string, host: string) => {
+      await policyChangeCommand(identity, { kind: "deny", host }, ctx);
+    });
+  policy
+    .command("remove")
+    .description("Remove the allow or deny rule of a host")
+    .argument("<identity>", "bottle identity")
+    .argument("<host>", "host pattern as listed")
+    .action(async (identity: string, host: string) => {
+      await policyChangeCommand(identity, { kind: "remove", host }, ctx);
+    });
+
+  program
+    .command("logs")
+    .description("Show a bottle's audit log: every egress request with its verdict")
+    .argument("<identity>", "bottle identity")
+    .option("--egress", "the egress log (default)", false)
+    .option("--git", "the git gate's log", false)
+    .option("-f, --follow", "keep printing new lines", false)
+    .option("--json", "print the raw JSON lines", false)
+    .action(
+      async (
+        identity: string,
+        opts: { egress: boolean; git: boolean; follow: boolean; json: boolean },
+      ) => {
+        await logsCommand(identity, opts, ctx);
+      },
+    );
 
   program
     .command("doctor")

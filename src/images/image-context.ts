@@ -4,7 +4,8 @@
  *
  * - agent recipes (`images/agent-<provider>/Dockerfile`, or the manifest's own Dockerfile):
  *   the Dockerfile, the other files of a built-in recipe folder, and `relay.mjs` (the compiled relay);
- * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile and the compiled code under `app/`.
+ * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile, the compiled code and the package's
+ *   package.json and lock file under `app/` (the image installs the runtime dependencies).
  *
  * Reads files only. A missing compiled file means the package was not built (`npm run build`).
  */
@@ -40,10 +41,9 @@ export function imageContext(packageRoot: string, recipe: string): ContextFile[]
   if (!fs.existsSync(dockerfile)) return undefined;
   const files: ContextFile[] = [{ name: "Dockerfile", content: fs.readFileSync(dockerfile) }];
   if (recipe === SIDECAR_RECIPE) {
-    files.push({
-      name: "app/package.json",
-      content: Buffer.from(`${JSON.stringify({ type: "module", private: true })}\n`),
-    });
+    for (const name of ["package.json", "package-lock.json"]) {
+      files.push({ name: `app/${name}`, content: fs.readFileSync(path.join(packageRoot, name)) });
+    }
     files.push(
       ...filesUnder(path.join(packageRoot, "dist", "src"), "app/dist/src", (n) =>
         n.endsWith(".js"),

@@ -17,3 +17,9 @@ export interface SidecarConfig {
 }
 
 export const READY_LINE = "bot-bottle sidecar ready";
+
+/** Secrets the host hands over after start (PUT /secrets): per credential route, per git entry. */
+export interface SidecarSecrets {
+  credentials: Record<string, string>;
+  git: Record<string, { identityKey?: string; token?: string }>;
+}

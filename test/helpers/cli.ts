@@ -56,13 +56,14 @@ export function cliProcess(
   args: readonly string[],
   box: Sandbox,
   env: Record<string, string> = {},
+  timeoutMs = 60_000,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(packageRoot(), "bin", "bottle.js"), ...args], {
       cwd: box.cwd,
       env: { ...box.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
+      timeout: timeoutMs,
     });
     let stdout = "";
     let stderr = "";

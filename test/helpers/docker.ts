@@ -27,7 +27,8 @@ export function shellManifest(options: { runtime?: string; allow?: string[] } = 
 
 /** `bottle start <agent> --yes --detach`; returns the new identity. */
 export async function startDetached(box: Sandbox, agent = "sh"): Promise<string> {
-  const result = await cliProcess(["start", agent, "--yes", "--detach"], box);
+  // The first start of a run may build the images: minutes, not seconds.
+  const result = await cliProcess(["start", agent, "--yes", "--detach"], box, {}, 600_000);
   if (result.code !== 0) throw new Error(`start failed (${result.code}):\n${result.stderr}`);
   return result.stdout.trim();
 }

@@ -75,11 +75,18 @@ export async function ensureImage(
   });
   const failure = events.find((event) => event.error !== undefined);
   if (failure !== undefined) {
+    const output = events
+      .map((event) => event.stream ?? "")
+      .join("")
+      .trimEnd()
+      .split("\n")
+      .slice(-15);
     throw new BottleError(
       "image_build_failed",
       `Building ${image.tag} failed: ${failure.errorDetail?.message ?? failure.error ?? "unknown error"}`,
       {
-        hint: `Check that the base image ${image.base} exists or can be pulled (set BOT_BOTTLE_BASE_IMAGE or bottles.<name>.image.base).`,
+        details: output,
+        hint: `The build's last lines are above. If the base image is missing, set BOT_BOTTLE_BASE_IMAGE or bottles.<name>.image.base.`,
       },
     );
   }

@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
+import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import type { BottleMetadata, BottlePaths } from "../../core/state/bottle-state.js";
@@ -25,7 +26,7 @@ import { findBottleObjects, removeBottleObjects } from "./engine-objects.js";
 import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
 import { launchBottle } from "./launch.js";
-import { probeSidecar } from "./sidecar-health.js";
+import { probeSidecar } from "./control-client.js";
 import { saveWorkspace } from "./workspace.js";
 
 export type Health = "healthy" | "unhealthy" | "-";
@@ -125,9 +126,13 @@ export class DockerBackend {
     archive: string | undefined,
   ): Promise<void> {
     try {
+      const { secrets, missing } = readBottleSecrets(plan, this.host.env);
+      for (const name of missing)
+        progress(`warning: no token for credential ${name}; its route answers 503`);
       await launchBottle(this.docker, {
         plan,
         paths,
+        secrets,
         root: this.root,
         hostEnv: this.host.env,
         sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,

@@ -81,6 +81,18 @@ export async function removeBottleObjects(docker: Docker, objects: BottleObjects
   );
   for (const c of agentFirst)
     await ignoreMissing(docker.getContainer(c.id).remove({ force: true, v: true }));
-  for (const n of objects.networks) await ignoreMissing(docker.getNetwork(n.id).remove());
+  for (const n of objects.networks) {
+    // A container someone else attached to the bottle's network would keep it alive: detach it.
+    const network = docker.getNetwork(n.id);
+    try {
+      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      for (const id of Object.keys(info.Containers ?? {})) {
+        await ignoreMissing(network.disconnect({ Container: id, Force: true }));
+      }
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await ignoreMissing(network.remove());
+  }
   for (const v of objects.volumes) await ignoreMissing(docker.getVolume(v.name).remove());
 }

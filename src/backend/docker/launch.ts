@@ -10,6 +10,7 @@
  */
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
+import type { BottleSecrets } from "../../core/host/read-secrets.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { GATES, LABELS, SOCKET_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
@@ -19,6 +20,7 @@ import { READY_LINE, SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 import type { Progress } from "./build-image.js";
 import { ensureImage } from "./build-image.js";
 import { waitForLogLine } from "./container-logs.js";
+import { controlRequest } from "./control-client.js";
 import { TeardownStack } from "./teardown-stack.js";
 import { AGENT_UID, copyFolderIn, restoreWorkspace } from "./workspace.js";
 
@@ -34,6 +36,8 @@ export interface LaunchInput {
   hostEnv: Readonly<Record<string, string | undefined>>;
   /** uid:gid the sidecar runs as, so files it writes in the state folder belong to the operator. */
   sidecarUser: string;
+  /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
+  secrets: BottleSecrets;
   /** Saved workspace to restore (resume). */
   workspaceArchive?: string;
   progress: Progress;
@@ -154,6 +158,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
       (async () => {
         await sidecar.start();
         await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
+        await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
       })(),
       (async () => {
         const agent = await createAgent(docker, input, volume, labels);

@@ -1,0 +1,87 @@
+/** `bottle logs <identity> --egress [--follow]`: the bottle's audit log, readable. */
+import fs from "node:fs";
+import path from "node:path";
+import { BottleError } from "../../core/errors.js";
+import { bottlePaths } from "../../core/state/bottle-state.js";
+import type { CommandContext } from "../context.js";
+
+interface AuditLine {
+  time?: string;
+  kind?: string;
+  method?: string;
+  host?: string;
+  port?: number;
+  path?: string | null;
+  verdict?: string;
+  rule?: string | null;
+  reason?: string;
+  status?: number;
+  bytes_up?: number;
+  bytes_down?: number;
+  duration_ms?: number;
+  finding?: string;
+}
+
+export function renderAuditLine(text: string): string {
+  let line: AuditLine;
+  try {
+    line = JSON.parse(text) as AuditLine;
+  } catch {
+    return text;
+  }
+  const time = line.time?.slice(11, 19) ?? "--:--:--";
+  const verdict = (line.verdict ?? "?").toUpperCase().padEnd(5);
+  const target = `${line.host ?? "?"}:${line.port ?? "?"}${line.path ?? ""}`;
+  const parts = [time, verdict, (line.method ?? line.kind ?? "").padEnd(7), target];
+  if (line.status !== undefined) parts.push(String(line.status));
+  if (line.duration_ms !== undefined) parts.push(`${Math.round(line.duration_ms)}ms`);
+  if (line.bytes_up !== undefined || line.bytes_down !== undefined)
+    parts.push(`up ${line.bytes_up ?? 0} down ${line.bytes_down ?? 0}`);
+  if (line.verdict !== "allow" && line.reason !== undefined) parts.push(`(${line.reason})`);
+  else if (line.rule !== undefined && line.rule !== null) parts.push(`[${line.rule}]`);
+  return parts.join("  ");
+}
+
+export async function logsCommand(
+  identity: string,
+  options: { egress: boolean; git: boolean; follow: boolean; json: boolean },
+  ctx: CommandContext,
+): Promise<void> {
+  const paths = bottlePaths(ctx.host, identity);
+  if (!fs.existsSync(paths.dir)) {
+    throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
+      hint: "`bottle list` shows the bottles there are.",
+    });
+  }
+  const file = path.join(paths.auditDir, options.git ? "git.jsonl" : "egress.jsonl");
+  const render = (text: string): string => (options.json ? text : renderAuditLine(text));
+  let offset = 0;
+  let pending = "";
+  const flush = (): void => {
+    if (!fs.existsSync(file)) return;
+    const size = fs.statSync(file).size;
+    if (size <= offset) return;
+    const fd = fs.openSync(file, "r");
+    const chunk = Buffer.alloc(size - offset);
+    fs.readSync(fd, chunk, 0, chunk.length, offset);
+    fs.closeSync(fd);
+    offset = size;
+    const lines = (pending + chunk.toString("utf8")).split("\n");
+    pending = lines.pop() ?? "";
+    for (const text of lines) if (text.trim() !== "") ctx.io.out(render(text));
+  };
+  flush();
+  if (!options.follow) {
+    if (offset === 0) ctx.io.err(`No ${options.git ? "git" : "egress"} activity recorded yet.`);
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(flush, 250);
+    const end = (): void => {
+      clearInterval(timer);
+      resolve();
+    };
+    process.once("SIGINT", end);
+    process.once("SIGTERM", end);
+  });
+}

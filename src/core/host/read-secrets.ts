@@ -1,0 +1,51 @@
+/**
+ * Reads a bottle's secrets on the host at start: each credential route's token (env var or file)
+ * and each git entry's SSH key. They go to the sidecar's control socket and nowhere else: not
+ * into argv, env files, image layers or logs. Errors name where a secret was looked for, never
+ * what it holds.
+ */
+import fs from "node:fs";
+import { BottleError } from "../errors.js";
+import type { BottlePlan } from "../plan/bottle-plan.js";
+import type { SidecarSecrets } from "../../sidecar/sidecar-config.js";
+
+export type BottleSecrets = SidecarSecrets;
+
+export interface SecretsRead {
+  secrets: BottleSecrets;
+  /** Routes whose token is not set: they answer 503 until it is. */
+  missing: string[];
+}
+
+function readFileSecret(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    throw new BottleError("token_missing", `Cannot read ${what} from ${file}.`, {
+      hint: "Check the path in the manifest and that the file is readable by you.",
+    });
+  }
+}
+
+export function readBottleSecrets(
+  plan: BottlePlan,
+  env: Readonly<Record<string, string | undefined>>,
+): SecretsRead {
+  const secrets: BottleSecrets = { credentials: {}, git: {} };
+  const missing: string[] = [];
+  for (const cred of plan.credentials) {
+    const source = cred.token_source;
+    const value =
+      "env" in source ? env[source.env] : readFileSecret(source.file, `the token of ${cred.name}`);
+    if (value === undefined || value === "") missing.push(cred.name);
+    else secrets.credentials[cred.name] = value;
+  }
+  for (const entry of plan.git) {
+    if (entry.identity_file !== null) {
+      secrets.git[entry.name] = {
+        identityKey: `${readFileSecret(entry.identity_file, `the SSH key of ${entry.name}`)}\n`,
+      };
+    }
+  }
+  return { secrets, missing };
+}

@@ -1,0 +1,67 @@
+/**
+ * Live changes to a bottle's egress policy (`bottle policy <identity> allow|deny|remove`), as a
+ * pure function from (policy, change) to a new policy. The operator's CLI applies it, stores the
+ * result in the bottle's state and hands it to the running sidecar.
+ */
+import { BottleError } from "../errors.js";
+import type { PlanEgressRule } from "../plan/bottle-plan.js";
+import { normalizeHost, parseHostPattern } from "./domain-pattern.js";
+
+export interface EgressRules {
+  allow: PlanEgressRule[];
+  deny: string[];
+}
+
+export type PolicyChange =
+  | {
+      kind: "allow";
+      host: string;
+      ports?: number[];
+      methods?: string[];
+      paths?: string[];
+      tls: "intercept" | "passthrough";
+    }
+  | { kind: "deny"; host: string }
+  | { kind: "remove"; host: string };
+
+function validHost(host: string): string {
+  const parsed = parseHostPattern(host);
+  if (!parsed.ok) {
+    throw new BottleError("usage", `Host pattern "${host}" ${parsed.reason}.`, {
+      hint: "Name a host (api.example.com), its subdomains (*.example.com) or an IP address.",
+    });
+  }
+  return normalizeHost(host);
+}
+
+export function applyPolicyChange(rules: EgressRules, change: PolicyChange): EgressRules {
+  const host = validHost(change.host);
+  const allow = rules.allow.filter((rule) => rule.host !== host);
+  const deny = rules.deny.filter((pattern) => pattern !== host);
+  switch (change.kind) {
+    case "allow":
+      return {
+        allow: [
+          ...allow,
+          {
+            host,
+            ports: change.ports ?? [443, 80],
+            methods: change.methods?.map((m) => m.toUpperCase()) ?? null,
+            paths: change.paths ?? null,
+            tls: change.tls,
+            source: "operator",
+          },
+        ],
+        deny,
+      };
+    case "deny":
+      return { allow, deny: [...deny, host] };
+    case "remove":
+      if (allow.length === rules.allow.length && deny.length === rules.deny.length) {
+        throw new BottleError("usage", `No rule for ${host} in this bottle's policy.`, {
+          hint: "`bottle policy <identity> list` shows the rules.",
+        });
+      }
+      return { allow, deny };
+  }
+}

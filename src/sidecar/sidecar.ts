@@ -1,0 +1,74 @@
+/**
+ * One bottle's sidecar: the gates on unix sockets in the shared socket folder, the control API in
+ * the state folder. An object with start() and stop(); main.ts runs one.
+ *
+ * The egress rules in force live here (set at start from policy.json when the operator changed
+ * them, else from sidecar.json) and are replaced whole through the control API.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { EgressRules } from "../core/policy/policy-change.js";
+import { GATES } from "../core/plan/layout.js";
+import { ControlServer } from "./control-server.js";
+import { AuditLog } from "./egress/audit-log.js";
+import { decideEgress } from "./egress/egress-policy.js";
+import { EgressProxy } from "./egress/egress-proxy.js";
+import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
+
+export const POLICY_FILE = "policy.json";
+
+function readRules(config: SidecarConfig): EgressRules {
+  try {
+    const saved = JSON.parse(
+      fs.readFileSync(path.join(config.state_dir, POLICY_FILE), "utf8"),
+    ) as EgressRules;
+    if (Array.isArray(saved.allow) && Array.isArray(saved.deny)) return saved;
+  } catch {
+    // No saved policy: the plan's rules stand.
+  }
+  return config.egress;
+}
+
+export class Sidecar {
+  private rules: EgressRules;
+  private secrets: SidecarSecrets = { credentials: {}, git: {} };
+  private readonly audit: AuditLog;
+  private readonly egress: EgressProxy;
+  private readonly control: ControlServer;
+
+  constructor(private readonly config: SidecarConfig) {
+    this.rules = readRules(config);
+    this.audit = new AuditLog(path.join(config.state_dir, "audit", "egress.jsonl"));
+    this.egress = new EgressProxy({
+      decide: (request) => decideEgress(this.rules, request),
+      audit: (entry) => {
+        this.audit.write(entry);
+      },
+    });
+    this.control = new ControlServer({
+      health: () => ({ ok: true, identity: config.identity, gates: ["egress"] }),
+      setSecrets: (secrets) => {
+        this.secrets = secrets;
+      },
+      getPolicy: () => this.rules,
+      setPolicy: (rules) => {
+        this.rules = rules;
+      },
+    });
+  }
+
+  /** Names of the secrets held (never their values), for health and tests. */
+  secretNames(): string[] {
+    return [...Object.keys(this.secrets.credentials), ...Object.keys(this.secrets.git)];
+  }
+
+  async start(): Promise<void> {
+    await this.egress.listen({ path: path.join(this.config.socket_dir, GATES.egress.socket) });
+    await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.egress.stop(), this.control.stop()]);
+    await this.audit.close();
+  }
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isBottleError } from "../../src/core/errors.js";
+import type { EgressRules } from "../../src/core/policy/policy-change.js";
+import { applyPolicyChange } from "../../src/core/policy/policy-change.js";
+import { renderAuditLine } from "../../src/cli/commands/logs.js";
+
+const base: EgressRules = {
+  allow: [
+    {
+      host: "a.example.com",
+      ports: [443, 80],
+      methods: null,
+      paths: null,
+      tls: "intercept",
+      source: "manifest",
+    },
+  ],
+  deny: ["bad.example.com"],
+};
+
+describe("applyPolicyChange", () => {
+  it("adds an allow rule marked as the operator's, replacing any rule for the same host", () => {
+    const next = applyPolicyChange(base, {
+      kind: "allow",
+      host: "Bad.Example.com",
+      methods: ["get"],
+      tls: "intercept",
+    });
+    assert.deepEqual(next.deny, []);
+    assert.deepEqual(next.allow.at(-1), {
+      host: "bad.example.com",
+      ports: [443, 80],
+      methods: ["GET"],
+      paths: null,
+      tls: "intercept",
+      source: "operator",
+    });
+    assert.equal(base.allow.length, 1, "the input is not modified");
+  });
+
+  it("moves a host from allow to deny", () => {
+    const next = applyPolicyChange(base, { kind: "deny", host: "a.example.com" });
+    assert.deepEqual(next, { allow: [], deny: ["bad.example.com", "a.example.com"] });
+  });
+
+  it("removes rules, and says so when there is none", () => {
+    assert.deepEqual(applyPolicyChange(base, { kind: "remove", host: "bad.example.com" }).deny, []);
+    assert.throws(
+      () => applyPolicyChange(base, { kind: "remove", host: "none.example.com" }),
+      (e: unknown) => isBottleError(e) && e.exitCode === 2,
+    );
+  });
+
+  it("refuses allow-everything patterns", () => {
+    for (const host of ["*", "*.com", "https://x.com"]) {
+      assert.throws(
+        () => applyPolicyChange(base, { kind: "allow", host, tls: "intercept" }),
+        (e: unknown) => isBottleError(e) && e.code === "usage",
+      );
+    }
+  });
+});
+
+describe("renderAuditLine", () => {
+  it("shows time, verdict, method, target, status and the reason of a denial", () => {
+    const line = JSON.stringify({
+      time: "2026-11-24T08:40:29.584Z",
+      kind: "http",
+      method: "GET",
+      host: "other.test",
+      port: 80,
+      path: "/x",
+      verdict: "deny",
+      rule: "default-deny",
+      reason: "not allowed",
+      status: 403,
+    });
+    assert.equal(
+      renderAuditLine(line),
+      "08:40:29  DENY   GET      other.test:80/x  403  (not allowed)",
+    );
+  });
+
+  it("passes a line that is not JSON through", () => {
+    assert.equal(renderAuditLine("garbage"), "garbage");
+  });
+});
