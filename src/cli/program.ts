@@ -252,6 +252,10 @@ export function renderError(error: unknown): string {
     if (error.hint !== undefined && error.hint !== "") lines.push(`hint: ${error.hint}`);
     return lines.join("\n");
   }
+  if (error instanceof Error && "statusCode" in error) {
+    // An answer of the Docker engine that no command turned into a BottleError.
+    return `error: the Docker engine refused: ${error.message}\nhint: \`bottle doctor\` checks the engine; \`bottle cleanup\` removes leftovers.`;
+  }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `internal error (please report it): ${message}`;
 }

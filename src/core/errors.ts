@@ -17,6 +17,7 @@ export type ErrorCode =
   | "runtime_unavailable"
   | "image_build_failed"
   | "launch_failed"
+  | "cleanup_incomplete"
   | "bottle_unknown"
   | "bottle_not_running"
   | "token_missing"
@@ -35,6 +36,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   runtime_unavailable: 1,
   image_build_failed: 1,
   launch_failed: 1,
+  cleanup_incomplete: 1,
   bottle_unknown: 2,
   bottle_not_running: 1,
   token_missing: 2,

@@ -13,6 +13,10 @@ export interface ProviderSpec {
   recipe: string;
   /** The agent program and its arguments. */
   command: readonly string[];
+  /** Arguments that append the agent's prompt to the program's system prompt. */
+  promptArgs: ((prompt: string) => string[]) | undefined;
+  /** Arguments that continue the last conversation when a stopped bottle is resumed. */
+  resumeArgs: readonly string[];
   /** The credential role through which the program reaches its model, if it has one. */
   modelRole: "anthropic-base-url" | "openai-base-url" | undefined;
   /**
@@ -29,6 +33,8 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     title: "Claude Code",
     recipe: "agent-claude",
     command: ["claude"],
+    promptArgs: (prompt) => ["--append-system-prompt", prompt],
+    resumeArgs: ["--continue"],
     modelRole: "anthropic-base-url",
     egress: [],
   },
@@ -37,6 +43,8 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     title: "OpenAI Codex CLI",
     recipe: "agent-codex",
     command: ["codex"],
+    promptArgs: undefined,
+    resumeArgs: ["resume", "--last"],
     modelRole: "openai-base-url",
     egress: [],
   },
@@ -45,6 +53,8 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     title: "interactive shell",
     recipe: "agent-shell",
     command: ["bash", "-l"],
+    promptArgs: undefined,
+    resumeArgs: [],
     modelRole: undefined,
     egress: [],
   },

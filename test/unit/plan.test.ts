@@ -9,7 +9,13 @@ import { makePlan } from "../../src/core/plan/make-plan.js";
 function manifest(overrides: Record<string, unknown> = {}): Manifest {
   return manifestSchema.parse({
     agents: {
-      worker: { bottle: "dev", provider: "claude", env: { LOG_LEVEL: "debug", AUTHOR: "${USER}" } },
+      worker: {
+        bottle: "dev",
+        provider: "claude",
+        prompt: "Fix the bug.",
+        skills: ["tdd"],
+        env: { LOG_LEVEL: "debug", AUTHOR: "${USER}" },
+      },
       sh: { bottle: "dev", provider: "shell" },
     },
     bottles: {
@@ -149,6 +155,26 @@ describe("makePlan", () => {
         e.code === "agent_unknown" &&
         e.exitCode === 2 &&
         /did you mean "worker"/i.test(e.hint ?? ""),
+    );
+  });
+
+  it("appends the prompt to Claude Code's system prompt and continues the conversation on resume", () => {
+    const plan = makePlan(manifest(), { agent: "worker" }, facts());
+    assert.deepEqual(plan.command, ["claude", "--append-system-prompt", "Fix the bug."]);
+    assert.deepEqual(plan.resume_command, [
+      "claude",
+      "--append-system-prompt",
+      "Fix the bug.",
+      "--continue",
+    ]);
+    assert.deepEqual(plan.skills, [{ name: "tdd", from: "/home/op/.claude/skills/tdd" }]);
+    const shell = makePlan(manifest(), { agent: "sh" }, facts());
+    assert.deepEqual(
+      [shell.command, shell.resume_command],
+      [
+        ["bash", "-l"],
+        ["bash", "-l"],
+      ],
     );
   });
 

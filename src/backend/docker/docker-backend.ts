@@ -25,9 +25,11 @@ import type { BottleObjects } from "./engine-objects.js";
 import { findBottleObjects, removeBottleObjects } from "./engine-objects.js";
 import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
+import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
 import { probeSidecar } from "./control-client.js";
-import { saveWorkspace } from "./workspace.js";
+import { saveFolder } from "./workspace.js";
+import { AGENT_HOME, WORKSPACE_DIR } from "../../core/plan/layout.js";
 
 export type Health = "healthy" | "unhealthy" | "-";
 
@@ -107,15 +109,18 @@ export class DockerBackend {
         hint: `Attach to it: bottle attach ${identity}`,
       });
     }
-    if (objects !== undefined) await removeBottleObjects(this.docker, objects);
+    if (objects !== undefined) await removeBottleObjects(this.docker, identity);
     writeMetadata(paths, {
       ...metadata,
       status: "starting",
       stopped_at: null,
       starter_pid: process.pid,
     });
-    const archive = fs.existsSync(paths.workspaceArchive) ? paths.workspaceArchive : undefined;
-    await this.launch(plan, paths, progress, archive);
+    const saved = (file: string): string | undefined => (fs.existsSync(file) ? file : undefined);
+    await this.launch(plan, paths, progress, {
+      workspace: saved(paths.workspaceArchive),
+      home: saved(paths.homeArchive),
+    });
     return metadata;
   }
 
@@ -123,7 +128,7 @@ export class DockerBackend {
     plan: BottlePlan,
     paths: BottlePaths,
     progress: Progress,
-    archive: string | undefined,
+    resumeFrom: LaunchInput["resumeFrom"],
   ): Promise<void> {
     try {
       const { secrets, missing } = readBottleSecrets(plan, this.host.env);
@@ -136,7 +141,7 @@ export class DockerBackend {
         root: this.root,
         hostEnv: this.host.env,
         sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-        ...(archive === undefined ? {} : { workspaceArchive: archive }),
+        ...(resumeFrom === undefined ? {} : { resumeFrom }),
         progress,
       });
     } catch (error) {
@@ -174,12 +179,13 @@ export class DockerBackend {
     const agent = objects?.containers.find((c) => c.role === "agent");
     if (agent !== undefined) {
       try {
-        await saveWorkspace(this.docker, agent.id, paths.workspaceArchive);
+        await saveFolder(this.docker, agent.id, WORKSPACE_DIR, paths.workspaceArchive);
+        await saveFolder(this.docker, agent.id, AGENT_HOME, paths.homeArchive);
       } catch {
         // A container that cannot be read any more has nothing to save; removal goes on.
       }
     }
-    if (objects !== undefined) await removeBottleObjects(this.docker, objects);
+    if (objects !== undefined) await removeBottleObjects(this.docker, identity);
     updateStatus(paths, "stopped");
   }
 
@@ -234,7 +240,7 @@ export class DockerBackend {
   }
 
   async removeLeftovers(leftovers: Leftovers): Promise<void> {
-    for (const group of leftovers.objects) await removeBottleObjects(this.docker, group);
+    for (const group of leftovers.objects) await removeBottleObjects(this.docker, group.identity);
     for (const identity of leftovers.staleState)
       fs.rmSync(this.paths(identity).dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@
  * `stop` and `cleanup` thorough even after the CLI was killed half-way through a start.
  */
 import type Docker from "dockerode";
+import { BottleError } from "../../core/errors.js";
 import { LABELS } from "../../core/plan/layout.js";
 
 export interface BottleObjects {
@@ -74,8 +75,7 @@ async function ignoreMissing(action: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Removes a bottle's objects: containers first, then networks and volumes. */
-export async function removeBottleObjects(docker: Docker, objects: BottleObjects): Promise<void> {
+async function removeOnce(docker: Docker, objects: BottleObjects): Promise<void> {
   const agentFirst = [...objects.containers].sort((a, b) =>
     a.role === "agent" ? -1 : b.role === "agent" ? 1 : 0,
   );
@@ -95,4 +95,34 @@ export async function removeBottleObjects(docker: Docker, objects: BottleObjects
     await ignoreMissing(network.remove());
   }
   for (const v of objects.volumes) await ignoreMissing(docker.getVolume(v.name).remove());
+}
+
+/**
+ * Removes every object labelled with the bottle's identity: containers first, then networks and
+ * volumes. Looks again by label after each pass, because a start killed half-way may have left a
+ * request in the engine that creates one more object after the first look.
+ */
+export async function removeBottleObjects(docker: Docker, identity: string): Promise<void> {
+  let lastError: unknown;
+  for (let pass = 0; pass < 5; pass++) {
+    const objects = (await findBottleObjects(docker, identity)).get(identity);
+    if (objects === undefined) return;
+    try {
+      await removeOnce(docker, objects);
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * (pass + 1)));
+    }
+  }
+  const left = (await findBottleObjects(docker, identity)).get(identity);
+  if (left !== undefined) {
+    const message = lastError instanceof Error ? lastError.message : "objects remain";
+    throw new BottleError(
+      "cleanup_incomplete",
+      `Could not remove every object of bottle ${identity}: ${message}`,
+      {
+        hint: "Run `bottle cleanup` again; `docker ps -a --filter label=bot-bottle.identity` shows what is left.",
+      },
+    );
+  }
 }

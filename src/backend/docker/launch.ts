@@ -12,7 +12,7 @@ import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
-import { GATES, LABELS, SOCKET_DIR } from "../../core/plan/layout.js";
+import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
@@ -22,7 +22,8 @@ import { ensureImage } from "./build-image.js";
 import { waitForLogLine } from "./container-logs.js";
 import { controlRequest } from "./control-client.js";
 import { TeardownStack } from "./teardown-stack.js";
-import { AGENT_UID, copyFolderIn, restoreWorkspace } from "./workspace.js";
+import { AGENT_UID, copyFolderIn, copySkillIn, restoreFolder, writeFilesIn } from "./workspace.js";
+import { provisionFiles } from "../../providers/provision.js";
 
 export const RELAY_READY_LINE = "bot-bottle relay ready";
 const READY_TIMEOUT_MS = 30_000;
@@ -38,8 +39,8 @@ export interface LaunchInput {
   sidecarUser: string;
   /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
   secrets: BottleSecrets;
-  /** Saved workspace to restore (resume). */
-  workspaceArchive?: string;
+  /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
+  resumeFrom?: { workspace: string | undefined; home: string | undefined };
   progress: Progress;
 }
 
@@ -114,6 +115,23 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
   });
 }
 
+/** Fills the created (not yet started) agent container: saved state on resume, else provisioning. */
+async function prepareAgent(docker: Docker, agentId: string, input: LaunchInput): Promise<void> {
+  const { plan, progress } = input;
+  if (input.resumeFrom !== undefined) {
+    const { workspace, home } = input.resumeFrom;
+    if (workspace !== undefined) await restoreFolder(docker, agentId, WORKSPACE_DIR, workspace);
+    if (home !== undefined) await restoreFolder(docker, agentId, AGENT_HOME, home);
+    return;
+  }
+  await writeFilesIn(docker, agentId, provisionFiles(plan));
+  for (const skill of plan.skills) await copySkillIn(docker, agentId, skill.name, skill.from);
+  if (plan.workspace.copy_from !== null) {
+    progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
+    await copyFolderIn(docker, agentId, plan.workspace.copy_from);
+  }
+}
+
 /** Waits for every task to settle (so none is still creating objects), then throws the first failure. */
 async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(tasks);
@@ -164,12 +182,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         const agent = await createAgent(docker, input, volume, labels);
         agentId = agent.id;
         stack.push("agent", () => agent.remove({ force: true }));
-        if (input.workspaceArchive !== undefined)
-          await restoreWorkspace(docker, agent.id, input.workspaceArchive);
-        else if (plan.workspace.copy_from !== null) {
-          progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
-          await copyFolderIn(docker, agent.id, plan.workspace.copy_from);
-        }
+        await prepareAgent(docker, agent.id, input);
         await agent.start();
         await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
       })(),

@@ -1,54 +1,97 @@
 /**
- * The agent's workspace in and out of its container, through the Engine API's archive calls:
- * `--cwd` copies a host folder in; `stop` saves /workspace into the bottle's state and `resume`
- * puts it back.
+ * Files in and out of the agent container, through the Engine API's archive calls:
+ * `--cwd` copies a host folder into the workspace, skills go into the agent's home, `stop` saves
+ * the workspace and the home into the bottle's state and `resume` puts them back.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type Docker from "dockerode";
-import { pack } from "tar-fs";
-import { WORKSPACE_DIR } from "../../core/plan/layout.js";
+import { pack as packFolder } from "tar-fs";
+import { pack } from "tar-stream";
+import { AGENT_HOME, WORKSPACE_DIR } from "../../core/plan/layout.js";
+import type { ProvisionFile } from "../../providers/provision.js";
 
 export const AGENT_UID = 1500;
 
-/** Copies a host folder (hidden files and .git included) into the workspace, owned by the agent. */
-export async function copyFolderIn(
+// tar-fs and tar-stream return streamx Readables: pipeable, which is all dockerode needs.
+type Archive = NodeJS.ReadableStream;
+
+/** Copies a host folder (hidden files and .git included) to `target/prefix`, owned by the agent. */
+async function copyIn(
   docker: Docker,
   containerId: string,
   folder: string,
+  target: string,
+  prefix = "",
 ): Promise<void> {
-  const archive = pack(folder, {
+  const archive = packFolder(folder, {
     map: (header) => ({
       ...header,
+      name: prefix === "" ? header.name : path.posix.join(prefix, header.name),
       uid: AGENT_UID,
       gid: AGENT_UID,
       uname: "agent",
       gname: "agent",
     }),
   });
-  // tar-fs returns a streamx Readable: pipeable, which is all dockerode needs.
   await docker
     .getContainer(containerId)
-    .putArchive(archive as unknown as NodeJS.ReadableStream, { path: WORKSPACE_DIR });
+    .putArchive(archive as unknown as Archive, { path: target });
 }
 
-/** Saves the workspace as a tar file (its entries start with `workspace/`). */
-export async function saveWorkspace(
+export function copyFolderIn(docker: Docker, containerId: string, folder: string): Promise<void> {
+  return copyIn(docker, containerId, folder, WORKSPACE_DIR);
+}
+
+export function copySkillIn(
   docker: Docker,
   containerId: string,
+  name: string,
+  folder: string,
+): Promise<void> {
+  return copyIn(docker, containerId, folder, AGENT_HOME, `.claude/skills/${name}`);
+}
+
+/** Writes provider files (absolute paths) owned by the agent. */
+export async function writeFilesIn(
+  docker: Docker,
+  containerId: string,
+  files: readonly ProvisionFile[],
+): Promise<void> {
+  if (files.length === 0) return;
+  const archive = pack();
+  for (const file of files) {
+    archive.entry(
+      { name: file.path.replace(/^\//, ""), mode: file.mode, uid: AGENT_UID, gid: AGENT_UID },
+      file.content,
+    );
+  }
+  archive.finalize();
+  await docker.getContainer(containerId).putArchive(archive as unknown as Archive, { path: "/" });
+}
+
+/** Saves a folder of the container as a tar file (entries start with the folder's own name). */
+export async function saveFolder(
+  docker: Docker,
+  containerId: string,
+  folder: string,
   file: string,
 ): Promise<void> {
-  const stream = await docker.getContainer(containerId).getArchive({ path: WORKSPACE_DIR });
+  const stream = await docker.getContainer(containerId).getArchive({ path: folder });
   const temp = `${file}.tmp`;
   await pipeline(stream, fs.createWriteStream(temp, { mode: 0o600 }));
   fs.renameSync(temp, file);
 }
 
-/** Restores a workspace saved by saveWorkspace. */
-export async function restoreWorkspace(
+/** Restores a folder saved by saveFolder. */
+export async function restoreFolder(
   docker: Docker,
   containerId: string,
+  folder: string,
   file: string,
 ): Promise<void> {
-  await docker.getContainer(containerId).putArchive(fs.createReadStream(file), { path: "/" });
+  await docker
+    .getContainer(containerId)
+    .putArchive(fs.createReadStream(file), { path: path.posix.dirname(folder) });
 }

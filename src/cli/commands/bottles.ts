@@ -77,7 +77,7 @@ export async function resumeCommand(
     ctx.io.err(`Bottle ${identity} is running again. Attach: bottle attach ${identity}`);
     return 0;
   }
-  return runSession(backend, plan, ctx);
+  return runSession(backend, plan, ctx, plan.resume_command);
 }
 
 export async function cleanupCommand(

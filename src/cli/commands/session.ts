@@ -11,6 +11,7 @@ export async function runSession(
   backend: DockerBackend,
   plan: BottlePlan,
   ctx: CommandContext,
+  command: readonly string[] = plan.command,
 ): Promise<number> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -25,7 +26,7 @@ export async function runSession(
   process.once("SIGTERM", onSignal);
   process.once("SIGHUP", onSignal);
   try {
-    return await backend.attach(plan.identity, plan.command);
+    return await backend.attach(plan.identity, command);
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGHUP", onSignal);

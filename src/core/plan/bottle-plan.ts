@@ -42,6 +42,10 @@ export interface BottlePlan {
   provider: string;
   manifest: string;
   command: string[];
+  /** The command a resumed bottle runs: the same program, continuing its last conversation. */
+  resume_command: string[];
+  /** Skills copied from the host into the agent's ~/.claude/skills. */
+  skills: { name: string; from: string }[];
   runtime: {
     requested: "auto" | "runc" | "runsc";
     resolved: RuntimeName;

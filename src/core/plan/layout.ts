@@ -4,6 +4,12 @@
  */
 export const SOCKET_DIR = "/run/bot-bottle";
 export const WORKSPACE_DIR = "/workspace";
+/** The agent user's home (uid 1500 in every agent image). */
+export const AGENT_HOME = "/home/agent";
+
+/** The bottle's CA certificate in the agent, and the system bundle it is appended to. */
+export const CA_CERT_PATH = "/usr/local/share/ca-certificates/bot-bottle.crt";
+export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 export const GATES = {
   egress: { socket: "egress.sock", port: 3128 },

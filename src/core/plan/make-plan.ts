@@ -6,8 +6,9 @@ import { BottleError } from "../errors.js";
 import { didYouMean } from "../manifest/did-you-mean.js";
 import type { BottleSpec, CredentialSpec, EgressRuleSpec, Manifest } from "../manifest/schema.js";
 import { FORWARD_PATTERN } from "../manifest/schema.js";
-import { expandPath } from "../host/paths.js";
+import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "../../providers/provider.js";
+import { PLACEHOLDER_KEY } from "../../providers/provision.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import { GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR, objectName } from "./layout.js";
@@ -83,7 +84,7 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
     const url = relayUrl(GATES.credentials.port, cred.path);
     if (cred.role === "anthropic-base-url") {
       env["ANTHROPIC_BASE_URL"] = { from_bottle: url };
-      env["ANTHROPIC_API_KEY"] = { from_bottle: "placeholder-held-by-bot-bottle" };
+      env["ANTHROPIC_API_KEY"] = { from_bottle: PLACEHOLDER_KEY };
       env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = { from_bottle: "1" };
     } else if (cred.role === "openai-base-url") {
       env["OPENAI_BASE_URL"] = { from_bottle: url };
@@ -169,6 +170,12 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     );
   }
 
+  const command = [
+    ...provider.command,
+    ...(agent.prompt !== undefined && provider.promptArgs !== undefined
+      ? provider.promptArgs(agent.prompt)
+      : []),
+  ];
   const providerRules = provider.egress.map((rule) => ({
     ...rule,
     source: `provider:${provider.name}`,
@@ -182,7 +189,9 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     bottle: agent.bottle,
     provider: provider.name,
     manifest: facts.manifestPath,
-    command: [...provider.command],
+    command,
+    resume_command: [...command, ...provider.resumeArgs],
+    skills: agent.skills.map((name) => ({ name, from: skillDir(facts.home, name) })),
     runtime: resolveRuntime(bottle.runtime, facts.engine),
     images: {
       agent: {

@@ -7,6 +7,7 @@
  *   audit/           JSONL audit logs written by the sidecar (egress.jsonl, ...)
  *   control/         the sidecar's control socket: reachable from the host only
  *   workspace.tar    the agent's workspace, saved by `stop` for `resume`
+ *   home.tar         the agent's home (conversation transcripts, shell history), likewise
  *
  * Kept across `stop` so `resume` can start the same bottle again; removed by `cleanup` only when
  * stale (a start that never finished).
@@ -48,6 +49,7 @@ export interface BottlePaths {
   controlDir: string;
   controlSocket: string;
   workspaceArchive: string;
+  homeArchive: string;
 }
 
 export function bottlePaths(host: HostEnv, identity: string): BottlePaths {
@@ -62,6 +64,7 @@ export function bottlePaths(host: HostEnv, identity: string): BottlePaths {
     controlDir: path.join(dir, "control"),
     controlSocket: path.join(dir, "control", "control.sock"),
     workspaceArchive: path.join(dir, "workspace.tar"),
+    homeArchive: path.join(dir, "home.tar"),
   };
 }
 
