@@ -166,3 +166,17 @@ describe("examples/bottle.yaml", () => {
     assert.equal(example, STARTER_MANIFEST);
   });
 });
+
+describe("start without a model token", () => {
+  it("says how to provide one and starts nothing", async () => {
+    const box = makeSandbox();
+    await cli(["init"], box);
+    const result = await cli(["start", "implementer", "--yes"], box, {
+      DOCKER_HOST: "unix:///nonexistent.sock",
+    });
+    // No engine answers here, so the token check must come first to be seen at all.
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /needs a model token, but \$ANTHROPIC_API_KEY is not set/);
+    assert.match(result.stderr, /claude setup-token/);
+  });
+});

@@ -1,8 +1,13 @@
 import path from "node:path";
+import { BottleError } from "../../core/errors.js";
+import { readBottleSecrets } from "../../core/host/read-secrets.js";
+import type { Provider } from "../../core/manifest/schema.js";
+import { providerSpec } from "../../providers/provider.js";
 import { gatherHostFacts, runtimesFromDaemonConfig } from "../../core/host/host-facts.js";
 import { loadManifest } from "../../core/manifest/load.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { makePlan } from "../../core/plan/make-plan.js";
+import { resolveRuntime } from "../../core/plan/runtime.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import type { CommandContext } from "../context.js";
 import { renderPreflight } from "../render/preflight.js";
@@ -34,6 +39,32 @@ function planStart(
 }
 
 /**
+ * An agent program that talks to a model needs its token on the host, reached through a
+ * credential route. Without one, say how to provide it; never fall back to the host's own
+ * credential files, which would put a real secret into the bottle.
+ */
+function requireModelToken(plan: BottlePlan, ctx: CommandContext): void {
+  const role = providerSpec(plan.provider as Provider).modelRole;
+  if (role === undefined) return;
+  const route = plan.credentials.find((c) => c.role === role);
+  const { missing } = readBottleSecrets(plan, ctx.host.env);
+  if (route !== undefined && !missing.includes(route.name)) return;
+  const where =
+    route === undefined
+      ? `no credential in bottle ${plan.bottle} has role ${role}`
+      : "env" in route.token_source
+        ? `$${route.token_source.env} is not set`
+        : `${route.token_source.file} is empty`;
+  const how =
+    role === "anthropic-base-url"
+      ? "Export an Anthropic API key, or a Claude subscription token from `claude setup-token`, in the variable the manifest names (for example ANTHROPIC_API_KEY)"
+      : "Export an OpenAI API key in the variable the manifest names (for example OPENAI_API_KEY)";
+  throw new BottleError("token_missing", `${plan.agent} needs a model token, but ${where}.`, {
+    hint: `${how}; the manifest's credentials entry (role: ${role}) says where it is read. The token stays outside the bottle.`,
+  });
+}
+
+/**
  * `bottle start`: plan, show the preflight, ask, build or reuse images, launch, then attach the
  * terminal to the agent program and tear the bottle down when it exits (unless --detach).
  * `--dry-run` stops after the plan and calls no engine.
@@ -48,7 +79,13 @@ export async function startCommand(
     ctx.io.out(options.format === "json" ? JSON.stringify(plan, null, 2) : renderPreflight(plan));
     return 0;
   }
-  const plan = planStart(agent, options, ctx, (await askEngine(ctx)).facts);
+  // Plan first (no engine needed), check the token, then let the engine decide the runtime.
+  const draft = planStart(agent, options, ctx, undefined);
+  requireModelToken(draft, ctx);
+  const plan: BottlePlan = {
+    ...draft,
+    runtime: resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
+  };
   ctx.io.err(renderPreflight(plan));
   if (!(await confirmOrRefuse(ctx, "Start this bottle? [y/N] ", options.yes))) {
     ctx.io.err("Not started.");
