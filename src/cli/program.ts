@@ -167,6 +167,7 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
     .option("--method <method...>", "HTTP methods (default any; enforced when intercepted)")
     .option("--path <prefix...>", "path prefixes (default any; enforced when intercepted)")
     .option("--passthrough", "tunnel TLS without interception", false)
+    .option("--internal", "let the name resolve to an internal (private, loopback) address", false)
     .addHelpText(
       "after",
       "\nExample:\n  bottle policy dev-k3x9q2 allow api.github.com --method GET",
@@ -175,7 +176,13 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
       async (
         identity: string,
         host: string,
-        opts: { port?: string[]; method?: string[]; path?: string[]; passthrough: boolean },
+        opts: {
+          port?: string[];
+          method?: string[];
+          path?: string[];
+          passthrough: boolean;
+          internal: boolean;
+        },
       ) => {
         const ports = opts.port?.map((p) => {
           const n = Number(p);
@@ -192,6 +199,7 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
             kind: "allow",
             host,
             tls: opts.passthrough ? "passthrough" : "intercept",
+            internal: opts.internal,
             ...(ports === undefined ? {} : { ports }),
             ...(opts.method === undefined ? {} : { methods: opts.method }),
             ...(opts.path === undefined ? {} : { paths: opts.path }),

@@ -211,6 +211,7 @@ function rule(host: string, ports: number[], extra: Partial<PlanEgressRule> = {}
     methods: null,
     paths: null,
     tls: "intercept",
+    internal: false,
     source: "manifest",
     ...extra,
   };
@@ -248,7 +249,12 @@ describe("egress proxy", () => {
     upstream = await startUpstream();
     echo = await startEcho();
     const policy = {
-      allow: [rule("127.0.0.1", [upstream.port, echo.port]), rule("upstream.test", [80, 443])],
+      allow: [
+        rule("127.0.0.1", [upstream.port]),
+        // The echo server speaks neither TLS nor HTTP: only a passthrough tunnel carries it.
+        rule("127.0.0.1", [echo.port], { tls: "passthrough" }),
+        rule("upstream.test", [80, 443], { tls: "passthrough", internal: true }),
+      ],
       deny: ["blocked.example"],
     };
     decide = (request) => decideEgress(policy, request);
@@ -385,7 +391,7 @@ describe("egress proxy", () => {
   );
 
   it(
-    "tunnels an allowed CONNECT (curl --proxytunnel) and audits it when it closes",
+    "opens an intercepted CONNECT carrying plain HTTP (curl --proxytunnel): the request and the tunnel are audited",
     { timeout: TEST_TIMEOUT },
     async () => {
       await withProxy({ decide }, async ({ proxyUrl, audits }) => {
@@ -400,8 +406,14 @@ describe("egress proxy", () => {
         assert.match(result.stdout, /"url":"\/tunnel\?x=1"/);
         assert.equal(upstream.seen.length, before + 1);
 
-        await waitFor(() => audits.length === 1, "the tunnel's audit entry");
-        const entry = audits[0];
+        await waitFor(() => audits.length === 2, "the request's and the tunnel's audit entries");
+        const inner = audits[0];
+        assert.ok(inner);
+        assert.deepEqual(
+          [inner.kind, inner.method, inner.path, inner.status],
+          ["http", "GET", "/tunnel", 200],
+        );
+        const entry = audits[1];
         assert.ok(entry);
         assert.equal(entry.kind, "connect");
         assert.equal(entry.method, "CONNECT");
@@ -499,35 +511,41 @@ describe("egress proxy", () => {
     },
   );
 
-  it("dials the normalised host through the injected dial", { timeout: TEST_TIMEOUT }, async () => {
-    const dialled: string[] = [];
-    const dial = (host: string, port: number): net.Socket => {
-      dialled.push(`${host}:${port}`);
-      return net.connect(
-        host === "upstream.test" && port === 80 ? upstream.port : echo.port,
-        "127.0.0.1",
-      );
-    };
-    await withProxy({ decide, dial }, async ({ proxyUrl, port, audits }) => {
-      const result = await curl(["-x", proxyUrl, "http://Upstream.TEST./via-dial"]);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /"url":"\/via-dial"/);
-      const { socket, head } = await openTunnel(port, "UPSTREAM.test.:443");
-      assert.match(head, /^HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
-      assert.equal(await echoThrough(socket, "ping"), "ping");
-      socket.end();
-      await closedWithin(socket, "the tunnel to close");
-      assert.deepEqual(dialled, ["upstream.test:80", "upstream.test:443"]);
-      await waitFor(() => audits.length === 2, "two audit entries");
-      assert.deepEqual(
-        audits.map((e) => [e.kind, e.host, e.port, e.verdict]),
-        [
-          ["http", "upstream.test", 80, "allow"],
-          ["connect", "upstream.test", 443, "allow"],
-        ],
-      );
-    });
-  });
+  it(
+    "dials the address the name resolved to, once checked",
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      const dialled: string[] = [];
+      const dial = (host: string, port: number): net.Socket => {
+        dialled.push(`${host}:${port}`);
+        return net.connect(
+          host === "127.0.0.1" && port === 80 ? upstream.port : echo.port,
+          "127.0.0.1",
+        );
+      };
+      const resolve = (host: string): Promise<string[]> =>
+        Promise.resolve(host === "upstream.test" ? ["127.0.0.1"] : []);
+      await withProxy({ decide, dial, resolve }, async ({ proxyUrl, port, audits }) => {
+        const result = await curl(["-x", proxyUrl, "http://Upstream.TEST./via-dial"]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /"url":"\/via-dial"/);
+        const { socket, head } = await openTunnel(port, "UPSTREAM.test.:443");
+        assert.match(head, /^HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
+        assert.equal(await echoThrough(socket, "ping"), "ping");
+        socket.end();
+        await closedWithin(socket, "the tunnel to close");
+        assert.deepEqual(dialled, ["127.0.0.1:80", "127.0.0.1:443"]);
+        await waitFor(() => audits.length === 2, "two audit entries");
+        assert.deepEqual(
+          audits.map((e) => [e.kind, e.host, e.port, e.verdict]),
+          [
+            ["http", "upstream.test", 80, "allow"],
+            ["connect", "upstream.test", 443, "allow"],
+          ],
+        );
+      });
+    },
+  );
 
   it(
     "answers 502 when the dialled socket closes before connecting",
@@ -606,7 +624,10 @@ describe("egress proxy", () => {
     async () => {
       const closedPort = await freePort();
       const allowAll = (request: EgressRequest): EgressDecision =>
-        decideEgress({ allow: [rule("127.0.0.1", [request.port])], deny: [] }, request);
+        decideEgress(
+          { allow: [rule("127.0.0.1", [request.port], { tls: "passthrough" })], deny: [] },
+          request,
+        );
       await withProxy({ decide: allowAll }, async ({ proxyUrl, port, audits }) => {
         const result = await curl(["-i", "-x", proxyUrl, `http://127.0.0.1:${closedPort}/gone`]);
         assert.equal(result.code, 0, result.stderr);

@@ -13,6 +13,7 @@ const base: EgressRules = {
       methods: null,
       paths: null,
       tls: "intercept",
+      internal: false,
       source: "manifest",
     },
   ],

@@ -16,6 +16,7 @@ export function renderRules(rules: EgressRules): string {
       r.methods === null ? "" : r.methods.join("|"),
       r.paths === null ? "" : `paths ${r.paths.join(" ")}`,
       r.tls === "passthrough" ? "passthrough" : "",
+      r.internal ? "internal" : "",
       `(${r.source})`,
     ].filter((x) => x !== "");
     lines.push(`  ${r.host}  ${extras.join("  ")}`);

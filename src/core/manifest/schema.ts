@@ -58,6 +58,12 @@ const egressRule = z.union([
         .optional()
         .describe("Path prefixes allowed (enforced when intercepted). Default: all."),
       tls: tlsMode.optional().describe("Overrides the bottle's `egress.tls` for this host."),
+      internal: z
+        .boolean()
+        .optional()
+        .describe(
+          "Let this host name resolve to an internal address (loopback, private, link-local). Default false: such answers are refused, so DNS cannot point an allowed name at the inside. An IP literal rule names its address and needs no flag.",
+        ),
     })
     .describe("A rule with conditions beyond the host."),
 ]);

@@ -18,6 +18,8 @@ export interface PlanEgressRule {
   /** Path prefixes, or null for any. */
   paths: string[] | null;
   tls: "intercept" | "passthrough";
+  /** The name may resolve to an internal address (an IP literal rule names its own address). */
+  internal: boolean;
   /** `manifest`, or `provider:<name>` for hosts the agent program itself needs. */
   source: string;
 }

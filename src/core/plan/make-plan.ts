@@ -49,6 +49,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
       methods: null,
       paths: null,
       tls: bottle.egress.tls,
+      internal: false,
       source: "manifest",
     };
   }
@@ -58,6 +59,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
     methods: rule.methods ?? null,
     paths: rule.paths ?? null,
     tls: rule.tls ?? bottle.egress.tls,
+    internal: rule.internal ?? false,
     source: "manifest",
   };
 }

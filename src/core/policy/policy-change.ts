@@ -20,6 +20,7 @@ export type PolicyChange =
       methods?: string[];
       paths?: string[];
       tls: "intercept" | "passthrough";
+      internal?: boolean;
     }
   | { kind: "deny"; host: string }
   | { kind: "remove"; host: string };
@@ -49,6 +50,7 @@ export function applyPolicyChange(rules: EgressRules, change: PolicyChange): Egr
             methods: change.methods?.map((m) => m.toUpperCase()) ?? null,
             paths: change.paths ?? null,
             tls: change.tls,
+            internal: change.internal ?? false,
             source: "operator",
           },
         ],

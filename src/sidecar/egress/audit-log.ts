@@ -13,8 +13,11 @@ import path from "node:path";
 export interface AuditEntry {
   /** ISO 8601 time the request arrived. */
   time: string;
-  /** `http` for a visible (absolute-form) request, `connect` for a tunnel. */
-  kind: "http" | "connect";
+  /**
+   * `http` for a plain (absolute-form) request, `connect` for a tunnel, `https` for a request
+   * inside an intercepted tunnel, `websocket` for a bridged WebSocket.
+   */
+  kind: "http" | "connect" | "https" | "websocket";
   method: string;
   host: string;
   port: number;
@@ -30,6 +33,10 @@ export interface AuditEntry {
   /** Bytes from the upstream to the agent (response body, or tunnel bytes). */
   bytes_down?: number;
   duration_ms?: number;
+  /** The address dialled (resolved once and checked). */
+  address?: string;
+  /** Content findings (`kind@where`, never a value): the reason of a dlp deny, or warnings. */
+  finding?: string;
   /** What failed after an allow: upstream unreachable, connection reset. */
   error?: string;
 }

@@ -3,26 +3,27 @@
  * deny, with the rule that decided and a reason a model can read. No I/O, no state, never throws.
  *
  * Contract:
- * - The request host is normalised (lower-case, one trailing dot and IPv6 brackets removed) and
- *   must then be a valid host name, a canonical IPv4 address or an IPv6 address. Anything else
- *   (empty, wildcards, `%` zone ids, numeric forms a resolver would read as an IP such as
- *   `2130706433`, `0x7f.1` or `010.0.0.1`) is denied with rule `invalid-request`.
+ * - The request host is normalised (lower-case, one trailing dot and IPv6 brackets removed). An IP
+ *   literal in any notation a resolver accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`,
+ *   `::ffff:127.0.0.1`) is read as the address it names (`decision.host` is that canonical form).
+ *   Anything else must be a valid host name; otherwise the request is denied (`invalid-request`).
  * - Deny patterns win over allow rules (`deny:<pattern>`).
+ * - An IP literal matches only a rule naming that same address. An internal address (loopback,
+ *   private, link-local, metadata; see ip-address.ts) with no such rule is denied
+ *   (`internal-address`). Host names are checked against internal addresses after resolution,
+ *   by the proxy (upstream-address.ts), which needs the matched rule's `internal` flag.
  * - An allow rule (`allow:<host as written>`) matches when its host pattern matches, the port is
- *   in its `ports`, and, only when the request is visible (method/path given, so not a CONNECT
- *   tunnel), the method is in `methods` (null = any) and the path starts with one of `paths`
- *   (null = any). A path that is not in normal form (dot segments, encoded `/` or `\`) never
- *   matches a rule that limits paths. The query string is ignored for matching.
+ *   in its `ports`, and, only when the request is visible (method/path given: plain HTTP, or a
+ *   request inside an intercepted tunnel), the method is in `methods` (null = any) and the path
+ *   starts with one of `paths` (null = any). A path that is not in normal form (dot segments,
+ *   encoded `/` or `\`) never matches a rule that limits paths. The query string is ignored.
  * - Nothing else is allowed (`default-deny`).
- *
- * Until TLS interception lands, a CONNECT tunnel shows only host and port, so the method and path
- * limits of a rule cannot be checked inside it: a tunnel to a host is allowed when host and port
- * match.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import { hostMatches, parseHostPattern } from "../../core/policy/domain-pattern.js";
 import type { HostPattern } from "../../core/policy/domain-pattern.js";
+import { InternalRanges, readIpLiteral } from "./ip-address.js";
 
 export interface EgressPolicy {
   allow: PlanEgressRule[];
@@ -39,6 +40,10 @@ export interface EgressRequest {
 
 export interface EgressDecision {
   verdict: "allow" | "deny";
+  /** The host as judged (normalised; an IP literal in canonical form). */
+  host?: string;
+  /** The allow rule that matched (an allow only). */
+  match?: PlanEgressRule;
   /** `allow:<host>`, `deny:<pattern>`, `default-deny` or `invalid-request`. */
   rule: string | null;
   /** One sentence for the agent (and the operator): what was decided and why. */
@@ -62,24 +67,21 @@ export function displayHost(host: string): string {
   return isIPv6(short) ? `[${short}]` : short;
 }
 
-/** Forms that resolvers read as an IPv4 address (inet_aton): 1 to 4 decimal, octal or hex parts. */
-function looksNumeric(name: string): boolean {
-  const parts = name.split(".");
-  return parts.length <= 4 && parts.every((part) => /^(0x[0-9a-f]*|[0-9]+)$/.test(part));
-}
-
-/** Null when `name` (normalised) is a host we can judge; otherwise what is wrong with it. */
+/** Null when `name` (normalised, not an IP literal) is a host name we can judge. */
 function hostProblem(name: string): string | null {
   if (name === "") return "is empty";
-  if (name.includes(":")) {
-    return isIPv6(name) && !name.includes("%") ? null : "is not a valid IPv6 address";
-  }
-  if (looksNumeric(name)) return isIPv4(name) ? null : "is not a canonical IPv4 address";
+  if (name.includes(":")) return "is not a valid IPv6 address";
+  if (/^[0-9.]+$/.test(name) || /^0x/.test(name)) return "is not a valid IPv4 address";
   const parsed = parseHostPattern(name);
   if (!parsed.ok || parsed.pattern.kind !== "exact" || parsed.pattern.host !== name) {
     return "is not a valid host name";
   }
   return null;
+}
+
+/** True when an IP pattern names the same address as the canonical `address`. */
+function namesAddress(pattern: HostPattern, address: string): boolean {
+  return pattern.kind === "ip" && readIpLiteral(pattern.address)?.address === address;
 }
 
 function patternOf(text: string): HostPattern | null {
@@ -106,20 +108,45 @@ function deny(rule: string, reason: string): EgressDecision {
   return { verdict: "deny", rule, reason };
 }
 
-function decideUnsafe(policy: EgressPolicy, request: EgressRequest): EgressDecision {
-  const host = normalizeRequestHost(request.host);
+function decideUnsafe(
+  policy: EgressPolicy,
+  request: EgressRequest,
+  ranges: InternalRanges,
+): EgressDecision {
+  const written = normalizeRequestHost(request.host);
+  const literal = readIpLiteral(written);
+  const host = literal === null ? written : literal.address;
   const shown = displayHost(host);
-  const problem = hostProblem(host);
-  if (problem !== null) {
-    return deny("invalid-request", `the host "${shown}" ${problem}, so the request was denied`);
+  if (literal === null) {
+    const problem = hostProblem(host);
+    if (problem !== null) {
+      return deny("invalid-request", `the host "${shown}" ${problem}, so the request was denied`);
+    }
   }
+
+  const matches = (pattern: HostPattern): boolean =>
+    literal === null ? hostMatches(pattern, host) : namesAddress(pattern, host);
 
   for (const text of policy.deny) {
     const pattern = patternOf(text);
-    if (pattern !== null && hostMatches(pattern, host)) {
+    if (pattern !== null && matches(pattern)) {
       return deny(
         `deny:${text}`,
         `host ${shown} is on the bottle's deny list (${text}); only the operator can change that`,
+      );
+    }
+  }
+
+  if (literal !== null) {
+    const range = ranges.rangeOf(host);
+    const named = policy.allow.some((rule) => {
+      const pattern = patternOf(rule.host);
+      return pattern !== null && namesAddress(pattern, host);
+    });
+    if (range !== null && !named) {
+      return deny(
+        "internal-address",
+        `${shown} is an internal address (${range}); internal addresses are refused unless the operator allows that exact address`,
       );
     }
   }
@@ -135,7 +162,7 @@ function decideUnsafe(policy: EgressPolicy, request: EgressRequest): EgressDecis
 
   for (const rule of policy.allow) {
     const pattern = patternOf(rule.host);
-    if (pattern === null || !hostMatches(pattern, host)) continue;
+    if (pattern === null || !matches(pattern)) continue;
     let miss: string | null = null;
     if (!rule.ports.includes(port)) {
       miss = `port ${port} of ${shown} is not allowed (the bottle allows port ${rule.ports.join(", ")} for it)`;
@@ -150,6 +177,8 @@ function decideUnsafe(policy: EgressPolicy, request: EgressRequest): EgressDecis
     if (miss === null) {
       return {
         verdict: "allow",
+        host,
+        match: rule,
         rule: `allow:${rule.host}`,
         reason: `host ${shown} is allowed by the bottle's rule for ${rule.host}`,
       };
@@ -164,10 +193,17 @@ function decideUnsafe(policy: EgressPolicy, request: EgressRequest): EgressDecis
   );
 }
 
-/** Decides one request. Never throws: any failure to evaluate is a deny. */
-export function decideEgress(policy: EgressPolicy, request: EgressRequest): EgressDecision {
+/**
+ * Decides one request. Never throws: any failure to evaluate is a deny. `ranges` may be passed to
+ * reuse its address lists across calls.
+ */
+export function decideEgress(
+  policy: EgressPolicy,
+  request: EgressRequest,
+  ranges: InternalRanges = new InternalRanges(),
+): EgressDecision {
   try {
-    return decideUnsafe(policy, request);
+    return decideUnsafe(policy, request, ranges);
   } catch {
     return deny("policy-error", "policy error: the bottle's policy could not be evaluated");
   }

@@ -4,48 +4,69 @@
  * 127.0.0.1:3128 to it), or on TCP for tests.
  *
  * Contract:
- * - `CONNECT host:port` is judged on host and port. Allowed: the upstream is dialled, the client
- *   gets `200 Connection Established` and bytes flow both ways; one audit entry is written when
- *   the tunnel closes (bytes up/down, duration). Denied: `403` with `X-Bot-Bottle-Denied: <rule>`
- *   and a short text for the agent, then the connection is closed.
+ * - `CONNECT host:port` is judged on host and port (egress-policy.ts), then the host name on its
+ *   content (labels that carry data), then its address: the name is resolved once, the answer
+ *   checked against internal ranges (upstream-address.ts), and that checked address is the one
+ *   dialled. Denied: `403` with `X-Bot-Bottle-Denied: <rule>` and a short text for the agent.
+ *   Allowed under a `passthrough` rule: `200 Connection Established` and bytes flow both ways.
+ *   Allowed otherwise: the tunnel is intercepted (tls-interception.ts) and every request inside is
+ *   judged on method and path and checked for secrets.
  * - Absolute-form requests (`GET http://host:port/path`) are judged on host, port, method and
- *   path. Allowed: forwarded to that host and port with hop-by-hop and `Proxy-*` headers removed
- *   and `Host` set to the URL's authority (a different `Host` would let the agent reach another
- *   site than the one judged); the response is streamed back and audited with its status. Denied:
- *   the same 403 form. Origin-form and non-http requests get 400.
+ *   path, checked for secrets, and forwarded to the checked address (forward-request.ts), with
+ *   `Host` set to the URL's authority. Origin-form and non-http requests get 400.
  * - Fail closed: a decide callback that throws, or returns anything but an allow, denies (rule
- *   `policy-error` for a throw). An upstream that cannot be reached gives 502, audited.
- * - Every request the proxy can parse is audited exactly once; paths without their query string.
- * - Errors on any socket are handled: a bad client or upstream never crashes the process.
- * - stop() closes the server and destroys every open client, upstream and tunnel socket.
- *
- * TLS interception, DNS pinning and content checks (DLP) are not done here yet.
+ *   `policy-error` for a throw). An upstream that cannot be reached gives 502.
+ * - One audit line per request and per tunnel (when it closes), paths without their query.
+ * - Limits (egress-gate.ts): request head size and time, idle connections and tunnels, open
+ *   tunnels (503 beyond), inspected body size. Errors on any socket are handled: a bad client or
+ *   upstream never crashes the process. stop() destroys every open socket.
  */
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import type { BottleCa } from "../../core/tls/bottle-ca.js";
 import type { AuditEntry } from "./audit-log.js";
 import { pathWithoutQuery } from "./audit-log.js";
+import type { ContentInspector, DlpMode } from "./content-inspector.js";
+
+import { DENIED_HEADER, denialText, endWith, rawResponse } from "./denial.js";
+import type { EgressDial, EgressGate, EgressLimits, UpstreamTarget } from "./egress-gate.js";
+import { DEFAULT_LIMITS } from "./egress-gate.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";
+import { errorCode, findingDecision, forwardRequest, refuse } from "./forward-request.js";
+import { InternalRanges } from "./ip-address.js";
+import { LeafCertificates } from "./leaf-certificates.js";
+import type { TunnelRecord } from "./tls-interception.js";
+import { TlsInterception } from "./tls-interception.js";
+import type { PickedAddress, Resolver } from "./upstream-address.js";
+import { resolveUpstream, systemResolver } from "./upstream-address.js";
+import { bridgeWebSocket } from "./websocket-bridge.js";
 
-/** Opens a TCP connection to an upstream; net.connect unless a test or later issue injects one. */
-export type EgressDial = (host: string, port: number) => net.Socket;
+export { DENIED_HEADER } from "./denial.js";
+export type { EgressDial } from "./egress-gate.js";
 
 export interface EgressProxyOptions {
   /** The policy decision; may throw (that denies). */
   decide: (request: EgressRequest) => EgressDecision;
   /** Receives one entry per request; may throw (ignored). */
   audit: (entry: AuditEntry) => void;
+  /** Opens the TCP connection to a checked address; net.connect unless injected. */
   dial?: EgressDial;
+  /** Resolves host names; the system resolver unless injected. */
+  resolve?: Resolver;
+  /** The bottle's CA; without it, a TLS tunnel under an intercept rule is closed. */
+  ca?: BottleCa;
+  /** Roots trusted for upstream TLS instead of Node's defaults (PEM certificates). */
+  upstreamCa?: string[];
+  /** Content checks; none when absent. */
+  inspector?: ContentInspector;
+  /** What a finding does; default block. */
+  dlp?: DlpMode;
+  limits?: Partial<EgressLimits>;
 }
 
 export type ListenTarget = { path: string } | { host: string; port: number };
-
-export const DENIED_HEADER = "X-Bot-Bottle-Denied";
-
-/** How long a refused client may keep its side open after the final response. */
-const END_GRACE_MS = 5_000;
 
 const POLICY_ERROR: EgressDecision = {
   verdict: "deny",
@@ -53,44 +74,8 @@ const POLICY_ERROR: EgressDecision = {
   reason: "policy error: the bottle's policy could not be evaluated, so the request was denied",
 };
 
-/** Headers that belong to one connection, never forwarded (plus any the Connection header names). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "expect",
-  "http2-settings",
-]);
-
 function ignore(): void {
   // Socket errors end in 'close', which does the cleanup; an unhandled 'error' would crash.
-}
-
-function errorCode(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code ?? error.message;
-  }
-  return String(error);
-}
-
-/** A header value that cannot break the response: printable ASCII only. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, "?");
-}
-
-function filterHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = new Set((headers.connection ?? "").split(",").map((t) => t.trim().toLowerCase()));
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
-    if (name.startsWith("proxy-")) continue;
-    out[name] = value;
-  }
-  return out;
 }
 
 /** `host:port` or `[v6]:port`; null when the target is not in that form. */
@@ -100,40 +85,6 @@ function parseConnectTarget(target: string): { host: string; port: number } | nu
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return null;
   return { host: normalizeRequestHost(match[1] ?? match[2] ?? ""), port };
-}
-
-function denialText(what: string, host: string, decision: EgressDecision): string {
-  return [
-    `bot-bottle blocked ${what}.`,
-    `Reason: ${decision.reason}.`,
-    `If the task needs it, ask the operator to allow it, for example \`bottle policy <identity> allow ${displayHost(host)}\`.`,
-    "",
-  ].join("\n");
-}
-
-function rawResponse(status: string, headers: Record<string, string>, body: string): string {
-  const lines = [`HTTP/1.1 ${status}`];
-  const all = {
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": String(Buffer.byteLength(body)),
-    Connection: "close",
-    ...headers,
-  };
-  for (const [name, value] of Object.entries(all)) lines.push(`${name}: ${headerSafe(value)}`);
-  return `${lines.join("\r\n")}\r\n\r\n${body}`;
-}
-
-/**
- * Sends a final response on a raw client socket and closes it. Whatever the client sends meanwhile
- * is read and dropped (unread bytes would turn the close into a reset that can hide the response);
- * a client that never closes its side is cut after a grace period.
- */
-function endWith(client: net.Socket, response: string): void {
-  client.resume();
-  client.setTimeout(END_GRACE_MS, () => {
-    client.destroy();
-  });
-  client.end(response);
 }
 
 function removeStaleSocket(socketPath: string): void {
@@ -148,33 +99,82 @@ function removeStaleSocket(socketPath: string): void {
   fs.unlinkSync(socketPath);
 }
 
+/** 502 for a name that does not resolve, 403 for an answer the policy refuses. */
+function refusalStatus(picked: Extract<PickedAddress, { ok: false }>): number {
+  return picked.rule === "unresolvable" ? 502 : 403;
+}
+
 export class EgressProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly dial: EgressDial;
+  private readonly gate: EgressGate;
+  private readonly interception: TlsInterception;
+  private tunnels = 0;
 
-  constructor(private readonly options: EgressProxyOptions) {
-    this.dial = options.dial ?? ((host, port) => net.connect({ host, port }));
-    this.server = http.createServer({ requireHostHeader: false });
+  constructor(options: EgressProxyOptions) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const dial =
+      options.dial ?? ((address: string, port: number) => net.connect({ host: address, port }));
+    this.gate = {
+      decide: (request) => {
+        try {
+          const decision = options.decide(request);
+          if (decision.verdict === "allow") return { ...decision, verdict: "allow" };
+          return { ...decision, verdict: "deny" };
+        } catch {
+          return POLICY_ERROR;
+        }
+      },
+      audit: (entry) => {
+        try {
+          options.audit(entry);
+        } catch {
+          // An audit sink that fails must not take the gate down with it.
+        }
+      },
+      inspector: options.inspector,
+      dlp: options.dlp ?? "block",
+      ranges: new InternalRanges(),
+      resolve: options.resolve ?? systemResolver,
+      dial,
+      upstreamCa: options.upstreamCa,
+      limits,
+      track: (socket) => {
+        this.track(socket);
+      },
+    };
+    this.interception = new TlsInterception(
+      this.gate,
+      options.ca === undefined ? undefined : new LeafCertificates(options.ca),
+    );
+    this.server = http.createServer({
+      requireHostHeader: false,
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: limits.idleTimeoutMs,
+    });
     this.server.on("connection", (socket: net.Socket) => {
       this.track(socket);
     });
     this.server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.onRequest(req, res);
+      void this.onRequest(req, res);
     });
     this.server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      this.onConnect(req, socket, head);
+      void this.onConnect(req, socket, head);
+    });
+    this.server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      void this.onPlainUpgrade(req, socket, head);
     });
     this.server.on("clientError", (_error: Error, socket: net.Socket) => {
-      const body = "bot-bottle egress proxy: the request could not be parsed.\n";
-      if (!socket.writable) {
-        socket.destroy();
-        return;
-      }
-      socket.setTimeout(END_GRACE_MS, () => {
-        socket.destroy();
-      });
-      socket.end(rawResponse("400 Bad Request", {}, body));
+      endWith(
+        socket,
+        rawResponse(
+          "400 Bad Request",
+          {},
+          "bot-bottle egress proxy: the request could not be parsed.\n",
+        ),
+      );
     });
     // Accept errors (EMFILE and the like) must not crash the sidecar.
     this.server.on("error", ignore);
@@ -205,6 +205,11 @@ export class EgressProxy {
     return bound.port;
   }
 
+  /** Open tunnels right now (for tests and health). */
+  openTunnels(): number {
+    return this.tunnels;
+  }
+
   /** Stops accepting and destroys every open client, upstream and tunnel socket. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => {
@@ -217,6 +222,7 @@ export class EgressProxy {
       });
     });
     this.server.closeAllConnections();
+    this.interception.stop();
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
@@ -227,40 +233,50 @@ export class EgressProxy {
     socket.once("close", () => this.sockets.delete(socket));
   }
 
-  private decide(request: EgressRequest): EgressDecision {
-    try {
-      const decision = this.options.decide(request);
-      if (decision.verdict === "allow") return { ...decision, verdict: "allow" };
-      return { ...decision, verdict: "deny" };
-    } catch {
-      return POLICY_ERROR;
-    }
+  /** The host check on content (names that carry data); null when clean or DLP is off. */
+  private hostFinding(host: string): EgressDecision | null {
+    const { inspector, dlp } = this.gate;
+    if (inspector === undefined || dlp === "off") return null;
+    const [finding] = inspector.inspectHost(host);
+    if (finding === undefined || dlp !== "block") return null;
+    return findingDecision(finding);
   }
 
-  private audit(entry: AuditEntry): void {
-    try {
-      this.options.audit(entry);
-    } catch {
-      // An audit sink that fails must not take the gate down with it.
-    }
-  }
-
-  private openUpstream(host: string, port: number): net.Socket {
-    const socket = this.dial(host, port);
-    this.track(socket);
-    return socket;
-  }
-
-  private onConnect(req: http.IncomingMessage, client: net.Socket, head: Buffer): void {
+  private async onConnect(
+    req: http.IncomingMessage,
+    client: net.Socket,
+    head: Buffer,
+  ): Promise<void> {
     const started = Date.now();
     const time = new Date(started).toISOString();
     this.track(client);
     const rawTarget = req.url ?? "";
-    const target = parseConnectTarget(rawTarget);
-    if (target === null) {
+    const parsed = parseConnectTarget(rawTarget);
+    const refuseTunnel = (entry: AuditEntry, decision: EgressDecision, status = 403): void => {
+      const statusText =
+        status === 403
+          ? "403 Forbidden"
+          : status === 503
+            ? "503 Service Unavailable"
+            : `${status} Bad Gateway`;
+      const body = denialText(
+        `CONNECT to ${displayHost(entry.host)}:${entry.port}`,
+        entry.host,
+        decision,
+      );
+      endWith(client, rawResponse(statusText, { [DENIED_HEADER]: decision.rule ?? "deny" }, body));
+      this.gate.audit({
+        ...entry,
+        verdict: "deny",
+        rule: decision.rule,
+        reason: decision.reason,
+        status,
+      });
+    };
+    if (parsed === null) {
       const reason = "the CONNECT target is not in the form host:port";
       endWith(client, rawResponse("400 Bad Request", {}, `bot-bottle egress proxy: ${reason}.\n`));
-      this.audit({
+      this.gate.audit({
         time,
         kind: "connect",
         method: "CONNECT",
@@ -275,8 +291,9 @@ export class EgressProxy {
       return;
     }
 
-    const { host, port } = target;
-    const decision = this.decide({ host, port });
+    const decision = this.gate.decide({ host: parsed.host, port: parsed.port });
+    const host = decision.host ?? parsed.host;
+    const port = parsed.port;
     const entry: AuditEntry = {
       time,
       kind: "connect",
@@ -289,19 +306,78 @@ export class EgressProxy {
       reason: decision.reason,
     };
     if (decision.verdict !== "allow") {
-      const body = denialText(`CONNECT to ${displayHost(host)}:${port}`, host, decision);
-      const headers = { [DENIED_HEADER]: decision.rule ?? "deny" };
-      endWith(client, rawResponse("403 Forbidden", headers, body));
-      this.audit({ ...entry, status: 403 });
+      refuseTunnel(entry, decision);
       return;
     }
+    const finding = this.hostFinding(host);
+    if (finding !== null) {
+      refuseTunnel(entry, finding);
+      return;
+    }
+    if (this.tunnels >= this.gate.limits.maxTunnels) {
+      refuseTunnel(
+        entry,
+        {
+          verdict: "deny",
+          rule: "too-many-tunnels",
+          reason: `the bottle already has ${this.gate.limits.maxTunnels} tunnels open; close some and retry`,
+        },
+        503,
+      );
+      return;
+    }
+    this.tunnels += 1;
+    client.once("close", () => {
+      this.tunnels -= 1;
+    });
+    client.setTimeout(this.gate.limits.idleTimeoutMs, () => client.destroy());
 
+    const picked = await resolveUpstream(host, decision.match, this.gate.resolve, this.gate.ranges);
+    if (!picked.ok) {
+      refuseTunnel(
+        entry,
+        { verdict: "deny", rule: picked.rule, reason: picked.reason },
+        refusalStatus(picked),
+      );
+      return;
+    }
+    if (client.destroyed) return;
+    const withAddress = { ...entry, address: picked.address };
+    if (decision.match?.tls === "passthrough") {
+      this.passThrough(client, head, withAddress, started);
+      return;
+    }
+    const record: TunnelRecord = {};
+    client.once("close", () => {
+      this.gate.audit({
+        ...withAddress,
+        ...(record.denied === undefined ? {} : { verdict: "deny", ...record.denied }),
+        status: 200,
+        bytes_up: client.bytesRead,
+        bytes_down: client.bytesWritten,
+        duration_ms: Date.now() - started,
+        ...(record.error === undefined ? {} : { error: record.error }),
+      });
+    });
+    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    this.interception.accept(client, head, {
+      host,
+      port,
+      address: picked.address,
+      rule: decision.match,
+      record,
+    });
+  }
+
+  private passThrough(client: net.Socket, head: Buffer, entry: AuditEntry, started: number): void {
+    const { host, port } = entry;
     let upstream: net.Socket;
     try {
-      upstream = this.openUpstream(host, port);
+      upstream = this.gate.dial(entry.address ?? host, port);
+      this.track(upstream);
     } catch (error) {
       this.failTunnel(client, host, port, errorCode(error));
-      this.audit({ ...entry, status: 502, error: errorCode(error), duration_ms: 0 });
+      this.gate.audit({ ...entry, status: 502, error: errorCode(error), duration_ms: 0 });
       return;
     }
 
@@ -323,12 +399,10 @@ export class EgressProxy {
       if (!established) this.failTunnel(client, host, port, failure);
       else client.destroy();
     });
-    client.once("close", () => {
-      upstream.destroy();
-    });
     let clientGone = false;
     client.once("close", () => {
       clientGone = true;
+      upstream.destroy();
     });
     upstream.once("close", () => {
       // A clean end after the tunnel was up was already passed on by pipe (after the last byte).
@@ -336,7 +410,7 @@ export class EgressProxy {
         failure = clientGone ? "the client left first" : "the upstream closed before connecting";
         this.failTunnel(client, host, port, failure);
       }
-      this.audit({
+      this.gate.audit({
         ...entry,
         status: established ? 200 : 502,
         bytes_up: upstream.bytesWritten,
@@ -348,23 +422,25 @@ export class EgressProxy {
   }
 
   private failTunnel(client: net.Socket, host: string, port: number, code: string): void {
-    if (!client.writable) {
-      client.destroy();
-      return;
-    }
     const body = `bot-bottle egress proxy: could not connect to ${displayHost(host)}:${port} (${code}).\n`;
     endWith(client, rawResponse("502 Bad Gateway", {}, body));
   }
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /**
+   * Judges a plain (absolute-form) request up to its pinned address. Answers the refusal itself
+   * and returns null, or returns what forwarding needs.
+   */
+  private async judgePlain(
+    req: http.IncomingMessage,
+    kind: AuditEntry["kind"],
+    answer: (entry: AuditEntry, decision: EgressDecision, status?: number) => void,
+  ): Promise<{ target: UpstreamTarget; entry: AuditEntry; pathAndQuery: string } | null> {
     const started = Date.now();
     const time = new Date(started).toISOString();
     const method = req.method ?? "GET";
     const rawUrl = req.url ?? "";
-    res.on("error", ignore);
-
     let url: URL | null = null;
-    if (/^http:\/\//i.test(rawUrl)) {
+    if (/^(http|ws):\/\//i.test(rawUrl)) {
       try {
         url = new URL(rawUrl);
       } catch {
@@ -375,29 +451,29 @@ export class EgressProxy {
       const reason = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)
         ? "only http:// URLs can be sent as proxy requests; use CONNECT for https"
         : "this is a forward proxy: send absolute-form requests (GET http://host/path) or CONNECT host:port";
-      res.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-      res.end(`bot-bottle egress proxy: ${reason}.\n`);
-      this.audit({
-        time,
-        kind: "http",
-        method,
-        host: "",
-        port: 0,
-        path: pathWithoutQuery(rawUrl).slice(0, 200),
-        verdict: "deny",
-        rule: "invalid-request",
-        reason,
-        status: 400,
-      });
-      return;
+      answer(
+        {
+          time,
+          kind,
+          method,
+          host: "",
+          port: 0,
+          path: pathWithoutQuery(rawUrl).slice(0, 200),
+          verdict: "deny",
+          rule: "invalid-request",
+          reason,
+        },
+        { verdict: "deny", rule: "invalid-request", reason },
+        400,
+      );
+      return null;
     }
-
-    const host = normalizeRequestHost(url.hostname);
     const port = url.port === "" ? 80 : Number(url.port);
-    const decision = this.decide({ host, port, method, path: url.pathname });
+    const decision = this.gate.decide({ host: url.hostname, port, method, path: url.pathname });
+    const host = decision.host ?? normalizeRequestHost(url.hostname);
     const entry: AuditEntry = {
       time,
-      kind: "http",
+      kind,
       method,
       host,
       port,
@@ -407,109 +483,76 @@ export class EgressProxy {
       reason: decision.reason,
     };
     if (decision.verdict !== "allow") {
-      const body = denialText(
-        `${method} ${displayHost(host)}:${port}${url.pathname}`,
-        host,
-        decision,
-      );
-      res.writeHead(403, {
-        "content-type": "text/plain; charset=utf-8",
-        [DENIED_HEADER]: headerSafe(decision.rule ?? "deny"),
-        connection: "close",
-      });
-      res.end(body);
-      this.audit({ ...entry, status: 403 });
-      return;
+      answer(entry, decision);
+      return null;
     }
-    this.forward(req, res, url, host, port, entry, started);
+    const finding = this.hostFinding(host);
+    if (finding !== null) {
+      answer(entry, finding);
+      return null;
+    }
+    const picked = await resolveUpstream(host, decision.match, this.gate.resolve, this.gate.ranges);
+    if (!picked.ok) {
+      answer(
+        entry,
+        { verdict: "deny", rule: picked.rule, reason: picked.reason },
+        refusalStatus(picked),
+      );
+      return null;
+    }
+    return {
+      target: { host, port, address: picked.address, secure: false, rule: decision.match },
+      entry: { ...entry, address: picked.address },
+      pathAndQuery: `${url.pathname}${url.search}`,
+    };
   }
 
-  private forward(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-    host: string,
-    port: number,
-    entry: AuditEntry,
-    started: number,
-  ): void {
-    const headers = filterHeaders(req.headers);
-    headers.host = url.host;
-    // The body was de-chunked by the parser; chunk it again so the upstream sees the same framing.
-    if (
-      req.headers["transfer-encoding"] !== undefined &&
-      req.headers["content-length"] === undefined
-    ) {
-      headers["transfer-encoding"] = "chunked";
-    }
-
-    let bytesUp = 0;
-    let bytesDown = 0;
-    let failure: string | undefined;
-    const finish = (): void => {
-      this.audit({
-        ...entry,
-        status: res.statusCode,
-        bytes_up: bytesUp,
-        bytes_down: bytesDown,
-        duration_ms: Date.now() - started,
-        ...(failure === undefined ? {} : { error: failure }),
-      });
-    };
-    const badGateway = (code: string): void => {
-      failure = code;
-      if (res.headersSent) {
-        res.destroy();
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.on("error", ignore);
+    const judged = await this.judgePlain(req, "http", (entry, decision, status) => {
+      req.resume();
+      if (status === 400) {
+        res.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+        res.end(`bot-bottle egress proxy: ${decision.reason}.\n`);
+        this.gate.audit({ ...entry, status: 400 });
         return;
       }
-      res.writeHead(502, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-      res.end(`bot-bottle egress proxy: could not reach ${displayHost(host)}:${port} (${code}).\n`);
-    };
-    res.once("close", finish);
-
-    let upstream: http.ClientRequest;
-    try {
-      upstream = http.request({
-        host,
-        port,
-        method: req.method,
-        path: `${url.pathname}${url.search}`,
-        headers,
-        createConnection: () => this.openUpstream(host, port),
-      });
-    } catch (error) {
-      req.resume();
-      badGateway(errorCode(error));
-      return;
-    }
-
-    upstream.on("error", (error) => {
-      badGateway(errorCode(error));
+      refuse(this.gate, res, entry, decision, status);
     });
-    upstream.on("response", (upstreamRes) => {
-      upstreamRes.on("error", (error) => {
-        failure = errorCode(error);
-        res.destroy();
-      });
-      upstreamRes.on("data", (chunk: Buffer) => {
-        bytesDown += chunk.length;
-      });
-      res.writeHead(
-        upstreamRes.statusCode ?? 502,
-        upstreamRes.statusMessage,
-        filterHeaders(upstreamRes.headers),
+    if (judged === null) return;
+    await forwardRequest(this.gate, req, res, { ...judged, agent: undefined });
+  }
+
+  private async onPlainUpgrade(
+    req: http.IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+  ): Promise<void> {
+    socket.on("error", ignore);
+    const judged = await this.judgePlain(req, "websocket", (entry, decision, status = 403) => {
+      const statusText =
+        status === 400
+          ? "400 Bad Request"
+          : status === 403
+            ? "403 Forbidden"
+            : `${status} Bad Gateway`;
+      endWith(
+        socket,
+        rawResponse(
+          statusText,
+          { [DENIED_HEADER]: decision.rule ?? "deny" },
+          denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision),
+        ),
       );
-      upstreamRes.pipe(res);
+      this.gate.audit({
+        ...entry,
+        verdict: "deny",
+        rule: decision.rule,
+        reason: decision.reason,
+        status,
+      });
     });
-    res.once("close", () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.on("data", (chunk: Buffer) => {
-      bytesUp += chunk.length;
-    });
-    req.on("error", () => {
-      upstream.destroy();
-    });
-    req.pipe(upstream);
+    if (judged === null) return;
+    bridgeWebSocket(this.gate, req, socket, head, judged);
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * What the parts of the egress proxy share: the decision (failing closed), the audit sink (that
+ * never throws), content checks, how upstreams are resolved and dialled, and the limits. Built
+ * once per proxy from its options; no module state.
+ */
+import type net from "node:net";
+import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
+import type { AuditEntry } from "./audit-log.js";
+import type { ContentInspector, DlpMode } from "./content-inspector.js";
+import type { EgressDecision, EgressRequest } from "./egress-policy.js";
+import type { InternalRanges } from "./ip-address.js";
+import type { Resolver } from "./upstream-address.js";
+
+/** Opens a TCP connection to an upstream at a checked address; net.connect unless injected. */
+export type EgressDial = (address: string, port: number) => net.Socket;
+
+export interface EgressLimits {
+  /** Largest request head (request line and headers), in bytes. */
+  maxHeaderBytes: number;
+  /** Time a client has to send a complete request head. */
+  headersTimeoutMs: number;
+  /** A tunnel or connection with no traffic for this long is closed. */
+  idleTimeoutMs: number;
+  /** Open tunnels at once; more are answered 503. */
+  maxTunnels: number;
+  /** Largest request body the content checks read; a larger one is refused when DLP blocks. */
+  maxInspectedBodyBytes: number;
+  /** Largest WebSocket frame passed on. */
+  maxWebSocketFrameBytes: number;
+  /** Time an upstream has to answer a request with its response head. */
+  upstreamTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: EgressLimits = {
+  maxHeaderBytes: 32 * 1024,
+  headersTimeoutMs: 30_000,
+  idleTimeoutMs: 10 * 60_000,
+  maxTunnels: 512,
+  maxInspectedBodyBytes: 16 * 1024 * 1024,
+  maxWebSocketFrameBytes: 16 * 1024 * 1024,
+  upstreamTimeoutMs: 5 * 60_000,
+};
+
+export interface EgressGate {
+  decide(request: EgressRequest): EgressDecision;
+  audit(entry: AuditEntry): void;
+  inspector: ContentInspector | undefined;
+  dlp: DlpMode;
+  ranges: InternalRanges;
+  resolve: Resolver;
+  dial: EgressDial;
+  /** Trusted roots for upstream TLS; undefined means Node's defaults. */
+  upstreamCa: string[] | undefined;
+  limits: EgressLimits;
+  /** Registers a socket so stop() can destroy it, and swallows its errors. */
+  track(socket: net.Socket): void;
+}
+
+/** Where an allowed request goes: the judged host, the pinned address, and how. */
+export interface UpstreamTarget {
+  host: string;
+  port: number;
+  /** The checked address that is dialled (never resolved again). */
+  address: string;
+  /** TLS to the upstream (an intercepted tunnel). */
+  secure: boolean;
+  rule: PlanEgressRule | undefined;
+}

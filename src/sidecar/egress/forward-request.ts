@@ -1,0 +1,302 @@
+/**
+ * One visible request (plain HTTP, or a request inside an intercepted tunnel), already allowed by
+ * the policy: its content is checked, then it is forwarded to the pinned upstream and the answer
+ * streamed back. Audited exactly once, when the response ends.
+ *
+ * - Content checks (unless DLP is off): the body is read first (up to `maxInspectedBodyBytes`;
+ *   a larger body is refused with 413 when DLP blocks, and forwarded unread when it only warns),
+ *   then URL, headers and body go to the inspector. A finding under `block` is a 403 naming its
+ *   kind (`X-Bot-Bottle-Denied: dlp:<kind>`); under `warn` the request goes on and the finding is
+ *   audited.
+ * - Forwarding: hop-by-hop and `Proxy-*` headers are dropped; `Host` is the judged authority (a
+ *   different Host would reach another site than the one judged). An upstream that cannot be
+ *   reached gives 502, one that does not answer in time 504.
+ */
+import http from "node:http";
+import { Readable } from "node:stream";
+import type { AuditEntry } from "./audit-log.js";
+import type { ContentFinding } from "./content-inspector.js";
+import { describeFinding } from "./content-inspector.js";
+import { DENIED_HEADER, denialText, headerSafe } from "./denial.js";
+import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
+import type { EgressDecision } from "./egress-policy.js";
+import { displayHost } from "./egress-policy.js";
+import { PinnedAgent } from "./upstream-connection.js";
+
+/** Headers that belong to one connection, never forwarded (plus any the Connection header names). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+  "http2-settings",
+]);
+
+export function errorCode(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code ?? error.message;
+  }
+  return String(error);
+}
+
+export function filterHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set((headers.connection ?? "").split(",").map((t) => t.trim().toLowerCase()));
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (name.startsWith("proxy-")) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** `host`, or `host:port` when the port is not the scheme's default. */
+export function authority(target: Pick<UpstreamTarget, "host" | "port" | "secure">): string {
+  const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+  const defaultPort = target.secure ? 443 : 80;
+  return target.port === defaultPort ? host : `${host}:${target.port}`;
+}
+
+/** Answers a request with a denial (403 unless another status is given) and audits it. */
+export function refuse(
+  gate: EgressGate,
+  res: http.ServerResponse,
+  entry: AuditEntry,
+  decision: EgressDecision,
+  status = 403,
+): void {
+  const what = `${entry.method} ${displayHost(entry.host)}:${entry.port}${entry.path ?? ""}`;
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    [DENIED_HEADER]: headerSafe(decision.rule ?? "deny"),
+    connection: "close",
+  });
+  res.end(denialText(what, entry.host, decision));
+  gate.audit({
+    ...entry,
+    verdict: "deny",
+    rule: decision.rule,
+    reason: decision.reason,
+    status,
+  });
+}
+
+export function findingDecision(finding: ContentFinding): EgressDecision {
+  return {
+    verdict: "deny",
+    rule: `dlp:${finding.kind}`,
+    reason: `the request carries what looks like a secret (${finding.kind}) in its ${finding.where}`,
+  };
+}
+
+interface ReadBody {
+  body: Buffer;
+  /** True when the body went past the limit; the rest is still unread in the request. */
+  truncated: boolean;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<ReadBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        cleanup();
+        resolve({ body: Buffer.concat(chunks), truncated: true });
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ body: Buffer.concat(chunks), truncated: false });
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error("the client closed the request"));
+    };
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", onError);
+    req.once("close", onClose);
+  });
+}
+
+/** The request body as a stream: what was read first, then the rest of the request. */
+function bodyStream(read: ReadBody | null, req: http.IncomingMessage): Readable {
+  if (read === null) return req;
+  if (!read.truncated) return Readable.from(read.body.length === 0 ? [] : [read.body]);
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield read?.body ?? Buffer.alloc(0);
+    for await (const chunk of req) yield chunk as Buffer;
+  }
+  return Readable.from(rest());
+}
+
+/**
+ * Checks the request's content, then forwards it. `agent` keeps upstream connections of one
+ * tunnel alive; without one, the request gets its own connection.
+ */
+export interface ForwardInput {
+  target: UpstreamTarget;
+  /** The request's path with its query, as sent upstream. */
+  pathAndQuery: string;
+  /** The audit entry so far (time, kind, method, host, port, path, verdict, rule). */
+  entry: AuditEntry;
+  agent: http.Agent | undefined;
+}
+
+export async function forwardRequest(
+  gate: EgressGate,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  input: ForwardInput,
+): Promise<void> {
+  const { target, pathAndQuery, entry, agent } = input;
+  const started = Date.parse(entry.time);
+  let read: ReadBody | null = null;
+  let findings: ContentFinding[] = [];
+  if (gate.inspector !== undefined && gate.dlp !== "off") {
+    try {
+      read = await readBody(req, gate.limits.maxInspectedBodyBytes);
+    } catch {
+      gate.audit({ ...entry, status: 499, error: "the client left before sending its body" });
+      return;
+    }
+    if (read.truncated && gate.dlp === "block") {
+      req.resume();
+      refuse(
+        gate,
+        res,
+        entry,
+        {
+          verdict: "deny",
+          rule: "dlp:body-too-large",
+          reason: `the request body is larger than ${gate.limits.maxInspectedBodyBytes} bytes, more than the content checks read`,
+        },
+        413,
+      );
+      return;
+    }
+    findings = gate.inspector.inspectRequest({
+      method: entry.method,
+      host: target.host,
+      path: pathAndQuery,
+      headers: req.headers,
+      body: read.body,
+    });
+    const [first] = findings;
+    if (first !== undefined && gate.dlp === "block") {
+      refuse(gate, res, entry, findingDecision(first));
+      return;
+    }
+  }
+
+  const headers = filterHeaders(req.headers);
+  headers.host = authority(target);
+  if (read !== null && !read.truncated) {
+    delete headers["content-length"];
+    if (read.body.length > 0 || req.headers["content-length"] !== undefined) {
+      headers["content-length"] = String(read.body.length);
+    }
+  } else if (
+    req.headers["transfer-encoding"] !== undefined &&
+    req.headers["content-length"] === undefined
+  ) {
+    // The body was de-chunked by the parser; chunk it again so the upstream sees the same framing.
+    headers["transfer-encoding"] = "chunked";
+  }
+
+  let bytesUp = 0;
+  let bytesDown = 0;
+  let failure: string | undefined;
+  const finish = (): void => {
+    gate.audit({
+      ...entry,
+      status: res.statusCode,
+      bytes_up: bytesUp,
+      bytes_down: bytesDown,
+      duration_ms: Date.now() - started,
+      ...(findings.length > 0 ? { finding: findings.map(describeFinding).join(",") } : {}),
+      ...(failure === undefined ? {} : { error: failure }),
+    });
+  };
+  const fail = (status: number, code: string, what: string): void => {
+    failure = code;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+    res.end(
+      `bot-bottle egress proxy: ${what} ${displayHost(target.host)}:${target.port} (${code}).\n`,
+    );
+  };
+  res.once("close", finish);
+
+  let upstream: http.ClientRequest;
+  try {
+    upstream = http.request({
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path: pathAndQuery,
+      headers,
+      agent: agent ?? new PinnedAgent(gate, target, false),
+      timeout: gate.limits.upstreamTimeoutMs,
+    });
+  } catch (error) {
+    req.resume();
+    fail(502, errorCode(error), "could not reach");
+    return;
+  }
+
+  upstream.on("timeout", () => {
+    fail(504, "timeout", "no answer in time from");
+    upstream.destroy();
+  });
+  upstream.on("error", (error) => {
+    if (failure === undefined) fail(502, errorCode(error), "could not reach");
+  });
+  upstream.on("response", (upstreamRes) => {
+    upstreamRes.on("error", (error) => {
+      failure = errorCode(error);
+      res.destroy();
+    });
+    upstreamRes.on("data", (chunk: Buffer) => {
+      bytesDown += chunk.length;
+    });
+    res.writeHead(
+      upstreamRes.statusCode ?? 502,
+      upstreamRes.statusMessage,
+      filterHeaders(upstreamRes.headers),
+    );
+    upstreamRes.pipe(res);
+  });
+  res.once("close", () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  const body = bodyStream(read, req);
+  body.on("data", (chunk: Buffer) => {
+    bytesUp += chunk.length;
+  });
+  body.on("error", () => {
+    upstream.destroy();
+  });
+  body.pipe(upstream);
+}
