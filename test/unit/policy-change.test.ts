@@ -35,6 +35,7 @@ describe("applyPolicyChange", () => {
       methods: ["GET"],
       paths: null,
       tls: "intercept",
+      internal: false,
       source: "operator",
     });
     assert.equal(base.allow.length, 1, "the input is not modified");

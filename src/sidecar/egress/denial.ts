@@ -20,9 +20,10 @@ export function headerSafe(text: string): string {
 /** The body of a denial: what, why, and what to do. */
 export function denialText(what: string, host: string, decision: EgressDecision): string {
   const finding = decision.rule?.startsWith("dlp:") === true;
+  const internal = decision.rule === "internal-address" ? " --internal" : "";
   const advice = finding
     ? "Remove the secret from the request. Credentials are injected by the bottle's gates; the agent never needs to send one."
-    : `If the task needs it, ask the operator to allow it, for example \`bottle policy <identity> allow ${displayHost(host)}\`.`;
+    : `If the task needs it, ask the operator to allow it, for example \`bottle policy <identity> allow ${displayHost(host)}${internal}\`.`;
   return [`bot-bottle blocked ${what}.`, `Reason: ${decision.reason}.`, advice, ""].join("\n");
 }
 
@@ -54,4 +55,27 @@ export function endWith(client: net.Socket, response: string): void {
     client.destroy();
   });
   client.end(response);
+}
+
+/** The answer to a request the HTTP parser refused: too large, too slow, or malformed. */
+export function clientErrorResponse(error: NodeJS.ErrnoException): string {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return rawResponse(
+      "431 Request Header Fields Too Large",
+      {},
+      "bot-bottle egress proxy: the request head is larger than the gate accepts.\n",
+    );
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return rawResponse(
+      "408 Request Timeout",
+      {},
+      "bot-bottle egress proxy: the request head took too long to arrive.\n",
+    );
+  }
+  return rawResponse(
+    "400 Bad Request",
+    {},
+    "bot-bottle egress proxy: the request could not be parsed.\n",
+  );
 }

@@ -29,7 +29,7 @@ import type { AuditEntry } from "./audit-log.js";
 import { pathWithoutQuery } from "./audit-log.js";
 import type { ContentInspector, DlpMode } from "./content-inspector.js";
 
-import { DENIED_HEADER, denialText, endWith, rawResponse } from "./denial.js";
+import { DENIED_HEADER, clientErrorResponse, denialText, endWith, rawResponse } from "./denial.js";
 import type { EgressDial, EgressGate, EgressLimits, UpstreamTarget } from "./egress-gate.js";
 import { DEFAULT_LIMITS } from "./egress-gate.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
@@ -151,6 +151,7 @@ export class EgressProxy {
       requireHostHeader: false,
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(5_000, Math.max(100, limits.headersTimeoutMs / 4)),
       requestTimeout: 0,
       keepAliveTimeout: limits.idleTimeoutMs,
     });
@@ -166,15 +167,8 @@ export class EgressProxy {
     this.server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       void this.onPlainUpgrade(req, socket, head);
     });
-    this.server.on("clientError", (_error: Error, socket: net.Socket) => {
-      endWith(
-        socket,
-        rawResponse(
-          "400 Bad Request",
-          {},
-          "bot-bottle egress proxy: the request could not be parsed.\n",
-        ),
-      );
+    this.server.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      endWith(socket, clientErrorResponse(error));
     });
     // Accept errors (EMFILE and the like) must not crash the sidecar.
     this.server.on("error", ignore);

@@ -22,6 +22,7 @@ import { pathWithoutQuery } from "./audit-log.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";
+import { clientErrorResponse, endWith } from "./denial.js";
 import { forwardRequest, refuse } from "./forward-request.js";
 import { readIpLiteral } from "./ip-address.js";
 import type { LeafCertificates } from "./leaf-certificates.js";
@@ -105,9 +106,8 @@ export class TlsInterception {
     this.inner.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       this.onUpgrade(req, socket, head);
     });
-    this.inner.on("clientError", (_error: Error, socket: net.Socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      else socket.destroy();
+    this.inner.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
+      endWith(socket, clientErrorResponse(error));
     });
   }
 
