@@ -14,6 +14,13 @@ export interface SidecarConfig {
   /** The bottle's state folder as the sidecar sees it (audit/, control/). */
   state_dir: string;
   egress: { allow: PlanEgressRule[]; deny: string[] };
+  dlp: "block" | "warn" | "off";
+  /**
+   * Extra roots the sidecar trusts for upstream TLS (PEM), besides the system's. Set from the
+   * host's BOT_BOTTLE_UPSTREAM_CA file, for local upstreams with their own CA (tests, a private
+   * registry). Certificates only, never a key.
+   */
+  upstream_ca: string[];
 }
 
 export const READY_LINE = "bot-bottle sidecar ready";

@@ -8,11 +8,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { EgressRules } from "../core/policy/policy-change.js";
+import tls from "node:tls";
 import { GATES } from "../core/plan/layout.js";
+import type { BottleCa } from "../core/tls/bottle-ca.js";
+import { caFiles } from "../core/tls/bottle-ca.js";
 import { ControlServer } from "./control-server.js";
 import { AuditLog } from "./egress/audit-log.js";
 import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
+import { InternalRanges } from "./egress/ip-address.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
 export const POLICY_FILE = "policy.json";
@@ -29,6 +33,15 @@ function readRules(config: SidecarConfig): EgressRules {
   return config.egress;
 }
 
+/** The bottle's CA, made by the host at the first start (ca/ in the state folder). */
+function readCa(config: SidecarConfig): BottleCa {
+  const files = caFiles(config.state_dir);
+  return {
+    certPem: fs.readFileSync(files.cert, "utf8"),
+    keyPem: fs.readFileSync(files.key, "utf8"),
+  };
+}
+
 export class Sidecar {
   private rules: EgressRules;
   private secrets: SidecarSecrets = { credentials: {}, git: {} };
@@ -39,8 +52,14 @@ export class Sidecar {
   constructor(private readonly config: SidecarConfig) {
     this.rules = readRules(config);
     this.audit = new AuditLog(path.join(config.state_dir, "audit", "egress.jsonl"));
+    const ranges = new InternalRanges();
     this.egress = new EgressProxy({
-      decide: (request) => decideEgress(this.rules, request),
+      decide: (request) => decideEgress(this.rules, request, ranges),
+      ca: readCa(config),
+      ...(config.upstream_ca.length > 0
+        ? { upstreamCa: [...tls.rootCertificates, ...config.upstream_ca] }
+        : {}),
+      dlp: config.dlp,
       audit: (entry) => {
         this.audit.write(entry);
       },

@@ -24,6 +24,9 @@ import { controlRequest } from "./control-client.js";
 import { TeardownStack } from "./teardown-stack.js";
 import { AGENT_UID, copyFolderIn, copySkillIn, restoreFolder, writeFilesIn } from "./workspace.js";
 import { provisionFiles } from "../../providers/provision.js";
+import { readUpstreamCa } from "../../core/host/upstream-ca.js";
+import { ensureBottleCa } from "../../core/tls/bottle-ca.js";
+import { installCaTrust } from "./trust-ca.js";
 
 export const RELAY_READY_LINE = "bot-bottle relay ready";
 const READY_TIMEOUT_MS = 30_000;
@@ -62,12 +65,14 @@ function agentEnv(plan: BottlePlan, hostEnv: LaunchInput["hostEnv"]): string[] {
   return env;
 }
 
-export function sidecarConfig(plan: BottlePlan): SidecarConfig {
+export function sidecarConfig(plan: BottlePlan, upstreamCa: string[]): SidecarConfig {
   return {
     identity: plan.identity,
     socket_dir: SOCKET_DIR,
     state_dir: SIDECAR_STATE_DIR,
     egress: { allow: plan.egress.allow, deny: plan.egress.deny },
+    dlp: plan.egress.dlp,
+    upstream_ca: upstreamCa,
   };
 }
 
@@ -147,8 +152,12 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
   if (socketMount === undefined) throw new Error("plan has no socket volume");
   const volume = socketMount.name;
   try {
-    writeJsonAtomic(paths.sidecarConfig, sidecarConfig(plan));
+    writeJsonAtomic(paths.sidecarConfig, sidecarConfig(plan, readUpstreamCa(input.hostEnv)));
+    let caPem = "";
     await allOrFirstError([
+      (async () => {
+        caPem = (await ensureBottleCa(paths.dir, plan.identity)).certPem;
+      })(),
       (async () => {
         await ensureImage(docker, input.root, plan.images.sidecar, progress);
         await ensureImage(docker, input.root, plan.images.agent, progress);
@@ -183,6 +192,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         agentId = agent.id;
         stack.push("agent", () => agent.remove({ force: true }));
         await prepareAgent(docker, agent.id, input);
+        await installCaTrust(docker, agent.id, caPem);
         await agent.start();
         await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
       })(),

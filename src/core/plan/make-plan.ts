@@ -11,7 +11,15 @@ import { providerSpec } from "../../providers/provider.js";
 import { PLACEHOLDER_KEY } from "../../providers/provision.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
-import { GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR, objectName } from "./layout.js";
+import {
+  CA_CERT_PATH,
+  GATES,
+  LABELS,
+  SOCKET_DIR,
+  SYSTEM_CA_BUNDLE,
+  WORKSPACE_DIR,
+  objectName,
+} from "./layout.js";
 import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
 import { parseSize } from "./units.js";
@@ -81,6 +89,11 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
     HTTP_PROXY: { from_bottle: proxy },
     https_proxy: { from_bottle: proxy },
     http_proxy: { from_bottle: proxy },
+    // The bottle's CA is added to the system bundle at start; these make every client use it.
+    NODE_EXTRA_CA_CERTS: { from_bottle: CA_CERT_PATH },
+    SSL_CERT_FILE: { from_bottle: SYSTEM_CA_BUNDLE },
+    REQUESTS_CA_BUNDLE: { from_bottle: SYSTEM_CA_BUNDLE },
+    GIT_SSL_CAINFO: { from_bottle: SYSTEM_CA_BUNDLE },
   };
   for (const cred of bottle.credentials) {
     const url = relayUrl(GATES.credentials.port, cred.path);
