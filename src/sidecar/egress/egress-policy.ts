@@ -203,7 +203,10 @@ export function decideEgress(
   ranges: InternalRanges = new InternalRanges(),
 ): EgressDecision {
   try {
-    return decideUnsafe(policy, request, ranges);
+    const decision = decideUnsafe(policy, request, ranges);
+    if (decision.host !== undefined) return decision;
+    const written = normalizeRequestHost(request.host);
+    return { ...decision, host: readIpLiteral(written)?.address ?? written };
   } catch {
     return deny("policy-error", "policy error: the bottle's policy could not be evaluated");
   }

@@ -1,0 +1,188 @@
+/**
+ * `npm run test:corpus [-- DIR] [--json]`: replays the egress attack corpus (../shared/egress-corpus,
+ * or DIR in the same format: cases/<category>/*.json) through the real egress proxy, with the
+ * real content checks and TLS interception under a fresh bottle CA.
+ *
+ * The policy allows every host name in the corpus (so that content checks alone decide), every
+ * name resolves to 127.0.0.1, and the proxy's dialler sends port 443 and 80 to a local upstream's
+ * HTTPS and HTTP ports. IP literals get no rule: they are judged as the gate judges them.
+ *
+ * Prints, per category, malicious blocked / total and benign allowed / total, then the misses;
+ * with --json the same as JSON with one verdict per case id. Exits 1 when a benign case is
+ * blocked or fewer than 90% of malicious cases are blocked.
+ */
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { packageRoot } from "../src/core/host/package-root.js";
+import type { PlanEgressRule } from "../src/core/plan/bottle-plan.js";
+import { createBottleCa } from "../src/core/tls/bottle-ca.js";
+import { decideEgress } from "../src/sidecar/egress/egress-policy.js";
+import { EgressProxy } from "../src/sidecar/egress/egress-proxy.js";
+import { readIpLiteral } from "../src/sidecar/egress/ip-address.js";
+import { DlpInspector } from "../src/sidecar/dlp/dlp-inspector.js";
+import { startLocalUpstream } from "./corpus/local-upstream.js";
+import type { CorpusCase, Verdict } from "./corpus/replay-case.js";
+import { replayCase } from "./corpus/replay-case.js";
+
+const TARGET_BLOCKED = 0.9;
+
+function readCases(dir: string): CorpusCase[] {
+  const root = path.join(dir, "cases");
+  if (!fs.existsSync(root)) {
+    throw new Error(`no corpus at ${dir} (expected ${root}/<category>/*.json)`);
+  }
+  const cases: CorpusCase[] = [];
+  for (const category of fs.readdirSync(root).sort()) {
+    const folder = path.join(root, category);
+    if (!fs.statSync(folder).isDirectory()) continue;
+    for (const file of fs.readdirSync(folder).sort()) {
+      if (file.endsWith(".json")) {
+        cases.push(JSON.parse(fs.readFileSync(path.join(folder, file), "utf8")) as CorpusCase);
+      }
+    }
+  }
+  return cases;
+}
+
+function ruleFor(host: string): PlanEgressRule {
+  return {
+    host,
+    ports: [443, 80],
+    methods: null,
+    paths: null,
+    tls: "intercept",
+    internal: true,
+    source: "corpus",
+  };
+}
+
+interface Tally {
+  malicious: number;
+  blocked: number;
+  benign: number;
+  allowed: number;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes("--json");
+  const dir = path.resolve(
+    args.find((a) => !a.startsWith("--")) ??
+      path.join(packageRoot(), "..", "shared", "egress-corpus"),
+  );
+  const cases = readCases(dir);
+  const names = new Set<string>();
+  for (const c of cases) {
+    const host = new URL(c.payload.url.replace(/^ws/, "http")).hostname.toLowerCase();
+    if (readIpLiteral(host.replace(/^\[|\]$/g, "")) === null) names.add(host);
+  }
+  const policy = { allow: [...names].map(ruleFor), deny: [] };
+
+  const bottleCa = await createBottleCa("corpus");
+  const upstreamCa = await createBottleCa("corpus-upstream");
+  const upstream = await startLocalUpstream(upstreamCa);
+  const proxy = new EgressProxy({
+    decide: (request) => decideEgress(policy, request),
+    audit: (entry) => {
+      if (process.env["CORPUS_DEBUG"] !== undefined && entry.verdict === "deny") {
+        process.stderr.write(
+          `  denied ${entry.kind} ${entry.host}${entry.path ?? ""}: ${entry.rule ?? ""}\n`,
+        );
+      }
+    },
+    ca: bottleCa,
+    upstreamCa: [upstreamCa.certPem],
+    inspector: new DlpInspector({ ownSecrets: [] }),
+    resolve: () => Promise.resolve(["127.0.0.1"]),
+    dial: (address, port) =>
+      net.connect(
+        port === 443 ? upstream.httpsPort : port === 80 ? upstream.httpPort : port,
+        address,
+      ),
+  });
+  await proxy.listen({ host: "127.0.0.1", port: 0 });
+
+  const results: { id: string; category: string; expected: Verdict; verdict: Verdict | "error" }[] =
+    [];
+  try {
+    for (const c of cases) {
+      let verdict: Verdict | "error";
+      try {
+        verdict = await replayCase(c, proxy.address(), bottleCa.certPem, upstream);
+      } catch (error) {
+        if (process.env["CORPUS_DEBUG"] !== undefined)
+          process.stderr.write(`${c.id}: ${String(error)}\n`);
+        verdict = "error";
+      }
+      results.push({ id: c.id, category: c.category, expected: c.expected_verdict, verdict });
+    }
+  } finally {
+    await proxy.stop();
+    await upstream.close();
+  }
+
+  const tallies = new Map<string, Tally>();
+  for (const r of results) {
+    const t = tallies.get(r.category) ?? { malicious: 0, blocked: 0, benign: 0, allowed: 0 };
+    if (r.expected === "block") {
+      t.malicious += 1;
+      if (r.verdict === "block") t.blocked += 1;
+    } else {
+      t.benign += 1;
+      if (r.verdict === "allow") t.allowed += 1;
+    }
+    tallies.set(r.category, t);
+  }
+  const total = [...tallies.values()].reduce(
+    (sum, t) => ({
+      malicious: sum.malicious + t.malicious,
+      blocked: sum.blocked + t.blocked,
+      benign: sum.benign + t.benign,
+      allowed: sum.allowed + t.allowed,
+    }),
+    { malicious: 0, blocked: 0, benign: 0, allowed: 0 },
+  );
+  const misses = results.filter((r) => r.verdict !== r.expected);
+  const passed =
+    total.allowed === total.benign &&
+    (total.malicious === 0 || total.blocked / total.malicious >= TARGET_BLOCKED);
+
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          corpus: dir,
+          categories: Object.fromEntries(tallies),
+          total,
+          passed,
+          cases: Object.fromEntries(results.map((r) => [r.id, r.verdict])),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const lines = [`egress corpus: ${dir} (${results.length} cases)`, ""];
+    lines.push(`${"category".padEnd(24)} malicious blocked   benign allowed`);
+    const row = (name: string, t: Tally): string =>
+      `${name.padEnd(24)} ${`${t.blocked}/${t.malicious}`.padStart(17)}   ${`${t.allowed}/${t.benign}`.padStart(14)}`;
+    for (const [category, t] of tallies) lines.push(row(category, t));
+    lines.push(row("total", total), "");
+    if (misses.length === 0) lines.push("misses: none");
+    for (const m of misses)
+      lines.push(`miss: ${m.id} (${m.category}): expected ${m.expected}, got ${m.verdict}`);
+    lines.push(
+      passed
+        ? "target met: every benign case allowed, at least 90% of malicious cases blocked"
+        : "target NOT met: every benign case must be allowed and at least 90% of malicious cases blocked",
+    );
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  process.exitCode = passed ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`test:corpus: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,72 @@
+/**
+ * Shapes of data smuggled out in names and paths, PURE.
+ *
+ * Host names: the labels left of the registrable part (the last two labels) are looked at. A name
+ * is refused when it is very long, when a label is very long, when a label is hex that decodes to
+ * text, when a label looks like base32 data, or when it chains many data-like labels. Ordinary
+ * CDN and service names (`cdnjs.cloudflare.com`, `d1a2b3c4.cloudfront.net`) pass.
+ *
+ * Paths: a segment of 24 or more letters and digits mixing upper case, lower case and digits, at
+ * the entropy of random data, is refused (hex ids such as commit hashes and UUIDs are not mixed
+ * case, and pass).
+ */
+
+/** Shannon entropy in bits per character. */
+export function entropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) {
+    const p = count / text.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+function hexText(label: string): boolean {
+  if (label.length < 12 || label.length % 2 !== 0 || !/^[0-9a-f]+$/.test(label)) return false;
+  const bytes = Buffer.from(label, "hex");
+  return bytes.every((b) => b >= 0x20 && b < 0x7f);
+}
+
+function base32Data(label: string): boolean {
+  return (
+    label.length >= 16 &&
+    /^[a-z2-7]+$/.test(label) &&
+    (label.match(/[2-7]/g)?.length ?? 0) >= 2 &&
+    entropy(label) >= 3.2
+  );
+}
+
+function dataLike(label: string): boolean {
+  return (
+    label.length >= 6 && /[0-9]/.test(label) && /[a-z]/.test(label) && /^[a-z0-9]+$/.test(label)
+  );
+}
+
+/** Why a host name looks like it carries data, or null. `host` is lower-case. */
+export function hostExfiltration(host: string): string | null {
+  if (/^[0-9.]+$/.test(host) || host.includes(":")) return null;
+  if (host.length > 120) return "name-too-long";
+  const labels = host.split(".").slice(0, -2);
+  if (labels.some((label) => label.length > 40)) return "long-label";
+  if (labels.some(hexText)) return "hex-label";
+  if (labels.some(base32Data)) return "base32-label";
+  if (labels.filter(dataLike).length >= 4) return "data-labels";
+  return null;
+}
+
+/** True when a path segment looks like random data (an encoded secret or a key). */
+export function randomPathSegment(path: string): boolean {
+  const cut = path.search(/[?#]/);
+  const segments = (cut === -1 ? path : path.slice(0, cut)).split("/");
+  return segments.some(
+    (segment) =>
+      segment.length >= 24 &&
+      /^[A-Za-z0-9]+$/.test(segment) &&
+      /[A-Z]/.test(segment) &&
+      /[a-z]/.test(segment) &&
+      /[0-9]/.test(segment) &&
+      entropy(segment) >= 4.2,
+  );
+}
