@@ -3,7 +3,8 @@
  * image tag, so an image is rebuilt exactly when something that goes into it changed.
  *
  * - agent recipes (`images/agent-<provider>/Dockerfile`, or the manifest's own Dockerfile):
- *   the Dockerfile, the other files of a built-in recipe folder, and `relay.mjs` (the compiled relay);
+ *   the Dockerfile, the other files of a built-in recipe folder, `relay.mjs` (the compiled relay)
+ *   and the files of images/agent-common (the preload that points Node's fetch at the proxy);
  * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile, the compiled code and the package's
  *   package.json and lock file under `app/` (the image installs the runtime dependencies).
  *
@@ -56,6 +57,8 @@ export function imageContext(packageRoot: string, recipe: string): ContextFile[]
   }
   const relay = path.join(packageRoot, "dist", "src", "relay", "relay.js");
   if (fs.existsSync(relay)) files.push({ name: "relay.mjs", content: fs.readFileSync(relay) });
+  // Files every agent image gets (the fetch proxy preload), whatever its recipe.
+  files.push(...filesUnder(path.join(packageRoot, "images", "agent-common"), "", () => true));
   return files;
 }
 

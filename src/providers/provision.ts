@@ -8,6 +8,7 @@
  */
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { AGENT_HOME, WORKSPACE_DIR } from "../core/plan/layout.js";
+import { PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 
 export interface ProvisionFile {
   /** Absolute path in the agent container. */
@@ -16,7 +17,7 @@ export interface ProvisionFile {
   mode: number;
 }
 
-export const PLACEHOLDER_KEY = "sk-ant-api03-placeholder-held-by-bot-bottle-0000000000";
+export { PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 
 function claudeState(): Record<string, unknown> {
   return {

@@ -17,6 +17,8 @@ import { AuditLog } from "./egress/audit-log.js";
 import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
+import { DlpInspector } from "./dlp/dlp-inspector.js";
+import { OPENAI_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
 export const POLICY_FILE = "policy.json";
@@ -42,9 +44,30 @@ function readCa(config: SidecarConfig): BottleCa {
   };
 }
 
+/** Every token and key the bottle's gates hold: what the content checks must never let out. */
+function secretValues(secrets: SidecarSecrets): string[] {
+  const values = Object.values(secrets.credentials);
+  for (const entry of Object.values(secrets.git)) {
+    if (entry.token !== undefined) values.push(entry.token);
+    if (entry.identityKey !== undefined) {
+      // A key's base64 body lines: any one of them leaving is the key leaving.
+      values.push(
+        ...entry.identityKey
+          .split("\n")
+          .filter((line) => line.length >= 40 && !line.startsWith("-----")),
+      );
+    }
+  }
+  return values;
+}
+
+/** Values the bottle gives the agent in place of secrets: never findings. */
+const PLACEHOLDERS = [PLACEHOLDER_KEY, OPENAI_PLACEHOLDER];
+
 export class Sidecar {
   private rules: EgressRules;
   private secrets: SidecarSecrets = { credentials: {}, git: {} };
+  private dlp = new DlpInspector({ ownSecrets: [], placeholders: PLACEHOLDERS });
   private readonly audit: AuditLog;
   private readonly egress: EgressProxy;
   private readonly control: ControlServer;
@@ -60,6 +83,12 @@ export class Sidecar {
         ? { upstreamCa: [...tls.rootCertificates, ...config.upstream_ca] }
         : {}),
       dlp: config.dlp,
+      // Delegates, so that secrets handed over later are checked from the next request on.
+      inspector: {
+        inspectHost: (host) => this.dlp.inspectHost(host),
+        inspectRequest: (request) => this.dlp.inspectRequest(request),
+        newWebSocketScanner: () => this.dlp.newWebSocketScanner(),
+      },
       audit: (entry) => {
         this.audit.write(entry);
       },
@@ -68,6 +97,10 @@ export class Sidecar {
       health: () => ({ ok: true, identity: config.identity, gates: ["egress"] }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
+        this.dlp = new DlpInspector({
+          ownSecrets: secretValues(secrets),
+          placeholders: PLACEHOLDERS,
+        });
       },
       getPolicy: () => this.rules,
       setPolicy: (rules) => {

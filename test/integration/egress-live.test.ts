@@ -25,7 +25,10 @@ describe("live egress policy", () => {
     ]);
     try {
       assert.equal((await bottleExec(box, identity, status)).stdout, "403");
-      const allow = await cliProcess(["policy", "allow", identity, "other.test"], box);
+      const allow = await cliProcess(
+        ["policy", "allow", identity, "other.test", "--internal"],
+        box,
+      );
       assert.equal(allow.code, 0, allow.stderr);
       assert.match(allow.stderr, /in force in the running bottle/);
       assert.equal((await bottleExec(box, identity, status)).stdout, "200");

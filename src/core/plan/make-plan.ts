@@ -8,7 +8,7 @@ import type { BottleSpec, CredentialSpec, EgressRuleSpec, Manifest } from "../ma
 import { FORWARD_PATTERN } from "../manifest/schema.js";
 import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "../../providers/provider.js";
-import { PLACEHOLDER_KEY } from "../../providers/provision.js";
+import { OPENAI_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
@@ -94,6 +94,7 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
     SSL_CERT_FILE: { from_bottle: SYSTEM_CA_BUNDLE },
     REQUESTS_CA_BUNDLE: { from_bottle: SYSTEM_CA_BUNDLE },
     GIT_SSL_CAINFO: { from_bottle: SYSTEM_CA_BUNDLE },
+    NODE_OPTIONS: { from_bottle: "--require /opt/bot-bottle/proxy-preload.cjs" },
   };
   for (const cred of bottle.credentials) {
     const url = relayUrl(GATES.credentials.port, cred.path);
@@ -103,7 +104,7 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
       env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = { from_bottle: "1" };
     } else if (cred.role === "openai-base-url") {
       env["OPENAI_BASE_URL"] = { from_bottle: url };
-      env["OPENAI_API_KEY"] = { from_bottle: "placeholder-held-by-bot-bottle" };
+      env["OPENAI_API_KEY"] = { from_bottle: OPENAI_PLACEHOLDER };
     }
   }
   return env;

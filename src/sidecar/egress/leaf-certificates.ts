@@ -77,6 +77,12 @@ export class LeafCertificates {
   }
 
   private async issue(host: string): Promise<tls.SecureContext> {
+    const { key, cert } = await this.issuePem(host);
+    return tls.createSecureContext({ key, cert });
+  }
+
+  /** A fresh leaf for `host` as PEM: its key, and its certificate followed by the CA's. */
+  async issuePem(host: string): Promise<{ key: string; cert: string }> {
     const { x509, caCert, caKey, leafKeys, leafKeyPem } = await this.loadSigner();
     const now = Date.now();
     const altName =
@@ -102,9 +108,6 @@ export class LeafCertificates {
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
     });
-    return tls.createSecureContext({
-      key: leafKeyPem,
-      cert: `${leaf.toString("pem")}\n${this.ca.certPem}`,
-    });
+    return { key: leafKeyPem, cert: `${leaf.toString("pem")}\n${this.ca.certPem}` };
   }
 }

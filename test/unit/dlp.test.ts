@@ -1,0 +1,188 @@
+// The content checks on their own: each detector with a true positive and a near miss, the
+// bottle's own secrets in every encoding, split across parameters, compressed bodies, host names
+// and paths that carry data, and WebSocket messages. All tokens here are fake.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import zlib from "node:zlib";
+import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { decodeLayers } from "../../src/sidecar/dlp/decode-layers.js";
+import { hostExfiltration, randomPathSegment } from "../../src/sidecar/dlp/exfil-shapes.js";
+import { OwnSecrets } from "../../src/sidecar/dlp/own-secrets.js";
+import { SECRET_PATTERNS } from "../../src/sidecar/dlp/secret-patterns.js";
+
+const OWN = "bb-own-FAKE-token-7f3a9c2e1d";
+const inspector = new DlpInspector({
+  ownSecrets: [OWN],
+  placeholders: ["sk-ant-api03-placeholder-held-by-bot-bottle-0000000000"],
+  maxBodyBytes: 64 * 1024,
+});
+
+function kinds(text: string): string[] {
+  return SECRET_PATTERNS.filter((p) => p.find(text)).map((p) => p.kind);
+}
+
+function request(path: string, extra: { headers?: Record<string, string>; body?: Buffer } = {}) {
+  return inspector.inspectRequest({
+    method: "POST",
+    host: "api.example.test",
+    path,
+    headers: extra.headers ?? {},
+    ...(extra.body === undefined ? {} : { body: extra.body }),
+  });
+}
+
+describe("secret detectors", () => {
+  const cases: [string, string, string][] = [
+    ["anthropic-api-key", "sk-ant-api03-FAKEfakeFAKEfake0123456789", "sk-ant-notakey"],
+    ["openai-api-key", "sk-proj-FAKEfakeFAKEfake0123456789", "sk-proj-short"],
+    ["github-token", "ghp_FAKEfakeFAKEfake0123456789abcdefAB", "ghp_short"],
+    ["gitlab-token", "glpat-FAKEfakeFAKE01234567", "glpat-x"],
+    ["aws-access-key-id", "AKIAFAKEFAKEFAKE1234", "AKIAFAKE"],
+    [
+      "aws-secret-access-key",
+      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEKEY123",
+      "wjalrxutnfemik7mdengbpxrficyfakekey12345",
+    ],
+    ["google-api-key", "AIzaFAKEfakeFAKEfake0123456789abcdefghi", "AIzaShort"],
+    ["slack-token", "xoxb-0123456789-FAKEfake", "xoxb-1"],
+    ["npm-token", "npm_FAKEfakeFAKEfake0123456789abcdefABCD", "npm_install"],
+    ["stripe-key", "sk_live_FAKEfakeFAKEfake0123", "sk_live_x"],
+    ["private-key", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN PUBLIC KEY-----"],
+    [
+      "jwt",
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+      "eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiJ4In0.c2ln",
+    ],
+    ["bitcoin-address", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"],
+  ];
+  for (const [kind, positive, nearMiss] of cases) {
+    it(`${kind}: found, and a near miss is not`, () => {
+      assert.ok(kinds(`x ${positive} y`).includes(kind), positive);
+      assert.ok(!kinds(`x ${nearMiss} y`).includes(kind), nearMiss);
+    });
+  }
+});
+
+describe("decoding layers", () => {
+  it("unwraps percent-encoding (twice), base64 at any alignment, and delimited hex", () => {
+    const secret = "AKIAFAKEFAKEFAKE1234";
+    const twice = [...secret].map((c) => `%25${c.charCodeAt(0).toString(16)}`).join("");
+    assert.ok(decodeLayers(twice).includes(secret));
+    const b64 = Buffer.from(`xx${secret}yy`).toString("base64");
+    assert.ok(decodeLayers(b64).some((layer) => layer.includes(secret)));
+    const hex = Buffer.from(secret).toString("hex").replace(/(..)/g, "$1:");
+    assert.ok(decodeLayers(hex).some((layer) => layer.includes(secret)));
+  });
+});
+
+describe("the bottle's own secrets", () => {
+  const own = new OwnSecrets([OWN, "short"]);
+  it("are found raw, percent-encoded, in base64 at every alignment (both alphabets), and in hex", () => {
+    assert.ok(own.foundIn(`a ${OWN} b`));
+    assert.ok(own.foundIn(encodeURIComponent(`!${OWN}`)));
+    for (const prefix of ["", "a", "ab", "abc"]) {
+      const blob = Buffer.from(`${prefix}${OWN}tail`).toString("base64");
+      assert.ok(own.foundIn(blob), `base64 after ${prefix.length} bytes`);
+      assert.ok(own.foundIn(Buffer.from(`${prefix}${OWN}tail`).toString("base64url")));
+    }
+    assert.ok(own.foundIn(Buffer.from(OWN).toString("hex").toUpperCase()));
+    assert.ok(!own.foundIn("short text with nothing"), "secrets under 8 characters are ignored");
+  });
+
+  it("are refused in a URL, split across parameters, in a header and in a body", () => {
+    assert.deepEqual(request(`/x?q=${OWN}`), [{ kind: "own-secret", where: "url" }]);
+    assert.deepEqual(request(`/x?a=${OWN.slice(0, 10)}&b=${OWN.slice(10)}`), [
+      { kind: "own-secret", where: "url" },
+    ]);
+    const header = request("/x", { headers: { "x-data": Buffer.from(OWN).toString("base64") } });
+    assert.deepEqual(header, [{ kind: "own-secret", where: "header:x-data" }]);
+    const body = request("/x", { body: Buffer.from(JSON.stringify({ v: OWN })) });
+    assert.deepEqual(body, [{ kind: "own-secret", where: "body" }]);
+    assert.deepEqual(request("/x?q=ordinary"), []);
+  });
+
+  it("never counts a placeholder as a secret", () => {
+    const found = request("/v1/messages", {
+      headers: { "x-api-key": "sk-ant-api03-placeholder-held-by-bot-bottle-0000000000" },
+    });
+    assert.deepEqual(found, []);
+  });
+});
+
+describe("bodies", () => {
+  it("decodes gzip and brotli bodies, refuses unknown encodings and bombs", () => {
+    const secret = Buffer.from("token=ghp_FAKEfakeFAKEfake0123456789abcdefAB");
+    for (const [encoding, body] of [
+      ["gzip", zlib.gzipSync(secret)],
+      ["br", zlib.brotliCompressSync(secret)],
+      ["deflate", zlib.deflateSync(secret)],
+    ] as const) {
+      const found = request("/x", { headers: { "content-encoding": encoding }, body });
+      assert.deepEqual(found, [{ kind: "github-token", where: "body" }], encoding);
+    }
+    assert.deepEqual(request("/x", { headers: { "content-encoding": "zstd-x" }, body: secret }), [
+      { kind: "undecodable-body", where: "body" },
+    ]);
+    const bomb = zlib.gzipSync(Buffer.alloc(10 * 1024 * 1024));
+    assert.deepEqual(request("/x", { headers: { "content-encoding": "gzip" }, body: bomb }), [
+      { kind: "undecodable-body", where: "body" },
+    ]);
+  });
+
+  it("lets ordinary JSON, forms and images through", () => {
+    const json = Buffer.from(
+      JSON.stringify({ name: "Jane", id: "550e8400-e29b-41d4-a716-446655440000" }),
+    );
+    assert.deepEqual(
+      request("/users", { headers: { "content-type": "application/json" }, body: json }),
+      [],
+    );
+    assert.deepEqual(request("/search", { body: Buffer.from("q=golang+http+proxy&page=2") }), []);
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk", "utf8");
+    assert.deepEqual(request("/upload", { body: png }), []);
+  });
+});
+
+describe("names and paths that carry data", () => {
+  it("refuses data in host labels and leaves ordinary names alone", () => {
+    for (const host of [
+      "jbswy3dpehpk3pxp.exfil.evil.test",
+      "706f7374677265733a2f2f75736572.x.evil.test",
+      "a1b2c3d4.e5f6a7b8.c9d0e1f2.a3b4c5d6.x.evil.test",
+      `${"a".repeat(50)}.evil.test`,
+    ]) {
+      assert.notEqual(hostExfiltration(host), null, host);
+    }
+    for (const host of [
+      "cdnjs.cloudflare.com",
+      "d1a2b3c4e5.cloudfront.net",
+      "registry.npmjs.org",
+      "objects.githubusercontent.com",
+      "a1b2c3.cdn.example.com",
+    ]) {
+      assert.equal(hostExfiltration(host), null, host);
+    }
+  });
+
+  it("refuses random-looking path segments, not hashes or ids", () => {
+    assert.ok(randomPathSegment("/api/x7Kp2mQ9vR4sL8nW1bY6cT3fA0jH5dE/status"));
+    assert.ok(!randomPathSegment("/repos/o/r/commit/4b825dc642cb6eb9a060e54bf8d69288fbee4904"));
+    assert.ok(!randomPathSegment("/resources/550e8400-e29b-41d4-a716-446655440000/details"));
+    assert.ok(!randomPathSegment("/ajax/libs/lodash.js/4.17.21/lodash.min.js"));
+  });
+});
+
+describe("WebSocket messages", () => {
+  it("finds a secret in one message, or split across two", () => {
+    const scanner = inspector.newWebSocketScanner();
+    assert.deepEqual(scanner.frame("text", Buffer.from("hello")), []);
+    assert.deepEqual(scanner.frame("text", Buffer.from(OWN.slice(0, 9))), []);
+    assert.deepEqual(scanner.frame("text", Buffer.from(OWN.slice(9))), [
+      { kind: "own-secret", where: "websocket" },
+    ]);
+    const other = inspector.newWebSocketScanner();
+    assert.deepEqual(other.frame("binary", Buffer.from("AKIAFAKEFAKEFAKE1234")), [
+      { kind: "aws-access-key-id", where: "websocket" },
+    ]);
+  });
+});
