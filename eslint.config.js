@@ -3,7 +3,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "images/**/node_modules/"] },
+  // images/agent-common holds plain CommonJS that runs inside agent containers, not project code.
+  { ignores: ["dist/", "node_modules/", "images/**/node_modules/", "images/agent-common/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

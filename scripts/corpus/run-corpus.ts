@@ -52,7 +52,6 @@ function ruleFor(host: string): PlanEgressRule {
   };
 }
 
-
 export async function runCorpus(dir: string): Promise<CaseResult[]> {
   const cases = readCases(dir);
   const names = new Set<string>();
