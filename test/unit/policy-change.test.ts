@@ -80,7 +80,27 @@ describe("renderAuditLine", () => {
     });
     assert.equal(
       renderAuditLine(line),
-      "08:40:29  DENY   GET      other.test:80/x  403  (not allowed)",
+      "08:40:29  DENY   GET      other.test:80/x  403  [default-deny]  (not allowed)",
+    );
+  });
+
+  it("marks intercepted requests and shows findings by kind, never a value", () => {
+    const line = JSON.stringify({
+      time: "2026-11-24T08:40:29.584Z",
+      kind: "https",
+      method: "POST",
+      host: "api.example.test",
+      port: 443,
+      path: "/upload",
+      verdict: "deny",
+      rule: "dlp:github-token",
+      reason: "the request carries what looks like a secret (github-token) in its body",
+      finding: "github-token@body",
+      status: 403,
+    });
+    assert.match(
+      renderAuditLine(line),
+      /DENY {3}POST {5}https:\/\/api\.example\.test:443\/upload {2}403 {2}\[dlp:github-token\].*finding github-token@body$/,
     );
   });
 

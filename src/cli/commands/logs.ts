@@ -20,6 +20,7 @@ interface AuditLine {
   bytes_down?: number;
   duration_ms?: number;
   finding?: string;
+  error?: string;
 }
 
 export function renderAuditLine(text: string): string {
@@ -31,14 +32,17 @@ export function renderAuditLine(text: string): string {
   }
   const time = line.time?.slice(11, 19) ?? "--:--:--";
   const verdict = (line.verdict ?? "?").toUpperCase().padEnd(5);
-  const target = `${line.host ?? "?"}:${line.port ?? "?"}${line.path ?? ""}`;
+  const scheme = line.kind === "https" ? "https://" : line.kind === "websocket" ? "ws://" : "";
+  const target = `${scheme}${line.host ?? "?"}:${line.port ?? "?"}${line.path ?? ""}`;
   const parts = [time, verdict, (line.method ?? line.kind ?? "").padEnd(7), target];
   if (line.status !== undefined) parts.push(String(line.status));
   if (line.duration_ms !== undefined) parts.push(`${Math.round(line.duration_ms)}ms`);
   if (line.bytes_up !== undefined || line.bytes_down !== undefined)
     parts.push(`up ${line.bytes_up ?? 0} down ${line.bytes_down ?? 0}`);
+  if (line.rule !== undefined && line.rule !== null) parts.push(`[${line.rule}]`);
   if (line.verdict !== "allow" && line.reason !== undefined) parts.push(`(${line.reason})`);
-  else if (line.rule !== undefined && line.rule !== null) parts.push(`[${line.rule}]`);
+  if (line.finding !== undefined) parts.push(`finding ${line.finding}`);
+  if (line.error !== undefined) parts.push(`error ${line.error}`);
   return parts.join("  ");
 }
 
