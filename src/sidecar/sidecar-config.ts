@@ -3,6 +3,7 @@
  * (`sidecar.json`) and read by the sidecar at start. Holds policy, never a secret.
  */
 import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
+import type { CredentialRoute } from "./credentials/credential-routes.js";
 
 /** Where the bottle's state folder is mounted inside the sidecar container. */
 export const SIDECAR_STATE_DIR = "/var/lib/bot-bottle";
@@ -15,6 +16,8 @@ export interface SidecarConfig {
   state_dir: string;
   egress: { allow: PlanEgressRule[]; deny: string[] };
   dlp: "block" | "warn" | "off";
+  /** Credential routes, without their tokens (those come over the control socket). */
+  credentials: CredentialRoute[];
   /**
    * Extra roots the sidecar trusts for upstream TLS (PEM), besides the system's. Set from the
    * host's BOT_BOTTLE_UPSTREAM_CA file, for local upstreams with their own CA (tests, a private

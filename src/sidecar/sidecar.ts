@@ -18,6 +18,8 @@ import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
 import { DlpInspector } from "./dlp/dlp-inspector.js";
+import type { CredentialAuditEntry } from "./credentials/credential-proxy.js";
+import { CredentialProxy } from "./credentials/credential-proxy.js";
 import { OPENAI_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
@@ -70,6 +72,8 @@ export class Sidecar {
   private dlp = new DlpInspector({ ownSecrets: [], placeholders: PLACEHOLDERS });
   private readonly audit: AuditLog;
   private readonly egress: EgressProxy;
+  private readonly credentials: CredentialProxy;
+  private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
   private readonly control: ControlServer;
 
   constructor(private readonly config: SidecarConfig) {
@@ -93,10 +97,23 @@ export class Sidecar {
         this.audit.write(entry);
       },
     });
+    const upstreamCa =
+      config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
+    this.credentialAudit = new AuditLog<CredentialAuditEntry>(
+      path.join(config.state_dir, "audit", "credentials.jsonl"),
+    );
+    this.credentials = new CredentialProxy({
+      routes: config.credentials,
+      audit: (entry) => {
+        this.credentialAudit.write(entry);
+      },
+      ...(upstreamCa === undefined ? {} : { upstreamCa }),
+    });
     this.control = new ControlServer({
-      health: () => ({ ok: true, identity: config.identity, gates: ["egress"] }),
+      health: () => ({ ok: true, identity: config.identity, gates: ["egress", "credentials"] }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
+        this.credentials.setTokens(secrets.credentials);
         this.dlp = new DlpInspector({
           ownSecrets: secretValues(secrets),
           placeholders: PLACEHOLDERS,
@@ -116,11 +133,14 @@ export class Sidecar {
 
   async start(): Promise<void> {
     await this.egress.listen({ path: path.join(this.config.socket_dir, GATES.egress.socket) });
+    await this.credentials.listen({
+      path: path.join(this.config.socket_dir, GATES.credentials.socket),
+    });
     await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.egress.stop(), this.control.stop()]);
-    await this.audit.close();
+    await Promise.allSettled([this.egress.stop(), this.credentials.stop(), this.control.stop()]);
+    await Promise.allSettled([this.audit.close(), this.credentialAudit.close()]);
   }
 }

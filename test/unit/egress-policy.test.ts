@@ -189,6 +189,7 @@ describe("decideEgress", () => {
     );
     assert.deepEqual(decision, {
       verdict: "deny",
+      host: "registry.npmjs.org",
       rule: "default-deny",
       reason:
         "host registry.npmjs.org is not in the bottle's allow list; the operator can allow it",

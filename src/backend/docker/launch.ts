@@ -72,6 +72,13 @@ export function sidecarConfig(plan: BottlePlan, upstreamCa: string[]): SidecarCo
     state_dir: SIDECAR_STATE_DIR,
     egress: { allow: plan.egress.allow, deny: plan.egress.deny },
     dlp: plan.egress.dlp,
+    credentials: plan.credentials.map(({ name, path, upstream, role, inject }) => ({
+      name,
+      path,
+      upstream,
+      role,
+      inject,
+    })),
     upstream_ca: upstreamCa,
   };
 }
@@ -102,7 +109,9 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
   return docker.createContainer({
     name: plan.containers.agent,
     Image: plan.images.agent.tag,
-    Cmd: [`${GATES.egress.port}=${SOCKET_DIR}/${GATES.egress.socket}`],
+    Cmd: [GATES.egress, GATES.credentials].map(
+      (gate) => `${gate.port}=${SOCKET_DIR}/${gate.socket}`,
+    ),
     User: `${AGENT_UID}:${AGENT_UID}`,
     Env: agentEnv(plan, input.hostEnv),
     Labels: labels("agent"),

@@ -47,7 +47,7 @@ export function pathWithoutQuery(requestPath: string): string {
   return cut === -1 ? requestPath : requestPath.slice(0, cut);
 }
 
-export class AuditLog {
+export class AuditLog<Entry extends { path: string | null } = AuditEntry> {
   private readonly stream: fs.WriteStream;
   private failed = false;
   private closed = false;
@@ -63,7 +63,7 @@ export class AuditLog {
   }
 
   /** Appends one entry as a JSON line (the path stripped of any query string). */
-  write(entry: AuditEntry): void {
+  write(entry: Entry): void {
     if (this.closed || this.failed) return;
     const line = { ...entry, path: entry.path === null ? null : pathWithoutQuery(entry.path) };
     this.stream.write(`${JSON.stringify(line)}\n`);

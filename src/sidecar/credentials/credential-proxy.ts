@@ -1,0 +1,239 @@
+/**
+ * The credential proxy: the agent's only way to the model API and other token-bearing upstreams.
+ * It serves on a unix socket (the relay maps 127.0.0.1:3129 to it), or on TCP for tests.
+ *
+ * Contract (routing and headers in credential-routes.ts):
+ * - A request under a route is forwarded to the route's upstream with the real token injected and
+ *   the agent's own credentials removed. Tokens arrive after start (`setTokens`); until then a
+ *   route answers 503. A path under no route answers 404, naming the routes.
+ * - Bodies stream both ways without buffering: the response head is sent as soon as it arrives,
+ *   Nagle is off, nothing is compressed; server-sent events reach the agent event by event.
+ * - Upstream TLS is verified (Node's roots, or `upstreamCa`). No connection: 502. No response
+ *   head in `timeoutMs`, or silence for `idleMs`: 504. Errors come in Anthropic's error shape.
+ * - The token never reaches the agent: response header values holding it are replaced, and a
+ *   response body that carries it is cut off there (nothing is held back to look ahead).
+ * - One audit entry per request (route, method, path without query, status, bytes, duration);
+ *   never a header or a body. A client that leaves aborts the upstream request.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type net from "node:net";
+import type { CredentialRoute } from "./credential-routes.js";
+import { selectRoute, upstreamHeaders, upstreamUrl } from "./credential-routes.js";
+
+export interface CredentialAuditEntry {
+  time: string;
+  route: string | null;
+  method: string;
+  path: string;
+  status: number;
+  bytes_up: number;
+  bytes_down: number;
+  duration_ms: number;
+  error?: string;
+}
+
+export interface CredentialProxyOptions {
+  routes: readonly CredentialRoute[];
+  audit: (entry: CredentialAuditEntry) => void;
+  /** Roots for upstream TLS instead of Node's defaults. */
+  upstreamCa?: string[];
+  /** Time to the upstream's response head. */
+  timeoutMs?: number;
+  /** Silence on an open upstream exchange. */
+  idleMs?: number;
+}
+
+const REDACTED = "[held by bot-bottle]";
+
+function errorBody(message: string): string {
+  return JSON.stringify({
+    type: "error",
+    error: { type: "api_error", message: `bot-bottle credential proxy: ${message}` },
+  });
+}
+
+function errorCode(error: unknown): string {
+  return (
+    (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : "error")
+  );
+}
+
+export class CredentialProxy {
+  private readonly server: http.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private tokens: Readonly<Record<string, string>> = {};
+
+  constructor(private readonly options: CredentialProxyOptions) {
+    this.server = http.createServer((req, res) => {
+      this.onRequest(req, res);
+    });
+    this.server.on("connection", (socket: net.Socket) => {
+      socket.setNoDelay(true);
+      this.sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+    this.server.on("error", () => undefined);
+  }
+
+  /** Replaces the tokens, by route name; effective for the next request. */
+  setTokens(tokens: Readonly<Record<string, string>>): void {
+    this.tokens = { ...tokens };
+  }
+
+  async listen(target: { path: string } | { host: string; port: number }): Promise<void> {
+    if ("path" in target) fs.rmSync(target.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      const done = (): void => {
+        this.server.off("error", reject);
+        resolve();
+      };
+      if ("path" in target) this.server.listen(target.path, done);
+      else this.server.listen(target.port, target.host, done);
+    });
+    if ("path" in target) fs.chmodSync(target.path, 0o666);
+  }
+
+  address(): number {
+    const bound = this.server.address();
+    if (bound === null || typeof bound === "string") throw new Error("not listening on TCP");
+    return bound.port;
+  }
+
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else
+        this.server.close(() => {
+          resolve();
+        });
+    });
+    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const started = Date.now();
+    const method = req.method ?? "GET";
+    const rawPath = req.url ?? "/";
+    const pathOnly = rawPath.split("?")[0] ?? "/";
+    let bytesUp = 0;
+    let bytesDown = 0;
+    let failure: string | undefined;
+    const route = selectRoute(this.options.routes, rawPath);
+    res.on("error", () => undefined);
+    res.once("close", () => {
+      this.audit({
+        time: new Date(started).toISOString(),
+        route: route?.name ?? null,
+        method,
+        path: pathOnly,
+        status: res.statusCode,
+        bytes_up: bytesUp,
+        bytes_down: bytesDown,
+        duration_ms: Date.now() - started,
+        ...(failure === undefined ? {} : { error: failure }),
+      });
+    });
+    const fail = (status: number, message: string): void => {
+      req.resume();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(status, { "content-type": "application/json", connection: "close" });
+      res.end(errorBody(message));
+    };
+    if (route === undefined) {
+      const known = this.options.routes.map((r) => r.path).join(", ") || "none";
+      fail(404, `no credential route for ${pathOnly}; routes: ${known}`);
+      return;
+    }
+    const token = this.tokens[route.name];
+    if (token === undefined || token === "") {
+      fail(503, `the token of route ${route.name} has not been handed over yet; retry shortly`);
+      return;
+    }
+
+    const url = upstreamUrl(route, rawPath);
+    const client = url.protocol === "https:" ? https : http;
+    const upstream = client.request(url, {
+      method,
+      headers: upstreamHeaders(route, req.headers, token, url),
+      ...(url.protocol === "https:" && this.options.upstreamCa !== undefined
+        ? { ca: this.options.upstreamCa }
+        : {}),
+      agent: false,
+    });
+    upstream.setTimeout(this.options.timeoutMs ?? 120_000, () => {
+      failure = "timeout";
+      upstream.destroy();
+      fail(504, `${url.host} did not answer in time`);
+    });
+    upstream.on("socket", (socket: net.Socket) => {
+      socket.setNoDelay(true);
+    });
+    upstream.on("error", (error) => {
+      if (failure !== undefined) return;
+      failure = errorCode(error);
+      fail(502, `could not reach ${url.host} (${failure})`);
+    });
+    upstream.on("response", (upstreamRes) => {
+      upstream.setTimeout(this.options.idleMs ?? 300_000, () => {
+        failure = "idle";
+        upstream.destroy();
+        res.destroy();
+      });
+      const headers: http.OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(upstreamRes.headers)) {
+        if (value === undefined || ["connection", "keep-alive", "transfer-encoding"].includes(name))
+          continue;
+        headers[name] = Array.isArray(value)
+          ? value.map((v) => v.split(token).join(REDACTED))
+          : value.split(token).join(REDACTED);
+      }
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+      res.flushHeaders();
+      let tail = "";
+      upstreamRes.on("data", (chunk: Buffer) => {
+        const text = chunk.toString("latin1");
+        if ((tail + text).includes(token)) {
+          failure = "the upstream's answer carried the token; cut off";
+          upstream.destroy();
+          res.destroy();
+          return;
+        }
+        tail = text.slice(-(token.length - 1));
+        bytesDown += chunk.length;
+        if (!res.write(chunk)) {
+          upstreamRes.pause();
+          res.once("drain", () => upstreamRes.resume());
+        }
+      });
+      upstreamRes.on("end", () => res.end());
+      upstreamRes.on("error", (error) => {
+        failure = errorCode(error);
+        res.destroy();
+      });
+    });
+    res.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.on("data", (chunk: Buffer) => {
+      bytesUp += chunk.length;
+    });
+    req.pipe(upstream);
+  }
+
+  private audit(entry: CredentialAuditEntry): void {
+    try {
+      this.options.audit(entry);
+    } catch {
+      // The audit sink failing never takes the gate down.
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * A scripted stand-in of Anthropic's Messages API, for tests: it checks the credential, records
+ * every request, and answers POST /v1/messages in the real streaming form (server-sent events) or
+ * as JSON. Self-contained (node built-ins only), so it also runs inside a test container:
+ * `node fake-messages-api.js` with FAKE_API_TOKEN, FAKE_API_COMMAND, FAKE_API_FINAL, TLS_KEY and
+ * TLS_CERT set, printing each request as a JSON line.
+ *
+ * The script: a request whose tools include `Bash` and whose conversation holds no tool result
+ * yet gets a turn that runs `command` with the Bash tool; one that holds a tool result gets the
+ * `final` text; any other request (titles, summaries) gets a short text.
+ */
+import http from "node:http";
+import https from "node:https";
+
+export interface FakeApiOptions {
+  /** The real token the credential proxy must send (x-api-key or Bearer). */
+  token: string;
+  command: string;
+  final: string;
+  tls?: { key: string; cert: string };
+  /** For the benchmark: GET /stream?events=N&gap=MS streams N events, one every MS. */
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+interface ContentBlock {
+  type: string;
+  text?: string;
+  content?: unknown;
+}
+
+interface MessagesBody {
+  stream?: boolean;
+  model?: string;
+  tools?: { name: string }[];
+  messages?: { role: string; content: string | ContentBlock[] }[];
+}
+
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function hasToolResult(body: MessagesBody): boolean {
+  return (body.messages ?? []).some(
+    (m) => Array.isArray(m.content) && m.content.some((b) => b.type === "tool_result"),
+  );
+}
+
+type Turn = { kind: "text"; text: string } | { kind: "tool"; command: string };
+
+function turnFor(body: MessagesBody, options: FakeApiOptions): Turn {
+  const bash = (body.tools ?? []).some((t) => t.name === "Bash");
+  if (bash && !hasToolResult(body)) return { kind: "tool", command: options.command };
+  if (hasToolResult(body)) return { kind: "text", text: options.final };
+  return { kind: "text", text: "ok" };
+}
+
+function events(turn: Turn, model: string): string[] {
+  const id = `msg_${Math.random().toString(36).slice(2, 12)}`;
+  const out = [
+    sse("message_start", {
+      type: "message_start",
+      message: {
+        id,
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 10, output_tokens: 1 },
+      },
+    }),
+  ];
+  if (turn.kind === "text") {
+    out.push(
+      sse("content_block_start", {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "text", text: "" },
+      }),
+      sse("content_block_delta", {
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "text_delta", text: turn.text },
+      }),
+    );
+  } else {
+    out.push(
+      sse("content_block_start", {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "tool_use", id: "toolu_01fake", name: "Bash", input: {} },
+      }),
+      sse("content_block_delta", {
+        type: "content_block_delta",
+        index: 0,
+        delta: {
+          type: "input_json_delta",
+          partial_json: JSON.stringify({ command: turn.command, description: "scripted" }),
+        },
+      }),
+    );
+  }
+  out.push(
+    sse("content_block_stop", { type: "content_block_stop", index: 0 }),
+    sse("message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: turn.kind === "text" ? "end_turn" : "tool_use", stop_sequence: null },
+      usage: { output_tokens: 20 },
+    }),
+    sse("message_stop", { type: "message_stop" }),
+  );
+  return out;
+}
+
+function jsonMessage(turn: Turn, model: string): unknown {
+  return {
+    id: "msg_fake",
+    type: "message",
+    role: "assistant",
+    model,
+    content:
+      turn.kind === "text"
+        ? [{ type: "text", text: turn.text }]
+        : [
+            {
+              type: "tool_use",
+              id: "toolu_01fake",
+              name: "Bash",
+              input: { command: turn.command },
+            },
+          ],
+    stop_reason: turn.kind === "text" ? "end_turn" : "tool_use",
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 20 },
+  };
+}
+
+function authorized(headers: http.IncomingHttpHeaders, token: string): boolean {
+  return headers["x-api-key"] === token || headers.authorization === `Bearer ${token}`;
+}
+
+export function fakeMessagesHandler(
+  options: FakeApiOptions,
+  record: (request: RecordedRequest) => void,
+): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      let body: unknown = text;
+      try {
+        body = text === "" ? null : (JSON.parse(text) as unknown);
+      } catch {
+        // Recorded as text.
+      }
+      record({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      const url = new URL(req.url ?? "/", "http://fake");
+      if (url.pathname === "/stream") {
+        const count = Number(url.searchParams.get("events") ?? "100");
+        const gap = Number(url.searchParams.get("gap") ?? "5");
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        res.flushHeaders();
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write(sse("tick", { n: sent, t: performance.timeOrigin + performance.now() }));
+          sent += 1;
+          if (sent >= count) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, gap);
+        res.once("close", () => {
+          clearInterval(timer);
+        });
+        return;
+      }
+      if (!authorized(req.headers, options.token)) {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            type: "error",
+            error: { type: "authentication_error", message: "invalid x-api-key" },
+          }),
+        );
+        return;
+      }
+      if (req.method !== "POST" || !url.pathname.endsWith("/v1/messages")) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            type: "error",
+            error: { type: "not_found_error", message: "no such path" },
+          }),
+        );
+        return;
+      }
+      const messages = (body ?? {}) as MessagesBody;
+      const turn = turnFor(messages, options);
+      const model = messages.model ?? "claude-fake";
+      if (messages.stream === true) {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        for (const event of events(turn, model)) res.write(event);
+        res.end();
+      } else {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(jsonMessage(turn, model)));
+      }
+    });
+  };
+}
+
+export async function startFakeMessagesApi(
+  options: FakeApiOptions,
+  port = 0,
+): Promise<{ server: http.Server; port: number; requests: RecordedRequest[] }> {
+  const requests: RecordedRequest[] = [];
+  const handler = fakeMessagesHandler(options, (r) => requests.push(r));
+  const server =
+    options.tls === undefined
+      ? http.createServer(handler)
+      : https.createServer(options.tls, handler);
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("not listening");
+  return { server, port: address.port, requests };
+}
+
+if (process.env["FAKE_API_MAIN"] === "1") {
+  const env = process.env;
+  void startFakeMessagesApi(
+    {
+      token: env["FAKE_API_TOKEN"] ?? "",
+      command: env["FAKE_API_COMMAND"] ?? "true",
+      final: env["FAKE_API_FINAL"] ?? "done",
+      ...(env["TLS_KEY"] !== undefined && env["TLS_CERT"] !== undefined
+        ? { tls: { key: env["TLS_KEY"], cert: env["TLS_CERT"] } }
+        : {}),
+    },
+    Number(env["FAKE_API_PORT"] ?? "443"),
+  ).then(({ requests }) => {
+    const push = requests.push.bind(requests);
+    requests.push = (...items: RecordedRequest[]): number => {
+      for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
+      return push(...items);
+    };
+    process.stdout.write("fake messages api ready\n");
+  });
+}
