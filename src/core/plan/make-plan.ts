@@ -89,6 +89,10 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
     HTTP_PROXY: { from_bottle: proxy },
     https_proxy: { from_bottle: proxy },
     http_proxy: { from_bottle: proxy },
+    // Loopback only: in a container with no network, 127.0.0.1 reaches nothing but the relay's
+    // ports, that is, the gates themselves (the credential route must not go through egress).
+    NO_PROXY: { from_bottle: "127.0.0.1,localhost" },
+    no_proxy: { from_bottle: "127.0.0.1,localhost" },
     // The bottle's CA is added to the system bundle at start; these make every client use it.
     NODE_EXTRA_CA_CERTS: { from_bottle: CA_CERT_PATH },
     SSL_CERT_FILE: { from_bottle: SYSTEM_CA_BUNDLE },
