@@ -55,9 +55,9 @@ function demux(buffer: Buffer): string {
 }
 
 async function logsOf(id: string): Promise<string> {
-  const buffer = (await docker
+  const buffer = await docker
     .getContainer(id)
-    .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    .logs({ stdout: true, stderr: true, follow: false });
   return demux(buffer);
 }
 
@@ -162,7 +162,7 @@ describe("Claude Code end to end in a bottle", () => {
       );
       assert.equal(files.trim(), "searched");
       const info = await docker.getContainer(agent).inspect();
-      const history = await docker.getImage(info.Image).history();
+      const history: unknown = await docker.getImage(info.Image).history();
       assert.ok(!JSON.stringify(history).includes(TOKEN));
       assert.ok(!JSON.stringify(info.Config.Env).includes(TOKEN));
     } finally {
