@@ -5,10 +5,14 @@
  * Claude Code: `~/.claude.json` marks onboarding done, the workspace trusted (no trust dialog),
  * and the placeholder API key approved (the real key never enters the bottle; the credential
  * proxy swaps it in).
+ *
+ * Credential roles, for every provider: `npm-registry` writes `~/.npmrc` pointing npm at the
+ * route (with a placeholder token, which the proxy replaces); `git-https` writes `~/.gitconfig`
+ * rewriting the upstream's URLs to the route (`url.<route>.insteadOf`).
  */
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
-import { AGENT_HOME, WORKSPACE_DIR } from "../core/plan/layout.js";
-import { PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
+import { AGENT_HOME, GATES, WORKSPACE_DIR } from "../core/plan/layout.js";
+import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 
 export interface ProvisionFile {
   /** Absolute path in the agent container. */
@@ -35,7 +39,35 @@ function claudeState(): Record<string, unknown> {
   };
 }
 
-export function provisionFiles(plan: BottlePlan): ProvisionFile[] {
+function routeUrl(path: string): string {
+  return `http://127.0.0.1:${GATES.credentials.port}${path}/`;
+}
+
+/** Files the bottle's credential roles need, whatever the provider. */
+function roleFiles(plan: BottlePlan): ProvisionFile[] {
+  const files: ProvisionFile[] = [];
+  for (const cred of plan.credentials) {
+    if (cred.role === "npm-registry") {
+      const url = routeUrl(cred.path);
+      const auth = url.replace(/^http:/, "");
+      files.push({
+        path: `${AGENT_HOME}/.npmrc`,
+        content: `registry=${url}\n${auth}:_authToken=${TOKEN_PLACEHOLDER}\n`,
+        mode: 0o600,
+      });
+    } else if (cred.role === "git-https") {
+      const upstream = cred.upstream.endsWith("/") ? cred.upstream : `${cred.upstream}/`;
+      files.push({
+        path: `${AGENT_HOME}/.gitconfig`,
+        content: `[url "${routeUrl(cred.path)}"]\n\tinsteadOf = ${upstream}\n`,
+        mode: 0o644,
+      });
+    }
+  }
+  return files;
+}
+
+function providerFiles(plan: BottlePlan): ProvisionFile[] {
   switch (plan.provider) {
     case "claude":
       return [
@@ -48,4 +80,8 @@ export function provisionFiles(plan: BottlePlan): ProvisionFile[] {
     default:
       return [];
   }
+}
+
+export function provisionFiles(plan: BottlePlan): ProvisionFile[] {
+  return [...providerFiles(plan), ...roleFiles(plan)];
 }

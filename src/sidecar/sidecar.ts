@@ -20,7 +20,7 @@ import { InternalRanges } from "./egress/ip-address.js";
 import { DlpInspector } from "./dlp/dlp-inspector.js";
 import type { CredentialAuditEntry } from "./credentials/credential-proxy.js";
 import { CredentialProxy } from "./credentials/credential-proxy.js";
-import { OPENAI_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
+import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
 export const POLICY_FILE = "policy.json";
@@ -64,7 +64,7 @@ function secretValues(secrets: SidecarSecrets): string[] {
 }
 
 /** Values the bottle gives the agent in place of secrets: never findings. */
-const PLACEHOLDERS = [PLACEHOLDER_KEY, OPENAI_PLACEHOLDER];
+const PLACEHOLDERS = [PLACEHOLDER_KEY, TOKEN_PLACEHOLDER];
 
 export class Sidecar {
   private rules: EgressRules;

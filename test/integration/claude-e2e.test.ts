@@ -55,9 +55,7 @@ function demux(buffer: Buffer): string {
 }
 
 async function logsOf(id: string): Promise<string> {
-  const buffer = await docker
-    .getContainer(id)
-    .logs({ stdout: true, stderr: true, follow: false });
+  const buffer = await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false });
   return demux(buffer);
 }
 

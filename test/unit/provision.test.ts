@@ -5,7 +5,7 @@ import { PLACEHOLDER_KEY, provisionFiles } from "../../src/providers/provision.j
 
 describe("provisionFiles", () => {
   it("trusts the workspace and approves only the placeholder key for Claude Code", () => {
-    const files = provisionFiles({ provider: "claude" } as BottlePlan);
+    const files = provisionFiles({ provider: "claude", credentials: [] } as unknown as BottlePlan);
     assert.equal(files.length, 1);
     const file = files[0];
     assert.ok(file);
@@ -21,6 +21,38 @@ describe("provisionFiles", () => {
   });
 
   it("writes nothing for the shell", () => {
-    assert.deepEqual(provisionFiles({ provider: "shell" } as BottlePlan), []);
+    assert.deepEqual(
+      provisionFiles({ provider: "shell", credentials: [] } as unknown as BottlePlan),
+      [],
+    );
+  });
+
+  it("points npm and git at their credential routes, with placeholders only", () => {
+    const plan = {
+      provider: "shell",
+      credentials: [
+        {
+          name: "npm",
+          path: "/npm",
+          upstream: "https://registry.example.test",
+          role: "npm-registry",
+        },
+        { name: "gh", path: "/gh", upstream: "https://git.example.test", role: "git-https" },
+      ],
+    } as unknown as BottlePlan;
+    const files = provisionFiles(plan);
+    assert.deepEqual(
+      files.map((f) => [f.path, f.content]),
+      [
+        [
+          "/home/agent/.npmrc",
+          "registry=http://127.0.0.1:3129/npm/\n//127.0.0.1:3129/npm/:_authToken=placeholder-held-by-bot-bottle\n",
+        ],
+        [
+          "/home/agent/.gitconfig",
+          '[url "http://127.0.0.1:3129/gh/"]\n\tinsteadOf = https://git.example.test/\n',
+        ],
+      ],
+    );
   });
 });

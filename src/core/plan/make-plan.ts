@@ -8,7 +8,7 @@ import type { BottleSpec, CredentialSpec, EgressRuleSpec, Manifest } from "../ma
 import { FORWARD_PATTERN } from "../manifest/schema.js";
 import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "../../providers/provider.js";
-import { OPENAI_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
+import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
@@ -108,7 +108,7 @@ function bottleEnv(bottle: BottleSpec): Record<string, EnvSource> {
       env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = { from_bottle: "1" };
     } else if (cred.role === "openai-base-url") {
       env["OPENAI_BASE_URL"] = { from_bottle: url };
-      env["OPENAI_API_KEY"] = { from_bottle: OPENAI_PLACEHOLDER };
+      env["OPENAI_API_KEY"] = { from_bottle: TOKEN_PLACEHOLDER };
     }
   }
   return env;

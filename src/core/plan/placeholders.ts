@@ -4,4 +4,4 @@
  * that check a key's format accept them.
  */
 export const PLACEHOLDER_KEY = "sk-ant-api03-placeholder-held-by-bot-bottle-0000000000";
-export const OPENAI_PLACEHOLDER = "placeholder-held-by-bot-bottle";
+export const TOKEN_PLACEHOLDER = "placeholder-held-by-bot-bottle";
