@@ -11,12 +11,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { pack } from "tar-stream";
-import { packageRoot } from "../../src/core/host/package-root.js";
-import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
-import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
 import { cliProcess } from "../helpers/cli.js";
-import { BASE_IMAGE, docker, dockerSandbox, startDetached } from "../helpers/docker.js";
+import { docker, dockerSandbox, startDetached } from "../helpers/docker.js";
+import { demux, fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
 
 const TOKEN = "sk-ant-api03-REAL-TOKEN-but-FAKE-for-tests-0123456789";
 const FINAL = "SCRIPTED-FINAL-ANSWER-42";
@@ -36,29 +33,6 @@ bottles:
       - {name: anthropic, path: /anthropic, upstream: "https://api.fake.test", token: {env: ANTHROPIC_API_KEY}, role: anthropic-base-url}
 `;
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string | undefined>;
-  body: { messages?: { role: string; content: unknown }[] } | null;
-}
-
-/** Output taken out of the Engine's multiplexed frames (8-byte headers). */
-function demux(buffer: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(at + 4);
-    parts.push(buffer.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
-async function logsOf(id: string): Promise<string> {
-  const buffer = await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false });
-  return demux(buffer);
-}
-
 async function execAsRoot(container: string, command: string): Promise<string> {
   const exec = await docker.getContainer(container).exec({
     Cmd: ["sh", "-c", command],
@@ -76,57 +50,28 @@ async function execAsRoot(container: string, command: string): Promise<string> {
 describe("Claude Code end to end in a bottle", () => {
   it("runs a scripted tool turn: the real token reaches the API only, and the egress denial shows", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-claude-e2e-"));
-    const upstreamCa = await createBottleCa("e2e-upstream");
-    const leaf = await new LeafCertificates(upstreamCa).issuePem("api.fake.test");
-    const caFile = path.join(tmp, "upstream-ca.pem");
-    fs.writeFileSync(caFile, upstreamCa.certPem);
-
+    const tls = await fakeModelCa(tmp);
     const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = caFile;
+    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
     box.env["ANTHROPIC_API_KEY"] = TOKEN;
     const identity = await startDetached(box, "coder");
-    const network = `bot-bottle-${identity}-net`;
-    const fake = await docker.createContainer({
-      Image: BASE_IMAGE,
-      Cmd: ["node", "/srv/fake.mjs"],
-      Env: [
-        "FAKE_API_MAIN=1",
-        `FAKE_API_TOKEN=${TOKEN}`,
-        `FAKE_API_COMMAND=${COMMAND}`,
-        `FAKE_API_FINAL=${FINAL}`,
-        `TLS_KEY=${leaf.key}`,
-        `TLS_CERT=${leaf.cert}`,
-      ],
-      Labels: { "bot-bottle.test": "upstream" },
-      HostConfig: { NetworkMode: network },
-      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ["api.fake.test"] } } },
+    const fake = await startFakeModel(`bot-bottle-${identity}-net`, tls, {
+      token: TOKEN,
+      command: COMMAND,
+      final: FINAL,
     });
     try {
-      const archive = pack();
-      archive.entry(
-        { name: "fake.mjs" },
-        fs.readFileSync(
-          path.join(packageRoot(), "dist", "test", "support", "fake-messages-api.js"),
-        ),
-      );
-      archive.finalize();
-      await fake.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/srv" });
-      await fake.start();
-
       const result = await cliProcess(
         ["exec", identity, "--", "claude", "-p", "Run the check.", "--allowedTools", "Bash"],
         box,
         {},
         240_000,
       );
-      const log = await logsOf(fake.id);
+      const log = await fake.log();
       assert.equal(result.code, 0, `${result.stderr}\n${result.stdout}\n${log}`);
       assert.match(result.stdout, new RegExp(FINAL));
 
-      const requests = log
-        .split("\n")
-        .filter((line) => line.includes('"method"'))
-        .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as Recorded);
+      const requests = await fake.requests();
       const messages = requests.filter((r) => r.url.includes("/v1/messages"));
       assert.ok(messages.length >= 2, log);
       assert.ok(
@@ -164,7 +109,7 @@ describe("Claude Code end to end in a bottle", () => {
       assert.ok(!JSON.stringify(history).includes(TOKEN));
       assert.ok(!JSON.stringify(info.Config.Env).includes(TOKEN));
     } finally {
-      await fake.remove({ force: true });
+      await fake.remove();
       await cliProcess(["stop", identity], box);
       fs.rmSync(tmp, { recursive: true, force: true });
     }

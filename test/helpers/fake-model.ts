@@ -1,0 +1,103 @@
+/**
+ * The scripted Messages API stand-in (test/support/fake-messages-api.ts) run as a container of the
+ * test's own on a bottle's network, as `api.fake.test` over HTTPS with a certificate from a test
+ * CA. The CA's file is given to the bottle as BOT_BOTTLE_UPSTREAM_CA.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { pack } from "tar-stream";
+import { packageRoot } from "../../src/core/host/package-root.js";
+import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
+import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
+import { BASE_IMAGE, docker } from "./docker.js";
+
+export const FAKE_API_HOST = "api.fake.test";
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | undefined>;
+  body: { messages?: { role: string; content: unknown }[] } | null;
+}
+
+export interface FakeModelCa {
+  caFile: string;
+  leaf: { key: string; cert: string };
+}
+
+/** A test CA (its certificate written to `dir`) and a leaf for the stand-in's name. */
+export async function fakeModelCa(dir: string): Promise<FakeModelCa> {
+  const ca = await createBottleCa("fake-model-upstream");
+  const leaf = await new LeafCertificates(ca).issuePem(FAKE_API_HOST);
+  const caFile = path.join(dir, "upstream-ca.pem");
+  fs.writeFileSync(caFile, ca.certPem);
+  return { caFile, leaf };
+}
+
+/** Output taken out of the Engine's multiplexed frames (8-byte headers). */
+export function demux(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= buffer.length;) {
+    const size = buffer.readUInt32BE(at + 4);
+    parts.push(buffer.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+export interface FakeModel {
+  id: string;
+  log(): Promise<string>;
+  requests(): Promise<RecordedRequest[]>;
+  remove(): Promise<void>;
+}
+
+export async function startFakeModel(
+  network: string,
+  tls: FakeModelCa,
+  script: { token: string; command: string; final: string },
+): Promise<FakeModel> {
+  const container = await docker.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ["node", "/srv/fake.mjs"],
+    Env: [
+      "FAKE_API_MAIN=1",
+      `FAKE_API_TOKEN=${script.token}`,
+      `FAKE_API_COMMAND=${script.command}`,
+      `FAKE_API_FINAL=${script.final}`,
+      `TLS_KEY=${tls.leaf.key}`,
+      `TLS_CERT=${tls.leaf.cert}`,
+    ],
+    Labels: { "bot-bottle.test": "upstream" },
+    HostConfig: { NetworkMode: network },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [FAKE_API_HOST] } } },
+  });
+  const archive = pack();
+  archive.entry(
+    { name: "fake.mjs" },
+    fs.readFileSync(path.join(packageRoot(), "dist", "test", "support", "fake-messages-api.js")),
+  );
+  archive.finalize();
+  await container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/srv" });
+  await container.start();
+  const log = async (): Promise<string> =>
+    demux(
+      await container.logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+      }),
+    );
+  return {
+    id: container.id,
+    log,
+    requests: async () =>
+      (await log())
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as RecordedRequest),
+    remove: async () => {
+      await container.remove({ force: true });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Claude Code sessions in a bottle, as a person has them: attached through tmux, the real Claude
+ * Code reaches its prompt with no trust dialog; after `stop` and `resume`, `claude --continue`
+ * carries the earlier conversation, which the Messages API stand-in receives again.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, it } from "node:test";
+import { packageRoot } from "../../src/core/host/package-root.js";
+import { cliProcess } from "../helpers/cli.js";
+import { dockerSandbox, startDetached, waitFor } from "../helpers/docker.js";
+import type { FakeModel } from "../helpers/fake-model.js";
+import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+
+const run = promisify(execFile);
+const TOKEN = "sk-ant-api03-SESSION-TOKEN-FAKE-0123456789abcdef";
+const FIRST_PROMPT = "Remember the word PERIWINKLE-7.";
+
+const manifest = `agents:
+  coder:
+    bottle: box
+    provider: claude
+bottles:
+  box:
+    resources: {memory: 2g, cpus: 1, pids: 512}
+    credentials:
+      - {name: anthropic, path: /anthropic, upstream: "https://api.fake.test", token: {env: ANTHROPIC_API_KEY}, role: anthropic-base-url}
+`;
+
+async function tmux(...args: string[]): Promise<string> {
+  return (await run("tmux", args)).stdout;
+}
+
+describe("Claude Code sessions in a bottle", () => {
+  it("reaches the prompt with no trust dialog, and resume continues the conversation", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-claude-session-"));
+    const tls = await fakeModelCa(tmp);
+    const box = dockerSandbox(manifest);
+    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
+    box.env["ANTHROPIC_API_KEY"] = TOKEN;
+    const identity = await startDetached(box, "coder");
+    const script = { token: TOKEN, command: "true", final: "noted" };
+    let fake: FakeModel = await startFakeModel(`bot-bottle-${identity}-net`, tls, script);
+    const session = `bottle-claude-${process.pid}`;
+    try {
+      // Interactive: attach in tmux and read the screen.
+      const env = Object.entries(box.env).map(([k, v]) => `${k}='${v}'`);
+      const bottle = path.join(packageRoot(), "bin", "bottle.js");
+      await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
+      await tmux(
+        "send-keys",
+        "-t",
+        session,
+        `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
+        "Enter",
+      );
+      const screen = await waitFor(
+        "Claude Code's prompt",
+        async () => {
+          const text = await tmux("capture-pane", "-p", "-t", session);
+          // The input line of Claude Code's prompt; a trust dialog would come before it.
+          return /^❯/m.test(text) || /Do you trust/i.test(text) ? text : undefined;
+        },
+        90_000,
+      );
+      assert.doesNotMatch(screen, /Do you trust/i);
+      await tmux("send-keys", "-t", session, "C-c");
+      await tmux("send-keys", "-t", session, "C-c");
+      await tmux("kill-session", "-t", session).catch(() => "");
+
+      // A first conversation, in print mode.
+      const first = await cliProcess(
+        ["exec", identity, "--", "claude", "-p", FIRST_PROMPT],
+        box,
+        {},
+        180_000,
+      );
+      assert.equal(first.code, 0, first.stderr);
+
+      // Stop, resume (a new network: the stand-in starts again), continue.
+      assert.equal((await cliProcess(["stop", identity], box)).code, 0);
+      await fake.remove();
+      const resumed = await cliProcess(["resume", identity, "--detach"], box, {}, 180_000);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      fake = await startFakeModel(`bot-bottle-${identity}-net`, tls, script);
+      const next = await cliProcess(
+        ["exec", identity, "--", "claude", "-p", "--continue", "What was the word?"],
+        box,
+        {},
+        180_000,
+      );
+      assert.equal(next.code, 0, next.stderr);
+      const requests = await fake.requests();
+      const continued = requests.find(
+        (r) =>
+          r.url.includes("/v1/messages") &&
+          JSON.stringify(r.body).includes("PERIWINKLE-7") &&
+          JSON.stringify(r.body).includes("What was the word?"),
+      );
+      assert.ok(continued, "the stand-in received the earlier turn with the new one");
+    } finally {
+      await tmux("kill-session", "-t", session).catch(() => "");
+      await fake.remove().catch(() => undefined);
+      await cliProcess(["stop", identity], box);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
