@@ -6,7 +6,20 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ECDSA_P256, loadX509 } from "./x509.js";
+import crypto from "node:crypto";
+import {
+  bitString,
+  boolean,
+  explicit,
+  integer,
+  octetString,
+  oid,
+  sequence,
+  set,
+  time,
+  tlv,
+  utf8String,
+} from "./der.js";
 
 export interface CaFiles {
   cert: string;
@@ -24,34 +37,54 @@ export function caFiles(stateDir: string): CaFiles {
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
-function pem(label: string, der: ArrayBuffer): string {
-  const body = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
-  return `-----BEGIN ${label}-----\n${body.replace(/\n$/, "")}\n-----END ${label}-----\n`;
+const ECDSA_WITH_SHA256 = sequence(oid("1.2.840.10045.4.3.2"));
+
+function name(commonName: string): Buffer {
+  return sequence(
+    set(sequence(oid("2.5.4.3"), utf8String(commonName))),
+    set(sequence(oid("2.5.4.10"), utf8String("bot-bottle"))),
+  );
 }
 
-/** Makes a new CA named after the bottle. */
-export async function createBottleCa(identity: string): Promise<BottleCa> {
-  const x509 = await loadX509();
-  const keys = await crypto.subtle.generateKey(ECDSA_P256, true, ["sign", "verify"]);
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
+}
+
+/** Makes a new CA named after the bottle: a P-256 key and a self-signed certificate. */
+export function createBottleCa(identity: string): Promise<BottleCa> {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const spki = publicKey.export({ type: "spki", format: "der" });
+  // The key identifier: SHA-1 of the public key's bits (RFC 5280, 4.2.1.2, method 1).
+  const keyBits = spki.subarray(spki.length - 65);
+  const keyId = crypto.createHash("sha1").update(keyBits).digest();
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex"),
-    name: `CN=bot-bottle ${identity} CA, O=bot-bottle`,
-    notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + TEN_YEARS_MS),
-    keys,
-    signingAlgorithm: ECDSA_P256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
+  const subject = name(`bot-bottle ${identity} CA`);
+  const tbs = sequence(
+    explicit(0, integer(Buffer.from([2]))),
+    integer(crypto.randomBytes(16)),
+    ECDSA_WITH_SHA256,
+    subject,
+    sequence(time(new Date(now - 3600_000)), time(new Date(now + TEN_YEARS_MS))),
+    subject,
+    spki,
+    explicit(
+      3,
+      sequence(
+        // Basic constraints: a CA that signs leaves only (path length 0).
+        extension("2.5.29.19", true, sequence(boolean(true), integer(Buffer.from([0])))),
+        // Key usage: keyCertSign and cRLSign (bits 5 and 6).
+        extension("2.5.29.15", true, tlv(0x03, Buffer.from([1, 0x06]))),
+        extension("2.5.29.14", false, octetString(keyId)),
       ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    ),
+  );
+  const signature = crypto.sign("sha256", tbs, { key: privateKey, dsaEncoding: "der" });
+  const der = sequence(tbs, ECDSA_WITH_SHA256, bitString(signature));
+  const body = der.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");
+  return Promise.resolve({
+    certPem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
+    keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
   });
-  const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { certPem: cert.toString("pem") + "\n", keyPem: pem("PRIVATE KEY", key) };
 }
 
 /** Reads the bottle's CA, or makes and stores one at its first start. */
