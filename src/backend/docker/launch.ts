@@ -200,8 +200,10 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         const agent = await createAgent(docker, input, volume, labels);
         agentId = agent.id;
         stack.push("agent", () => agent.remove({ force: true }));
-        await prepareAgent(docker, agent.id, input);
-        await installCaTrust(docker, agent.id, caPem);
+        await Promise.all([
+          prepareAgent(docker, agent.id, input),
+          installCaTrust(docker, agent.id, caPem),
+        ]);
         await agent.start();
         await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
       })(),
