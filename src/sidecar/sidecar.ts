@@ -2,8 +2,12 @@
  * One bottle's sidecar: the gates on unix sockets in the shared socket folder, the control API in
  * the state folder. An object with start() and stop(); main.ts runs one.
  *
- * The egress rules in force live here (set at start from policy.json when the operator changed
- * them, else from sidecar.json) and are replaced whole through the control API.
+ * Gates: the egress proxy (with TLS interception under the bottle's CA and the content checks)
+ * and the credential proxy. The egress rules in force live here (set at start from policy.json
+ * when the operator changed them, else from sidecar.json) and are replaced whole through the
+ * control API. The tokens arrive over the control API too (PUT /secrets), are held in memory
+ * only, and from then on are injected by the credential proxy and looked for by the content
+ * checks in everything the agent sends out.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -80,12 +84,13 @@ export class Sidecar {
     this.rules = readRules(config);
     this.audit = new AuditLog(path.join(config.state_dir, "audit", "egress.jsonl"));
     const ranges = new InternalRanges();
+    // Extra roots are added to the system's, never in place of them.
+    const upstreamCa =
+      config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
       decide: (request) => decideEgress(this.rules, request, ranges),
       ca: readCa(config),
-      ...(config.upstream_ca.length > 0
-        ? { upstreamCa: [...tls.rootCertificates, ...config.upstream_ca] }
-        : {}),
+      ...(upstreamCa === undefined ? {} : { upstreamCa }),
       dlp: config.dlp,
       // Delegates, so that secrets handed over later are checked from the next request on.
       inspector: {
@@ -97,8 +102,6 @@ export class Sidecar {
         this.audit.write(entry);
       },
     });
-    const upstreamCa =
-      config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.credentialAudit = new AuditLog<CredentialAuditEntry>(
       path.join(config.state_dir, "audit", "credentials.jsonl"),
     );
