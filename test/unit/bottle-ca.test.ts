@@ -6,6 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { caFiles, createBottleCa, ensureBottleCa } from "../../src/core/tls/bottle-ca.js";
+import { loadX509 } from "../../src/core/tls/x509.js";
+import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
 
 describe("bottle CA", () => {
   it("is a self-signed CA certificate for a P-256 key that matches it", async () => {
@@ -30,5 +32,20 @@ describe("bottle CA", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("signs leaves that name it byte for byte (GnuTLS, git's TLS, compares names raw)", async () => {
+    const ca = await createBottleCa("dev-k3x9q2");
+    const leaf = await new LeafCertificates(ca).issuePem("api.example.test");
+    const leafPem = `${leaf.cert.split("-----END CERTIFICATE-----")[0] ?? ""}-----END CERTIFICATE-----\n`;
+    const caCert = new crypto.X509Certificate(ca.certPem);
+    const leafCert = new crypto.X509Certificate(leafPem);
+    assert.ok(leafCert.checkIssued(caCert));
+    assert.ok(leafCert.verify(caCert.publicKey));
+    assert.equal(leafCert.checkHost("api.example.test"), "api.example.test");
+    const x509 = await loadX509();
+    const issuer = new x509.X509Certificate(leafPem).issuerName.toArrayBuffer();
+    const subject = new x509.X509Certificate(ca.certPem).subjectName.toArrayBuffer();
+    assert.ok(Buffer.from(issuer).equals(Buffer.from(subject)));
   });
 });

@@ -94,7 +94,8 @@ export class LeafCertificates {
         .toString("hex")
         .replace(/^[89a-f]/, "1"),
       subject: `CN=${host.length <= 64 ? host : "bot-bottle intercepted host"}`,
-      issuer: caCert.subject,
+      // The CA's subject as encoded, byte for byte: GnuTLS (git's TLS) compares names raw.
+      issuer: caCert.subjectName,
       notBefore: new Date(now - DAY_MS),
       notAfter: new Date(now + 30 * DAY_MS),
       signingAlgorithm: ECDSA_P256,
