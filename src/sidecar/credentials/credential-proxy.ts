@@ -15,10 +15,11 @@
  * - One audit entry per request (route, method, path without query, status, bytes, duration);
  *   never a header or a body. A client that leaves aborts the upstream request.
  */
-import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
+import type { ListenTarget } from "../gate-listen.js";
+import { boundPort, listenGate } from "../gate-listen.js";
 import type { CredentialRoute } from "./credential-routes.js";
 import { selectRoute, upstreamHeaders, upstreamUrl } from "./credential-routes.js";
 
@@ -83,24 +84,12 @@ export class CredentialProxy {
     this.tokens = { ...tokens };
   }
 
-  async listen(target: { path: string } | { host: string; port: number }): Promise<void> {
-    if ("path" in target) fs.rmSync(target.path, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      const done = (): void => {
-        this.server.off("error", reject);
-        resolve();
-      };
-      if ("path" in target) this.server.listen(target.path, done);
-      else this.server.listen(target.port, target.host, done);
-    });
-    if ("path" in target) fs.chmodSync(target.path, 0o666);
+  listen(target: ListenTarget): Promise<void> {
+    return listenGate(this.server, target);
   }
 
   address(): number {
-    const bound = this.server.address();
-    if (bound === null || typeof bound === "string") throw new Error("not listening on TCP");
-    return bound.port;
+    return boundPort(this.server, "the credential proxy");
   }
 
   async stop(): Promise<void> {

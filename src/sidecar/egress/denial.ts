@@ -3,6 +3,7 @@
  * naming the rule or finding, and a short text a model can act on: what was blocked, why, and
  * how to ask for access. Also the raw-socket form used before HTTP parsing (CONNECT answers).
  */
+import http from "node:http";
 import type net from "node:net";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost } from "./egress-policy.js";
@@ -25,6 +26,11 @@ export function denialText(what: string, host: string, decision: EgressDecision)
     ? "Remove the secret from the request. Credentials are injected by the bottle's gates; the agent never needs to send one."
     : `If the task needs it, ask the operator to allow it, for example \`bottle policy <identity> allow ${displayHost(host)}${internal}\`.`;
   return [`bot-bottle blocked ${what}.`, `Reason: ${decision.reason}.`, advice, ""].join("\n");
+}
+
+/** `403 Forbidden` and the like: a status code and its standard phrase. */
+export function statusLine(status: number): string {
+  return `${status} ${http.STATUS_CODES[status] ?? "Error"}`;
 }
 
 /** A complete HTTP/1.1 response as text, closing the connection. */

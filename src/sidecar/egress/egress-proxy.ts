@@ -21,7 +21,6 @@
  *   tunnels (503 beyond), inspected body size. Errors on any socket are handled: a bad client or
  *   upstream never crashes the process. stop() destroys every open socket.
  */
-import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
@@ -29,7 +28,14 @@ import type { AuditEntry } from "./audit-log.js";
 import { pathWithoutQuery } from "./audit-log.js";
 import type { ContentInspector, DlpMode } from "./content-inspector.js";
 
-import { DENIED_HEADER, clientErrorResponse, denialText, endWith, rawResponse } from "./denial.js";
+import {
+  DENIED_HEADER,
+  clientErrorResponse,
+  denialText,
+  endWith,
+  rawResponse,
+  statusLine,
+} from "./denial.js";
 import type { EgressDial, EgressGate, EgressLimits, UpstreamTarget } from "./egress-gate.js";
 import { DEFAULT_LIMITS } from "./egress-gate.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
@@ -42,6 +48,8 @@ import { TlsInterception } from "./tls-interception.js";
 import type { PickedAddress, Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
 import { bridgeWebSocket } from "./websocket-bridge.js";
+import type { ListenTarget } from "../gate-listen.js";
+import { boundPort, listenGate } from "../gate-listen.js";
 
 export { DENIED_HEADER } from "./denial.js";
 export type { EgressDial } from "./egress-gate.js";
@@ -66,7 +74,7 @@ export interface EgressProxyOptions {
   limits?: Partial<EgressLimits>;
 }
 
-export type ListenTarget = { path: string } | { host: string; port: number };
+export type { ListenTarget } from "../gate-listen.js";
 
 const POLICY_ERROR: EgressDecision = {
   verdict: "deny",
@@ -85,18 +93,6 @@ function parseConnectTarget(target: string): { host: string; port: number } | nu
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return null;
   return { host: normalizeRequestHost(match[1] ?? match[2] ?? ""), port };
-}
-
-function removeStaleSocket(socketPath: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.lstatSync(socketPath);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket())
-    throw new Error(`${socketPath} exists and is not a socket; not removing it`);
-  fs.unlinkSync(socketPath);
 }
 
 /** 502 for a name that does not resolve, 403 for an answer the policy refuses. */
@@ -175,28 +171,13 @@ export class EgressProxy {
   }
 
   /** Listens on a unix socket (replacing a stale one, then mode 0666) or on TCP. */
-  async listen(target: ListenTarget): Promise<void> {
-    if ("path" in target) removeStaleSocket(target.path);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      const done = (): void => {
-        this.server.off("error", reject);
-        resolve();
-      };
-      if ("path" in target) this.server.listen(target.path, done);
-      else this.server.listen(target.port, target.host, done);
-    });
-    // The agent runs as another user than the sidecar; the socket folder is its only access.
-    if ("path" in target) fs.chmodSync(target.path, 0o666);
+  listen(target: ListenTarget): Promise<void> {
+    return listenGate(this.server, target);
   }
 
   /** The bound TCP port (for tests). Throws when not listening on TCP. */
   address(): number {
-    const bound = this.server.address();
-    if (bound === null || typeof bound === "string") {
-      throw new Error("the egress proxy is not listening on TCP");
-    }
-    return bound.port;
+    return boundPort(this.server, "the egress proxy");
   }
 
   /** Open tunnels right now (for tests and health). */
@@ -247,12 +228,7 @@ export class EgressProxy {
     const rawTarget = req.url ?? "";
     const parsed = parseConnectTarget(rawTarget);
     const refuseTunnel = (entry: AuditEntry, decision: EgressDecision, status = 403): void => {
-      const statusText =
-        status === 403
-          ? "403 Forbidden"
-          : status === 503
-            ? "503 Service Unavailable"
-            : `${status} Bad Gateway`;
+      const statusText = statusLine(status);
       const body = denialText(
         `CONNECT to ${displayHost(entry.host)}:${entry.port}`,
         entry.host,
@@ -524,12 +500,7 @@ export class EgressProxy {
   ): Promise<void> {
     socket.on("error", ignore);
     const judged = await this.judgePlain(req, "websocket", (entry, decision, status = 403) => {
-      const statusText =
-        status === 400
-          ? "400 Bad Request"
-          : status === 403
-            ? "403 Forbidden"
-            : `${status} Bad Gateway`;
+      const statusText = statusLine(status);
       endWith(
         socket,
         rawResponse(
