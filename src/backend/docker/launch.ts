@@ -1,7 +1,8 @@
 /**
- * Brings a planned bottle up on Docker, in order: images, socket volume, sidecar network,
- * sidecar (ready), agent (workspace copied in, relay ready). Each object is labelled and its
- * removal pushed on a teardown stack as it comes up; any failure unwinds the stack, newest first.
+ * Brings a planned bottle up on Docker, in order: images, the bottle's CA (made at the first
+ * start), socket volume, sidecar network; then sidecar (ready, tokens handed over its control
+ * socket) beside agent (CA trusted, workspace copied in, relay ready). Each object is labelled and
+ * its removal pushed on a teardown stack as it comes up; any failure unwinds it, newest first.
  *
  * The agent container has no network (`NetworkMode: none`), no capabilities, no-new-privileges,
  * a non-root user, limits from the plan, and runs under the plan's runtime (runsc when the engine
