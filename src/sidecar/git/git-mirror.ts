@@ -1,0 +1,141 @@
+/**
+ * The gate's mirror of one upstream: a bare repository in the bottle's state folder (so it
+ * survives stop and resume) that agents fetch from and that pushes go upstream from.
+ *
+ * - Made by `git clone --mirror` at the first use, into a temporary folder renamed when done:
+ *   an interrupted clone leaves no half mirror.
+ * - `refresh()` fetches every ref from the upstream, pruning what it deleted, and returns what
+ *   changed. A failure throws MirrorError with git's own words (host key refused, no access).
+ * - `exclusive()` runs mirror changes one at a time: a fetch never races a push.
+ */
+import fs from "node:fs";
+import type { GitEnv } from "./git-process.js";
+import { gitText, runGit } from "./git-process.js";
+import { ZERO_ID } from "./push-policy.js";
+
+export interface MirrorRef {
+  oid: string;
+  name: string;
+}
+
+export interface RefChange {
+  ref: string;
+  old: string;
+  new: string;
+}
+
+export class MirrorError extends Error {
+  override readonly name = "MirrorError";
+}
+
+/** The part of git's stderr worth showing: its fatal/error lines, else its last line. */
+export function gitComplaint(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const serious = lines.filter((line) => /^(fatal|error|ERROR):|verification failed/i.test(line));
+  return (serious.length > 0 ? serious : lines.slice(-1)).join("; ") || "no output";
+}
+
+export function diffRefs(before: readonly MirrorRef[], after: readonly MirrorRef[]): RefChange[] {
+  const old = new Map(before.map((ref) => [ref.name, ref.oid]));
+  const changes: RefChange[] = [];
+  for (const ref of after) {
+    const was = old.get(ref.name) ?? ZERO_ID;
+    if (was !== ref.oid) changes.push({ ref: ref.name, old: was, new: ref.oid });
+    old.delete(ref.name);
+  }
+  for (const [name, oid] of old) changes.push({ ref: name, old: oid, new: ZERO_ID });
+  return changes;
+}
+
+export class GitMirror {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private readonly upstream: string,
+    /** git's environment for reaching the upstream (key, known hosts, token). */
+    private readonly upstreamEnv: () => GitEnv,
+  ) {}
+
+  /** Runs `task` after every mirror change queued before it. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  get exists(): boolean {
+    return fs.existsSync(`${this.dir}/HEAD`);
+  }
+
+  async refs(): Promise<MirrorRef[]> {
+    if (!this.exists) return [];
+    const text = await gitText(
+      ["--git-dir", this.dir, "for-each-ref", "--format=%(objectname) %(refname)"],
+      { env: this.upstreamEnv() },
+    );
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => {
+        const space = line.indexOf(" ");
+        return { oid: line.slice(0, space), name: line.slice(space + 1) };
+      });
+  }
+
+  /** Brings the mirror up to date with the upstream; call inside exclusive(). */
+  async refresh(): Promise<RefChange[]> {
+    const before = await this.refs();
+    if (!this.exists) await this.cloneMirror();
+    else await this.fetch();
+    return diffRefs(before, await this.refs());
+  }
+
+  private async cloneMirror(): Promise<void> {
+    const temp = `${this.dir}.incoming-${process.pid}`;
+    fs.rmSync(temp, { recursive: true, force: true });
+    fs.mkdirSync(`${this.dir}/..`, { recursive: true });
+    const result = await runGit(["clone", "--mirror", "--quiet", this.upstream, temp], {
+      env: this.upstreamEnv(),
+    });
+    if (result.code !== 0) {
+      fs.rmSync(temp, { recursive: true, force: true });
+      throw new MirrorError(gitComplaint(result.stderr));
+    }
+    fs.renameSync(temp, this.dir);
+  }
+
+  private async fetch(): Promise<void> {
+    const result = await runGit(["--git-dir", this.dir, "fetch", "--prune", "--quiet", "origin"], {
+      env: this.upstreamEnv(),
+    });
+    if (result.code !== 0) throw new MirrorError(gitComplaint(result.stderr));
+    // A mirror cloned while the upstream was empty points HEAD at a branch that may never come.
+    const head = await runGit(["--git-dir", this.dir, "symbolic-ref", "HEAD"], {
+      env: this.upstreamEnv(),
+    });
+    const target = head.stdout.toString("utf8").trim();
+    const exists = await runGit(["--git-dir", this.dir, "rev-parse", "--verify", "-q", target], {
+      env: this.upstreamEnv(),
+    });
+    if (exists.code !== 0) await this.followUpstreamHead();
+  }
+
+  /** Points the mirror's HEAD where the upstream's points, so clones check out its branch. */
+  private async followUpstreamHead(): Promise<void> {
+    const env = this.upstreamEnv();
+    const listed = await runGit(
+      ["--git-dir", this.dir, "ls-remote", "--symref", "origin", "HEAD"],
+      {
+        env,
+      },
+    );
+    const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(listed.stdout.toString("utf8"))?.[1];
+    if (target !== undefined) {
+      await runGit(["--git-dir", this.dir, "symbolic-ref", "HEAD", target], { env });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The keys and tokens the git gate reaches upstreams with, held by the sidecar only. SSH keys
+ * and known_hosts lines are written to a private folder of the sidecar's own file system (mode
+ * 0700, files 0600), never to the state folder or the socket folder, and removed by `close()`.
+ * Tokens stay in memory and reach git through its environment (upstream-env.ts).
+ *
+ * OpenSSH refuses to run for a uid with no passwd entry, and the sidecar runs as the operator's
+ * uid, which its image does not know: then git's ssh gets one through nss_wrapper.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { GitEnv } from "./git-process.js";
+import { baseGitEnv } from "./git-process.js";
+import type { UpstreamAuth } from "./upstream-env.js";
+import { upstreamEnv } from "./upstream-env.js";
+
+export interface GitSecret {
+  identityKey?: string;
+  token?: string;
+}
+
+/** Debian's libnss-wrapper, in the multiarch folder of whatever machine this is. */
+function nssWrapper(): string | undefined {
+  try {
+    return fs
+      .readdirSync("/usr/lib")
+      .map((arch) => path.join("/usr/lib", arch, "libnss_wrapper.so"))
+      .find((file) => fs.existsSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+function hasPasswdEntry(): boolean {
+  try {
+    os.userInfo();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class UpstreamCredentials {
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "bot-bottle-git-"));
+  private readonly auth = new Map<string, UpstreamAuth>();
+  private readonly identityEnv: Record<string, string> = {};
+
+  constructor(
+    /** known_hosts lines per entry name. */
+    knownHosts: Readonly<Record<string, string>>,
+    private readonly caFile?: string,
+  ) {
+    fs.chmodSync(this.dir, 0o700);
+    for (const [name, lines] of Object.entries(knownHosts)) {
+      const file = this.write(`${name}.known_hosts`, lines);
+      this.auth.set(name, { knownHostsFile: file, ...(caFile === undefined ? {} : { caFile }) });
+    }
+    const wrapper = hasPasswdEntry() ? undefined : nssWrapper();
+    if (wrapper !== undefined) this.fakePasswd(wrapper);
+  }
+
+  private write(file: string, content: string): string {
+    const target = path.join(this.dir, file);
+    fs.writeFileSync(target, content, { mode: 0o600 });
+    return target;
+  }
+
+  private fakePasswd(wrapper: string): void {
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    this.identityEnv["LD_PRELOAD"] = wrapper;
+    this.identityEnv["NSS_WRAPPER_PASSWD"] = this.write(
+      "passwd",
+      `bottle:x:${uid}:${gid}:bot-bottle:${this.dir}:/bin/false\n`,
+    );
+    this.identityEnv["NSS_WRAPPER_GROUP"] = this.write("group", `bottle:x:${gid}:\n`);
+  }
+
+  /** Replaces the secrets of every entry (the host hands them over after start). */
+  set(secrets: Readonly<Record<string, GitSecret>>): void {
+    for (const [name, auth] of this.auth) {
+      const secret = secrets[name] ?? {};
+      const next: UpstreamAuth = { knownHostsFile: auth.knownHostsFile };
+      if (auth.caFile !== undefined) next.caFile = auth.caFile;
+      if (secret.identityKey !== undefined) {
+        next.keyFile = this.write(`${name}.key`, secret.identityKey);
+      }
+      if (secret.token !== undefined) next.token = secret.token;
+      this.auth.set(name, next);
+    }
+  }
+
+  /** git's environment to reach entry `name`'s upstream. */
+  env(name: string): GitEnv {
+    const auth = this.auth.get(name);
+    const extra = auth === undefined ? {} : upstreamEnv(auth);
+    return baseGitEnv({ ...this.identityEnv, HOME: this.dir, ...extra });
+  }
+
+  close(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

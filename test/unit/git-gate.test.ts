@@ -1,0 +1,281 @@
+/**
+ * The git gate as a real server on loopback, in front of a real sshd serving bare repositories,
+ * driven by the real git client configured as in a bottle: the upstream URL rewritten to the gate
+ * (url.insteadOf), and no key of its own.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import type { GitAuditEntry } from "../../src/sidecar/git/git-audit.js";
+import type { GitGateRepo } from "../../src/sidecar/git/git-gate.js";
+import { GitGate } from "../../src/sidecar/git/git-gate.js";
+import { UpstreamCredentials } from "../../src/sidecar/git/upstream-credentials.js";
+import type { SshUpstream } from "../helpers/sshd.js";
+import { startSshd } from "../helpers/sshd.js";
+
+const FAKE_TOKEN = `ghp_${"FAKEtokenFORtests0123456789abcdefghij".slice(0, 36)}`;
+const policy = { branches: ["bottle/t1/*"], force: false, delete: false, max_size_bytes: 1 << 20 };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn("git", args, { cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("close", (code) => {
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+function bare(dir: string, ...args: string[]): string {
+  return execFileSync("git", ["--git-dir", dir, ...args], { encoding: "utf8" }).trim();
+}
+
+describe("git gate", () => {
+  let sshd: SshUpstream;
+  let tmp: string;
+  let gate: GitGate;
+  let credentials: UpstreamCredentials;
+  let agentEnv: NodeJS.ProcessEnv;
+  const audit: GitAuditEntry[] = [];
+  const upstreams: Record<string, string> = {};
+
+  async function agentGit(args: string[], cwd = tmp): Promise<Run> {
+    return run(args, cwd, agentEnv);
+  }
+
+  /** A fresh clone of `repo` through the gate, by its upstream URL. */
+  async function cloneOf(repo: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(tmp, `clone-${repo}-`));
+    const cloned = await agentGit(["clone", "--quiet", sshd.url(repo), dir]);
+    assert.equal(cloned.code, 0, cloned.stderr);
+    return dir;
+  }
+
+  async function commit(dir: string, file: string, content: string): Promise<void> {
+    fs.writeFileSync(path.join(dir, file), content);
+    assert.equal((await agentGit(["add", file], dir)).code, 0);
+    const made = await agentGit(["commit", "--quiet", "-m", `add ${file}`], dir);
+    assert.equal(made.code, 0, made.stderr);
+  }
+
+  before(async () => {
+    sshd = await startSshd();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-git-gate-"));
+    // Upstreams: app (seeded with main), guarded (a pre-receive hook refuses every push),
+    // small (a tiny size limit), stranger (a host key the gate does not know).
+    for (const name of ["app", "guarded", "small", "stranger"])
+      upstreams[name] = sshd.createBareRepo(name);
+    const seed = path.join(tmp, "seed");
+    const hostEnv = {
+      ...process.env,
+      GIT_SSH_COMMAND: sshd.sshCommand(),
+      GIT_CONFIG_GLOBAL: "/dev/null",
+    };
+    execFileSync("git", ["init", "--quiet", "-b", "main", seed]);
+    fs.writeFileSync(path.join(seed, "README"), "seed\n");
+    for (const args of [
+      ["add", "README"],
+      ["-c", "user.name=op", "-c", "user.email=op@example.test", "commit", "--quiet", "-m", "seed"],
+      ["push", "--quiet", sshd.url("app"), "main"],
+      ["push", "--quiet", sshd.url("guarded"), "main"],
+    ]) {
+      execFileSync("git", args, { cwd: seed, env: hostEnv });
+    }
+    const hook = path.join(upstreams["guarded"] ?? "", "hooks", "pre-receive");
+    fs.writeFileSync(hook, "#!/bin/sh\necho 'upstream policy: no pushes today' >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+
+    credentials = new UpstreamCredentials({
+      app: sshd.knownHostsLine,
+      guarded: sshd.knownHostsLine,
+      small: sshd.knownHostsLine,
+      stranger:
+        "[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOf8y0m0kdMGXOk2NKcd4pGXWtbb0rRpXi5kB3jLCdQn\n",
+    });
+    const key = fs.readFileSync(sshd.identityFile, "utf8");
+    credentials.set(
+      Object.fromEntries(
+        ["app", "guarded", "small", "stranger"].map((n) => [n, { identityKey: key }]),
+      ),
+    );
+    const ownSecrets = key
+      .split("\n")
+      .filter((line) => line.length >= 40 && !line.startsWith("-----"));
+    const dlp = new DlpInspector({ ownSecrets });
+    const repos: GitGateRepo[] = ["app", "guarded", "small", "stranger"].map((name) => ({
+      name,
+      upstream: sshd.url(name),
+      push: name === "small" ? { ...policy, max_size_bytes: 4096 } : policy,
+    }));
+    gate = new GitGate({
+      repos,
+      mirrorDir: path.join(tmp, "mirrors"),
+      upstreamEnv: (name) => credentials.env(name),
+      scan: (text, where) => dlp.scanText(text, where),
+      dlp: "block",
+      audit: (entry) => audit.push(entry),
+    });
+    await gate.listen({ host: "127.0.0.1", port: 0 });
+
+    // The agent's git: the upstream URLs rewritten to the gate, and no way to use ssh itself.
+    const gitconfig = path.join(tmp, "agent.gitconfig");
+    fs.writeFileSync(
+      gitconfig,
+      [
+        "[user]\n\tname = agent\n\temail = agent@bottle.test\n",
+        ...repos.map(
+          (r) =>
+            `[url "http://127.0.0.1:${gate.port()}/${r.name}"]\n\tinsteadOf = ${r.upstream.replace(/\.git$/, "")}\n`,
+        ),
+      ].join(""),
+    );
+    agentEnv = {
+      PATH: process.env["PATH"],
+      HOME: tmp,
+      GIT_CONFIG_GLOBAL: gitconfig,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_SSH_COMMAND: "false",
+      GIT_TERMINAL_PROMPT: "0",
+    };
+  });
+
+  after(async () => {
+    await gate.stop();
+    credentials.close();
+    await sshd.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("clones by the upstream URL, and an allowed push lands upstream", async () => {
+    const dir = await cloneOf("app");
+    assert.equal(
+      (await agentGit(["config", "--get", "remote.origin.url"], dir)).stdout.trim(),
+      sshd.url("app"),
+    );
+    assert.ok(fs.existsSync(path.join(dir, "README")));
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/feature"], dir);
+    await commit(dir, "work.txt", "the agent's work\n");
+    const pushed = await agentGit(["push", "origin", "bottle/t1/feature"], dir);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const head = (await agentGit(["rev-parse", "HEAD"], dir)).stdout.trim();
+    assert.equal(bare(upstreams["app"] ?? "", "rev-parse", "refs/heads/bottle/t1/feature"), head);
+    const entry = audit.findLast((e) => e.op === "push");
+    assert.equal(entry?.verdict, "allow");
+    assert.deepEqual(entry.refs[0]?.new, head);
+  });
+
+  it("refuses a push to a protected branch, saying why; the upstream is unchanged", async () => {
+    const before = bare(upstreams["app"] ?? "", "rev-parse", "main");
+    const dir = await cloneOf("app");
+    await commit(dir, "sneaky.txt", "straight to main\n");
+    const pushed = await agentGit(["push", "origin", "main"], dir);
+    assert.notEqual(pushed.code, 0);
+    assert.match(pushed.stderr, /main is protected: this bottle may push only to bottle\/t1\/\*/);
+    assert.match(pushed.stderr, /\[remote rejected\] main -> main/);
+    assert.equal(bare(upstreams["app"] ?? "", "rev-parse", "main"), before);
+    assert.equal(audit.findLast((e) => e.op === "push")?.verdict, "deny");
+  });
+
+  it("refuses a force push and a deletion", async () => {
+    const dir = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/rewrite"], dir);
+    await commit(dir, "a.txt", "first\n");
+    assert.equal((await agentGit(["push", "origin", "bottle/t1/rewrite"], dir)).code, 0);
+    const upstreamRef = bare(upstreams["app"] ?? "", "rev-parse", "refs/heads/bottle/t1/rewrite");
+    await agentGit(["commit", "--quiet", "--amend", "-m", "rewritten"], dir);
+    const forced = await agentGit(["push", "--force", "origin", "bottle/t1/rewrite"], dir);
+    assert.notEqual(forced.code, 0);
+    assert.match(forced.stderr, /not a fast-forward\); force pushes are not allowed/);
+    const deleted = await agentGit(["push", "origin", ":bottle/t1/rewrite"], dir);
+    assert.notEqual(deleted.code, 0);
+    assert.match(deleted.stderr, /deleting bottle\/t1\/rewrite is not allowed/);
+    assert.equal(
+      bare(upstreams["app"] ?? "", "rev-parse", "refs/heads/bottle/t1/rewrite"),
+      upstreamRef,
+    );
+  });
+
+  it("refuses a commit that holds a token, or the bottle's own key, naming the file but not the value", async () => {
+    const dir = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/leak"], dir);
+    await commit(dir, "config.env", `GITHUB_TOKEN=${FAKE_TOKEN}\n`);
+    const pushed = await agentGit(["push", "origin", "bottle/t1/leak"], dir);
+    assert.notEqual(pushed.code, 0);
+    assert.match(pushed.stderr, /looks like a secret \(github-token, in config\.env\)/);
+    assert.ok(!pushed.stderr.includes(FAKE_TOKEN));
+    assert.throws(() =>
+      bare(upstreams["app"] ?? "", "rev-parse", "--verify", "-q", "refs/heads/bottle/t1/leak"),
+    );
+    assert.ok(!JSON.stringify(audit).includes(FAKE_TOKEN));
+
+    const keyLine = fs.readFileSync(sshd.identityFile, "utf8").split("\n")[1] ?? "";
+    const again = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/key"], again);
+    await commit(again, "notes.md", `found this: ${keyLine}\n`);
+    const own = await agentGit(["push", "origin", "bottle/t1/key"], again);
+    assert.notEqual(own.code, 0);
+    assert.match(own.stderr, /own-secret, in notes\.md/);
+  });
+
+  it("passes the upstream's own refusal back as a failed push", async () => {
+    const dir = await cloneOf("guarded");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/x"], dir);
+    await commit(dir, "x.txt", "x\n");
+    const pushed = await agentGit(["push", "origin", "bottle/t1/x"], dir);
+    assert.notEqual(pushed.code, 0);
+    assert.match(pushed.stderr, /remote: upstream policy: no pushes today/);
+    assert.match(pushed.stderr, /upstream refused: pre-receive hook declined/);
+    assert.throws(() =>
+      bare(upstreams["guarded"] ?? "", "rev-parse", "--verify", "-q", "refs/heads/bottle/t1/x"),
+    );
+  });
+
+  it("refuses a push larger than the entry allows", async () => {
+    const dir = await cloneOf("small");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/big"], dir);
+    fs.writeFileSync(path.join(dir, "blob.bin"), crypto.getRandomValues(new Uint8Array(64 * 1024)));
+    await agentGit(["add", "blob.bin"], dir);
+    await agentGit(["commit", "--quiet", "-m", "big"], dir);
+    const pushed = await agentGit(["push", "origin", "bottle/t1/big"], dir);
+    assert.notEqual(pushed.code, 0);
+    assert.match(pushed.stderr, /more than the 4096 this bottle accepts/);
+    assert.equal(bare(upstreams["small"] ?? "", "for-each-ref"), "");
+  });
+
+  it("refuses an upstream whose host key it does not know", async () => {
+    const cloned = await agentGit(["clone", sshd.url("stranger"), path.join(tmp, "stranger")]);
+    assert.notEqual(cloned.code, 0);
+    assert.match(
+      cloned.stderr,
+      /cannot reach the upstream of stranger: .*Host key verification failed/,
+    );
+    assert.equal(audit.findLast((e) => e.repo === "stranger")?.verdict, "error");
+  });
+
+  it("fetches what others pushed upstream since", async () => {
+    const dir = await cloneOf("app");
+    const other = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/news"], other);
+    await commit(other, "news.txt", "news\n");
+    assert.equal((await agentGit(["push", "origin", "bottle/t1/news"], other)).code, 0);
+    const fetched = await agentGit(["fetch", "origin"], dir);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    const seen = (await agentGit(["rev-parse", "origin/bottle/t1/news"], dir)).stdout.trim();
+    assert.equal(seen, bare(upstreams["app"] ?? "", "rev-parse", "refs/heads/bottle/t1/news"));
+    assert.equal(audit.findLast((e) => e.op === "fetch")?.verdict, "allow");
+  });
+});
