@@ -227,10 +227,16 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
 
   program
     .command("logs")
-    .description("Show a bottle's audit log: every egress request with its verdict")
+    .description(
+      "Show a bottle's audit log: every egress request, or every git fetch and push, with its verdict",
+    )
     .argument("<identity>", "bottle identity")
     .option("--egress", "the egress log (default)", false)
-    .option("--git", "the git gate's log", false)
+    .option(
+      "--git",
+      "the git gate's log: refs, old..new ids, verdict and reason per fetch or push",
+      false,
+    )
     .option("-f, --follow", "keep printing new lines", false)
     .option("--json", "print the raw JSON lines", false)
     .action(

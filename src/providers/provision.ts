@@ -7,8 +7,12 @@
  * proxy swaps it in).
  *
  * Credential roles, for every provider: `npm-registry` writes `~/.npmrc` pointing npm at the
- * route (with a placeholder token, which the proxy replaces); `git-https` writes `~/.gitconfig`
- * rewriting the upstream's URLs to the route (`url.<route>.insteadOf`).
+ * route (with a placeholder token, which the proxy replaces); `git-https` rewrites the upstream's
+ * URLs to the route in `~/.gitconfig` (`url.<route>.insteadOf`).
+ *
+ * Git entries: `~/.gitconfig` rewrites each upstream URL (as the manifest spells it, with or
+ * without `.git`) to the git gate, `http://127.0.0.1:3130/<name>`. The agent keeps naming the
+ * upstream; git sends it to the gate.
  */
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, WORKSPACE_DIR } from "../core/plan/layout.js";
@@ -43,9 +47,32 @@ function routeUrl(path: string): string {
   return `http://127.0.0.1:${GATES.credentials.port}${path}/`;
 }
 
+/** The URL the agent's git reaches a git entry at: the gate, by the entry's name. */
+export function gateUrl(name: string): string {
+  return `http://127.0.0.1:${GATES.git.port}/${name}`;
+}
+
+function insteadOf(url: string, upstream: string): string {
+  return `[url "${url}"]\n\tinsteadOf = ${upstream}\n`;
+}
+
+/** `~/.gitconfig`: the git entries through the gate, `git-https` credential routes. */
+function gitconfig(plan: BottlePlan): ProvisionFile[] {
+  const sections = plan.git.map((entry) =>
+    insteadOf(gateUrl(entry.name), entry.upstream.replace(/\.git$/, "")),
+  );
+  for (const cred of plan.credentials) {
+    if (cred.role !== "git-https") continue;
+    const upstream = cred.upstream.endsWith("/") ? cred.upstream : `${cred.upstream}/`;
+    sections.push(insteadOf(routeUrl(cred.path), upstream));
+  }
+  if (sections.length === 0) return [];
+  return [{ path: `${AGENT_HOME}/.gitconfig`, content: sections.join(""), mode: 0o644 }];
+}
+
 /** Files the bottle's credential roles need, whatever the provider. */
 function roleFiles(plan: BottlePlan): ProvisionFile[] {
-  const files: ProvisionFile[] = [];
+  const files: ProvisionFile[] = [...gitconfig(plan)];
   for (const cred of plan.credentials) {
     if (cred.role === "npm-registry") {
       const url = routeUrl(cred.path);
@@ -54,13 +81,6 @@ function roleFiles(plan: BottlePlan): ProvisionFile[] {
         path: `${AGENT_HOME}/.npmrc`,
         content: `registry=${url}\n${auth}:_authToken=${TOKEN_PLACEHOLDER}\n`,
         mode: 0o600,
-      });
-    } else if (cred.role === "git-https") {
-      const upstream = cred.upstream.endsWith("/") ? cred.upstream : `${cred.upstream}/`;
-      files.push({
-        path: `${AGENT_HOME}/.gitconfig`,
-        content: `[url "${routeUrl(cred.path)}"]\n\tinsteadOf = ${upstream}\n`,
-        mode: 0o644,
       });
     }
   }

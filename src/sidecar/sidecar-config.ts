@@ -4,6 +4,16 @@
  */
 import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
 import type { CredentialRoute } from "./credentials/credential-routes.js";
+import type { PushPolicy } from "./git/push-policy.js";
+
+/** A repository behind the git gate: where it lives, what the agent may push, whom to trust. */
+export interface SidecarGitEntry {
+  name: string;
+  upstream: string;
+  push: PushPolicy;
+  /** known_hosts lines the gate trusts for this upstream (public keys; may be empty). */
+  known_hosts: string;
+}
 
 /** Where the bottle's state folder is mounted inside the sidecar container. */
 export const SIDECAR_STATE_DIR = "/var/lib/bot-bottle";
@@ -18,6 +28,8 @@ export interface SidecarConfig {
   dlp: "block" | "warn" | "off";
   /** Credential routes, without their tokens (those come over the control socket). */
   credentials: CredentialRoute[];
+  /** Repositories behind the git gate, without their keys or tokens (those come like tokens). */
+  git: SidecarGitEntry[];
   /**
    * Extra roots the sidecar trusts for upstream TLS (PEM), besides the system's. Set from the
    * host's BOT_BOTTLE_UPSTREAM_CA file, for local upstreams with their own CA (tests, a private

@@ -2,8 +2,9 @@
  * One bottle's sidecar: the gates on unix sockets in the shared socket folder, the control API in
  * the state folder. An object with start() and stop(); main.ts runs one.
  *
- * Gates: the egress proxy (with TLS interception under the bottle's CA and the content checks)
- * and the credential proxy. The egress rules in force live here (set at start from policy.json
+ * Gates: the egress proxy (with TLS interception under the bottle's CA and the content checks),
+ * the credential proxy, and the git gate when the bottle has repositories (its mirrors in the
+ * state folder's git/, its keys in a private folder of the sidecar's own). The egress rules in force live here (set at start from policy.json
  * when the operator changed them, else from sidecar.json) and are replaced whole through the
  * control API. The tokens arrive over the control API too (PUT /secrets), are held in memory
  * only, and from then on are injected by the credential proxy and looked for by the content
@@ -25,6 +26,9 @@ import { DlpInspector } from "./dlp/dlp-inspector.js";
 import type { CredentialAuditEntry } from "./credentials/credential-proxy.js";
 import { CredentialProxy } from "./credentials/credential-proxy.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
+import type { GitAuditEntry } from "./git/git-audit.js";
+import { GitGate } from "./git/git-gate.js";
+import { UpstreamCredentials } from "./git/upstream-credentials.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
 export const POLICY_FILE = "policy.json";
@@ -79,6 +83,11 @@ export class Sidecar {
   private readonly credentials: CredentialProxy;
   private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
   private readonly control: ControlServer;
+  private readonly git: {
+    gate: GitGate;
+    credentials: UpstreamCredentials;
+    audit: AuditLog<GitAuditEntry>;
+  } | null;
 
   constructor(private readonly config: SidecarConfig) {
     this.rules = readRules(config);
@@ -112,11 +121,17 @@ export class Sidecar {
       },
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
     });
+    this.git = config.git.length === 0 ? null : this.makeGitGate(upstreamCa);
     this.control = new ControlServer({
-      health: () => ({ ok: true, identity: config.identity, gates: ["egress", "credentials"] }),
+      health: () => ({
+        ok: true,
+        identity: config.identity,
+        gates: ["egress", "credentials", ...(this.git === null ? [] : ["git"])],
+      }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
         this.credentials.setTokens(secrets.credentials);
+        this.git?.credentials.set(secrets.git);
         this.dlp = new DlpInspector({
           ownSecrets: secretValues(secrets),
           placeholders: PLACEHOLDERS,
@@ -129,6 +144,26 @@ export class Sidecar {
     });
   }
 
+  private makeGitGate(upstreamCa: string[] | undefined): NonNullable<Sidecar["git"]> {
+    const { config } = this;
+    const credentials = new UpstreamCredentials(
+      Object.fromEntries(config.git.map((entry) => [entry.name, entry.known_hosts])),
+      upstreamCa?.join("\n"),
+    );
+    const audit = new AuditLog<GitAuditEntry>(path.join(config.state_dir, "audit", "git.jsonl"));
+    const gate = new GitGate({
+      repos: config.git,
+      mirrorDir: path.join(config.state_dir, "git"),
+      upstreamEnv: (name) => credentials.env(name),
+      scan: (text, where) => this.dlp.scanText(text, where),
+      dlp: config.dlp,
+      audit: (entry) => {
+        audit.write(entry);
+      },
+    });
+    return { gate, credentials, audit };
+  }
+
   /** Names of the secrets held (never their values), for health and tests. */
   secretNames(): string[] {
     return [...Object.keys(this.secrets.credentials), ...Object.keys(this.secrets.git)];
@@ -139,11 +174,22 @@ export class Sidecar {
     await this.credentials.listen({
       path: path.join(this.config.socket_dir, GATES.credentials.socket),
     });
+    await this.git?.gate.listen({ path: path.join(this.config.socket_dir, GATES.git.socket) });
     await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.egress.stop(), this.credentials.stop(), this.control.stop()]);
-    await Promise.allSettled([this.audit.close(), this.credentialAudit.close()]);
+    await Promise.allSettled([
+      this.egress.stop(),
+      this.credentials.stop(),
+      this.control.stop(),
+      this.git?.gate.stop(),
+    ]);
+    this.git?.credentials.close();
+    await Promise.allSettled([
+      this.audit.close(),
+      this.credentialAudit.close(),
+      this.git?.audit.close(),
+    ]);
   }
 }

@@ -56,6 +56,7 @@ function facts(overrides: Partial<HostFacts> = {}): HostFacts {
       "images/sidecar/Dockerfile": "b".repeat(64),
     },
     identitySuffix: "abc123",
+    workspaceRemotes: [],
     ...overrides,
   };
 }
@@ -127,6 +128,27 @@ describe("makePlan", () => {
     assert.ok(git);
     assert.equal(git.identity_file, "/home/op/.ssh/key");
     assert.deepEqual(git.push.branches, ["bottle/worker-abc123/*"]);
+    assert.equal(git.token_source, null);
+    assert.deepEqual(git.host_keys, []);
+  });
+
+  it("points the --cwd repository's remotes that name a git entry at the entry's upstream", () => {
+    const remotes = [
+      { name: "origin", url: "ssh://git@Example.com:22/me/app" },
+      { name: "fork", url: "https://example.com/someone-else/app.git" },
+      { name: "mirror", url: "https://example.com/me/app.git/" },
+    ];
+    const plan = makePlan(
+      manifest(),
+      { agent: "worker", copyFrom: "/src" },
+      facts({ workspaceRemotes: remotes }),
+    );
+    assert.deepEqual(plan.workspace.remotes, [
+      { remote: "origin", entry: "app", url: "git@example.com:me/app.git" },
+      { remote: "mirror", entry: "app", url: "git@example.com:me/app.git" },
+    ]);
+    const without = makePlan(manifest(), { agent: "worker" }, facts({ workspaceRemotes: remotes }));
+    assert.deepEqual(without.workspace.remotes, []);
   });
 
   it("warns when a token or forwarded variable is missing on the host", () => {

@@ -5,7 +5,11 @@ import { PLACEHOLDER_KEY, provisionFiles } from "../../src/providers/provision.j
 
 describe("provisionFiles", () => {
   it("trusts the workspace and approves only the placeholder key for Claude Code", () => {
-    const files = provisionFiles({ provider: "claude", credentials: [] } as unknown as BottlePlan);
+    const files = provisionFiles({
+      provider: "claude",
+      credentials: [],
+      git: [],
+    } as unknown as BottlePlan);
     assert.equal(files.length, 1);
     const file = files[0];
     assert.ok(file);
@@ -22,7 +26,7 @@ describe("provisionFiles", () => {
 
   it("writes nothing for the shell", () => {
     assert.deepEqual(
-      provisionFiles({ provider: "shell", credentials: [] } as unknown as BottlePlan),
+      provisionFiles({ provider: "shell", credentials: [], git: [] } as unknown as BottlePlan),
       [],
     );
   });
@@ -39,20 +43,43 @@ describe("provisionFiles", () => {
         },
         { name: "gh", path: "/gh", upstream: "https://git.example.test", role: "git-https" },
       ],
+      git: [],
     } as unknown as BottlePlan;
     const files = provisionFiles(plan);
     assert.deepEqual(
       files.map((f) => [f.path, f.content]),
       [
         [
-          "/home/agent/.npmrc",
-          "registry=http://127.0.0.1:3129/npm/\n//127.0.0.1:3129/npm/:_authToken=placeholder-held-by-bot-bottle\n",
-        ],
-        [
           "/home/agent/.gitconfig",
           '[url "http://127.0.0.1:3129/gh/"]\n\tinsteadOf = https://git.example.test/\n',
         ],
+        [
+          "/home/agent/.npmrc",
+          "registry=http://127.0.0.1:3129/npm/\n//127.0.0.1:3129/npm/:_authToken=placeholder-held-by-bot-bottle\n",
+        ],
       ],
+    );
+  });
+
+  it("sends each git entry's upstream URL to the git gate, in the same ~/.gitconfig", () => {
+    const plan = {
+      provider: "shell",
+      credentials: [
+        { name: "gh", path: "/gh", upstream: "https://git.example.test", role: "git-https" },
+      ],
+      git: [
+        { name: "app", upstream: "git@github.com:me/app.git" },
+        { name: "lib", upstream: "ssh://git@git.example.test/team/lib" },
+      ],
+    } as unknown as BottlePlan;
+    const [file, ...rest] = provisionFiles(plan);
+    assert.equal(rest.length, 0);
+    assert.equal(file?.path, "/home/agent/.gitconfig");
+    assert.equal(
+      file.content,
+      '[url "http://127.0.0.1:3130/app"]\n\tinsteadOf = git@github.com:me/app\n' +
+        '[url "http://127.0.0.1:3130/lib"]\n\tinsteadOf = ssh://git@git.example.test/team/lib\n' +
+        '[url "http://127.0.0.1:3129/gh/"]\n\tinsteadOf = https://git.example.test/\n',
     );
   });
 });

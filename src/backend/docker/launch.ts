@@ -26,8 +26,10 @@ import { TeardownStack } from "./teardown-stack.js";
 import { AGENT_UID, copyFolderIn, copySkillIn, restoreFolder, writeFilesIn } from "./workspace.js";
 import { provisionFiles } from "../../providers/provision.js";
 import { readUpstreamCa } from "../../core/host/upstream-ca.js";
+import { readKnownHosts } from "../../core/host/known-hosts.js";
 import { ensureBottleCa } from "../../core/tls/bottle-ca.js";
 import { installCaTrust } from "./trust-ca.js";
+import { workspaceGitConfig } from "./workspace-remotes.js";
 
 export const RELAY_READY_LINE = "bot-bottle relay ready";
 const READY_TIMEOUT_MS = 30_000;
@@ -66,7 +68,11 @@ function agentEnv(plan: BottlePlan, hostEnv: LaunchInput["hostEnv"]): string[] {
   return env;
 }
 
-export function sidecarConfig(plan: BottlePlan, upstreamCa: string[]): SidecarConfig {
+export function sidecarConfig(
+  plan: BottlePlan,
+  upstreamCa: string[],
+  knownHosts: Readonly<Record<string, string>>,
+): SidecarConfig {
   return {
     identity: plan.identity,
     socket_dir: SOCKET_DIR,
@@ -80,8 +86,19 @@ export function sidecarConfig(plan: BottlePlan, upstreamCa: string[]): SidecarCo
       role,
       inject,
     })),
+    git: plan.git.map(({ name, upstream, push }) => ({
+      name,
+      upstream,
+      push,
+      known_hosts: knownHosts[name] ?? "",
+    })),
     upstream_ca: upstreamCa,
   };
+}
+
+/** The gates the agent's relay maps to loopback ports: the git gate when there are repositories. */
+function relayedGates(plan: BottlePlan) {
+  return [GATES.egress, GATES.credentials, ...(plan.git.length > 0 ? [GATES.git] : [])];
 }
 
 const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
@@ -110,9 +127,7 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
   return docker.createContainer({
     name: plan.containers.agent,
     Image: plan.images.agent.tag,
-    Cmd: [GATES.egress, GATES.credentials].map(
-      (gate) => `${gate.port}=${SOCKET_DIR}/${gate.socket}`,
-    ),
+    Cmd: relayedGates(plan).map((gate) => `${gate.port}=${SOCKET_DIR}/${gate.socket}`),
     User: `${AGENT_UID}:${AGENT_UID}`,
     Env: agentEnv(plan, input.hostEnv),
     Labels: labels("agent"),
@@ -144,6 +159,8 @@ async function prepareAgent(docker: Docker, agentId: string, input: LaunchInput)
   if (plan.workspace.copy_from !== null) {
     progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
     await copyFolderIn(docker, agentId, plan.workspace.copy_from);
+    const gitConfig = workspaceGitConfig(plan);
+    if (gitConfig !== undefined) await writeFilesIn(docker, agentId, [gitConfig]);
   }
 }
 
@@ -162,7 +179,10 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
   if (socketMount === undefined) throw new Error("plan has no socket volume");
   const volume = socketMount.name;
   try {
-    writeJsonAtomic(paths.sidecarConfig, sidecarConfig(plan, readUpstreamCa(input.hostEnv)));
+    writeJsonAtomic(
+      paths.sidecarConfig,
+      sidecarConfig(plan, readUpstreamCa(input.hostEnv), readKnownHosts(plan)),
+    );
     let caPem = "";
     await allOrFirstError([
       (async () => {

@@ -1,4 +1,7 @@
-/** `bottle logs <identity> --egress [--follow]`: the bottle's audit log, readable. */
+/**
+ * `bottle logs <identity> [--egress|--git] [--follow]`: the bottle's audit logs, readable: every
+ * egress request with its verdict, or every fetch and push through the git gate.
+ */
 import fs from "node:fs";
 import path from "node:path";
 import { BottleError } from "../../core/errors.js";
@@ -46,6 +49,45 @@ export function renderAuditLine(text: string): string {
   return parts.join("  ");
 }
 
+interface GitAuditLine {
+  time?: string;
+  op?: string;
+  repo?: string;
+  verdict?: string;
+  reason?: string;
+  refs?: { ref?: string; old?: string; new?: string; error?: string }[];
+  bytes?: number;
+  finding?: string;
+  duration_ms?: number;
+}
+
+function shortId(oid: string | undefined): string {
+  return oid === undefined ? "?" : /^0+$/.test(oid) ? "(none)" : oid.slice(0, 7);
+}
+
+export function renderGitAuditLine(text: string): string {
+  let line: GitAuditLine;
+  try {
+    line = JSON.parse(text) as GitAuditLine;
+  } catch {
+    return text;
+  }
+  const time = line.time?.slice(11, 19) ?? "--:--:--";
+  const verdict = (line.verdict ?? "?").toUpperCase().padEnd(5);
+  const refs = (line.refs ?? [])
+    .map(
+      (r) => `${(r.ref ?? "?").replace(/^refs\/heads\//, "")} ${shortId(r.old)}..${shortId(r.new)}`,
+    )
+    .join(", ");
+  const parts = [time, verdict, (line.op ?? "").padEnd(5), line.repo ?? "?"];
+  if (refs !== "") parts.push(refs);
+  if (line.bytes !== undefined) parts.push(`${line.bytes} bytes`);
+  if (line.duration_ms !== undefined) parts.push(`${Math.round(line.duration_ms)}ms`);
+  if (line.reason !== undefined) parts.push(`(${line.reason})`);
+  if (line.finding !== undefined) parts.push(`finding ${line.finding}`);
+  return parts.join("  ");
+}
+
 export async function logsCommand(
   identity: string,
   options: { egress: boolean; git: boolean; follow: boolean; json: boolean },
@@ -58,7 +100,8 @@ export async function logsCommand(
     });
   }
   const file = path.join(paths.auditDir, options.git ? "git.jsonl" : "egress.jsonl");
-  const render = (text: string): string => (options.json ? text : renderAuditLine(text));
+  const readable = options.git ? renderGitAuditLine : renderAuditLine;
+  const render = (text: string): string => (options.json ? text : readable(text));
   let offset = 0;
   let pending = "";
   const flush = (): void => {

@@ -30,12 +30,9 @@ function planStart(
   engine: EngineFacts | undefined,
 ): BottlePlan {
   const { path: manifestPath, manifest } = loadManifest(ctx.host, options.manifest);
-  const facts = gatherHostFacts(ctx.host, manifest, manifestPath, agent, engine);
-  return makePlan(
-    manifest,
-    { agent, ...(options.cwd ? { copyFrom: path.resolve(ctx.host.cwd) } : {}) },
-    facts,
-  );
+  const copyFrom = options.cwd ? path.resolve(ctx.host.cwd) : undefined;
+  const facts = gatherHostFacts(ctx.host, manifest, manifestPath, agent, engine, copyFrom);
+  return makePlan(manifest, { agent, ...(copyFrom === undefined ? {} : { copyFrom }) }, facts);
 }
 
 /**

@@ -66,12 +66,16 @@ export function renderPreflight(plan: BottlePlan): string {
     }),
   );
   section(
-    "git gates (the key stays outside)",
-    plan.git.map(
-      (g) =>
-        `${g.name}: ${g.upstream}  push ${g.push.branches.join(" ")}${g.push.force ? " (force allowed)" : ""}`,
-    ),
+    "git gate (the key stays outside)",
+    plan.git.map((g) => {
+      const allowed = [g.push.force ? "force" : "", g.push.delete ? "delete" : ""].filter(Boolean);
+      const trust = g.host_keys.length > 0 ? "pinned host keys" : `host keys from ${g.known_hosts}`;
+      return `${g.name}: ${g.upstream}  push ${g.push.branches.join(" ")}${allowed.length > 0 ? ` (${allowed.join(", ")} allowed)` : ""}, at most ${g.push.max_size_bytes} bytes; ${trust}`;
+    }),
   );
+  for (const r of plan.workspace.remotes) {
+    lines.push(`  workspace remote ${r.remote} -> git gate ${r.entry} (${r.url})`);
+  }
   section(
     "env",
     Object.entries(plan.env).map(([name, source]) => formatEnv(name, source)),

@@ -1,8 +1,9 @@
 /**
  * Gathers the HostFacts a plan needs. Reads only: environment variable names, the Docker daemon
- * config file, image recipe contents. Writes nothing and (unless given engine facts) calls no
+ * config file, image recipe contents, the remotes of a `--cwd` repository. Writes nothing and (unless given engine facts) calls no
  * engine, so `start --dry-run` stays free of side effects.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -42,12 +43,35 @@ export function recipeHash(root: string, recipe: string, base: string): string |
   return files === undefined ? undefined : contextHash(files, base);
 }
 
+/** The remotes (name, url) of the git repository at `folder`; none when it is not one. */
+export function gitRemotes(folder: string): { name: string; url: string }[] {
+  let text: string;
+  try {
+    text = execFileSync(
+      "git",
+      ["-C", folder, "config", "--local", "--get-regexp", "^remote\\..*\\.url$"],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .map((line) => /^remote\.(.+)\.url (.+)$/.exec(line))
+    .filter((match) => match !== null)
+    .map((match) => ({ name: match[1] ?? "", url: match[2] ?? "" }));
+}
+
 export function gatherHostFacts(
   host: HostEnv,
   manifest: Manifest,
   manifestPath: string,
   agentName: string,
   engine: EngineFacts | undefined,
+  copyFrom?: string,
 ): HostFacts {
   const defaultBase = host.env["BOT_BOTTLE_BASE_IMAGE"] ?? DEFAULT_BASE_IMAGE;
   const root = packageRoot();
@@ -74,5 +98,6 @@ export function gatherHostFacts(
     defaultBase,
     recipeHashes,
     identitySuffix: newIdentitySuffix(),
+    workspaceRemotes: copyFrom === undefined ? [] : gitRemotes(copyFrom),
   };
 }

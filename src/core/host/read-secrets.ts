@@ -13,7 +13,7 @@ export type BottleSecrets = SidecarSecrets;
 
 export interface SecretsRead {
   secrets: BottleSecrets;
-  /** Routes whose token is not set: they answer 503 until it is. */
+  /** Routes (and `git <name>` entries) whose token is not set: they fail until it is. */
   missing: string[];
 }
 
@@ -41,11 +41,20 @@ export function readBottleSecrets(
     else secrets.credentials[cred.name] = value;
   }
   for (const entry of plan.git) {
+    const secret: BottleSecrets["git"][string] = {};
     if (entry.identity_file !== null) {
-      secrets.git[entry.name] = {
-        identityKey: `${readFileSecret(entry.identity_file, `the SSH key of ${entry.name}`)}\n`,
-      };
+      secret.identityKey = `${readFileSecret(entry.identity_file, `the SSH key of ${entry.name}`)}\n`;
     }
+    const source = entry.token_source;
+    if (source !== null) {
+      const token =
+        "env" in source
+          ? env[source.env]
+          : readFileSecret(source.file, `the token of ${entry.name}`);
+      if (token === undefined || token === "") missing.push(`git ${entry.name}`);
+      else secret.token = token;
+    }
+    secrets.git[entry.name] = secret;
   }
   return { secrets, missing };
 }

@@ -171,6 +171,16 @@ const gitEntry = z
       .describe(
         "known_hosts file to trust. Default: the host's ~/.ssh/known_hosts. Unknown host keys are refused.",
       ),
+    host_keys: z
+      .array(
+        z.string().regex(/^\S+ (ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/, {
+          message: "a host key is a known_hosts line: `<host> <key type> <base64 key>`",
+        }),
+      )
+      .optional()
+      .describe(
+        "Host keys pinned here, as known_hosts lines (`github.com ssh-ed25519 AAAA...`); when set, the known_hosts file is not read.",
+      ),
     push: z
       .strictObject({
         branches: z

@@ -76,7 +76,12 @@ export interface BottlePlan {
     name: string;
     upstream: string;
     identity_file: string | null;
+    /** Where an https upstream's token is read on the host, never the value; null for SSH. */
+    token_source: { env: string } | { file: string } | null;
+    /** The known_hosts file read at start (unless host_keys are pinned). */
     known_hosts: string;
+    /** known_hosts lines pinned in the manifest; when non-empty, the file is not read. */
+    host_keys: string[];
     push: { branches: string[]; force: boolean; delete: boolean; max_size_bytes: number };
   }[];
   /** The agent's environment. Values forwarded from the host are named, never shown. */
@@ -86,7 +91,12 @@ export interface BottlePlan {
   mounts: { type: "volume"; name: string; target: string; in: ("agent" | "sidecar")[] }[];
   containers: { agent: string; sidecar: string };
   labels: Record<string, string>;
-  workspace: { path: string; copy_from: string | null };
+  workspace: {
+    path: string;
+    copy_from: string | null;
+    /** Remotes of the copied repository that go through the git gate: set to the entry's upstream. */
+    remotes: { remote: string; entry: string; url: string }[];
+  };
   /** Things that will make the real start fail or behave unexpectedly. */
   warnings: string[];
 }

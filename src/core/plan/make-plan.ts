@@ -23,6 +23,7 @@ import {
 import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
 import { parseSize } from "./units.js";
+import { matchWorkspaceRemotes } from "./git-remotes.js";
 import path from "node:path";
 import { SIDECAR_RECIPE } from "../../images/image-context.js";
 
@@ -45,6 +46,8 @@ export interface HostFacts {
   recipeHashes: Readonly<Record<string, string>>;
   /** Random suffix of the new identity, chosen by the caller so planning stays deterministic. */
   identitySuffix: string;
+  /** Remotes of the `--cwd` repository (none without `--cwd` or outside a repository). */
+  workspaceRemotes: readonly { name: string; url: string }[];
 }
 
 const DEFAULT_PORTS = [443, 80];
@@ -163,6 +166,8 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     }
   }
 
+  const tokenSource = (token: CredentialSpec["token"]) =>
+    "env" in token ? { env: token.env } : { file: expandPath(token.file, facts.home, manifestDir) };
   const credentials = bottle.credentials.map((cred) => {
     if ("env" in cred.token && !facts.envNames.has(cred.token.env)) {
       warnings.push(
@@ -175,10 +180,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       upstream: cred.upstream,
       role: cred.role ?? null,
       inject: injectionOf(cred),
-      token_source:
-        "env" in cred.token
-          ? { env: cred.token.env }
-          : { file: expandPath(cred.token.file, facts.home, manifestDir) },
+      token_source: tokenSource(cred.token),
     };
   });
   if (
@@ -188,6 +190,12 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     warnings.push(
       `${provider.title} needs a credential with role ${provider.modelRole}; without one it cannot reach its model`,
     );
+  }
+
+  for (const entry of bottle.git) {
+    if (entry.token !== undefined && "env" in entry.token && !facts.envNames.has(entry.token.env)) {
+      warnings.push(`git ${entry.name} reads $${entry.token.env}, which is not set on the host`);
+    }
   }
 
   const command = [
@@ -247,7 +255,9 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
         entry.identity_file === undefined
           ? null
           : expandPath(entry.identity_file, facts.home, manifestDir),
+      token_source: entry.token === undefined ? null : tokenSource(entry.token),
       known_hosts: expandPath(entry.known_hosts ?? "~/.ssh/known_hosts", facts.home, manifestDir),
+      host_keys: entry.host_keys ?? [],
       push: {
         branches: entry.push.branches.map((branch) => branch.replaceAll("{identity}", identity)),
         force: entry.push.force,
@@ -265,7 +275,14 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       [LABELS.agent]: options.agent,
       [LABELS.bottle]: agent.bottle,
     },
-    workspace: { path: WORKSPACE_DIR, copy_from: options.copyFrom ?? null },
+    workspace: {
+      path: WORKSPACE_DIR,
+      copy_from: options.copyFrom ?? null,
+      remotes:
+        options.copyFrom === undefined
+          ? []
+          : matchWorkspaceRemotes(facts.workspaceRemotes, bottle.git),
+    },
     warnings,
   };
 }

@@ -47,7 +47,7 @@ export function pathWithoutQuery(requestPath: string): string {
   return cut === -1 ? requestPath : requestPath.slice(0, cut);
 }
 
-export class AuditLog<Entry extends { path: string | null } = AuditEntry> {
+export class AuditLog<Entry extends object = AuditEntry> {
   private readonly stream: fs.WriteStream;
   private failed = false;
   private closed = false;
@@ -62,10 +62,13 @@ export class AuditLog<Entry extends { path: string | null } = AuditEntry> {
     });
   }
 
-  /** Appends one entry as a JSON line (the path stripped of any query string). */
+  /** Appends one entry as a JSON line (a `path` stripped of any query string). */
   write(entry: Entry): void {
     if (this.closed || this.failed) return;
-    const line = { ...entry, path: entry.path === null ? null : pathWithoutQuery(entry.path) };
+    const line =
+      "path" in entry && typeof entry.path === "string"
+        ? { ...entry, path: pathWithoutQuery(entry.path) }
+        : entry;
     this.stream.write(`${JSON.stringify(line)}\n`);
   }
 

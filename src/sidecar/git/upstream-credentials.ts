@@ -49,9 +49,11 @@ export class UpstreamCredentials {
   constructor(
     /** known_hosts lines per entry name. */
     knownHosts: Readonly<Record<string, string>>,
-    private readonly caFile?: string,
+    /** Roots for https upstreams (the system's and any extra), when extra ones were given. */
+    caPem?: string,
   ) {
     fs.chmodSync(this.dir, 0o700);
+    const caFile = caPem === undefined ? undefined : this.write("upstream-ca.pem", caPem);
     for (const [name, lines] of Object.entries(knownHosts)) {
       const file = this.write(`${name}.known_hosts`, lines);
       this.auth.set(name, { knownHostsFile: file, ...(caFile === undefined ? {} : { caFile }) });

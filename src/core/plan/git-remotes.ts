@@ -1,0 +1,67 @@
+/**
+ * Which remotes of a `--cwd` repository are git entries of the bottle, PURE. A remote matches an
+ * entry when both name the same repository: same host and path, whatever the spelling (scp-like
+ * `git@host:me/app.git`, `ssh://git@host/me/app`, `https://host/me/app.git`; the user, a
+ * trailing `.git` or `/`, and the default port do not count). The workspace copy of a matching
+ * remote is pointed at the entry's upstream URL, which the agent's git sends through the gate.
+ */
+
+export interface WorkspaceRemote {
+  /** The remote's name in the workspace, e.g. `origin`. */
+  remote: string;
+  /** The git entry it goes through. */
+  entry: string;
+  /** The URL it is set to: the entry's upstream, as the manifest spells it. */
+  url: string;
+}
+
+const DEFAULT_PORTS: Record<string, string> = { ssh: "22", "git+ssh": "22", https: "443" };
+
+/** `host[:port]/path` of a git URL, or null when it is not a network URL (a local path). */
+export function repositoryKey(url: string): string | null {
+  let host: string;
+  let port = "";
+  let repoPath: string;
+  const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    host = parsed.hostname;
+    port = parsed.port === DEFAULT_PORTS[scheme] ? "" : parsed.port;
+    repoPath = decodeURIComponent(parsed.pathname);
+  } else {
+    const scp = /^(?:[^@/]+@)?([^:/]+):(.+)$/.exec(url);
+    if (scp === null) return null;
+    host = scp[1] ?? "";
+    repoPath = scp[2] ?? "";
+  }
+  const cleaned = repoPath
+    .replace(/^\/+/, "")
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "");
+  if (host === "" || cleaned === "") return null;
+  return `${host.toLowerCase()}${port === "" ? "" : `:${port}`}/${cleaned}`;
+}
+
+export function matchWorkspaceRemotes(
+  remotes: readonly { name: string; url: string }[],
+  entries: readonly { name: string; upstream: string }[],
+): WorkspaceRemote[] {
+  const byKey = new Map<string, { name: string; upstream: string }>();
+  for (const entry of entries) {
+    const key = repositoryKey(entry.upstream);
+    if (key !== null && !byKey.has(key)) byKey.set(key, entry);
+  }
+  const matched: WorkspaceRemote[] = [];
+  for (const remote of remotes) {
+    const key = repositoryKey(remote.url);
+    const entry = key === null ? undefined : byKey.get(key);
+    if (entry !== undefined)
+      matched.push({ remote: remote.name, entry: entry.name, url: entry.upstream });
+  }
+  return matched;
+}

@@ -1,0 +1,205 @@
+/** The git gate's pure parts: pkt-lines, the push request and report, routes, porcelain, logs. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { renderGitAuditLine } from "../../src/cli/commands/logs.js";
+import { repositoryKey } from "../../src/core/plan/git-remotes.js";
+import { routeOf } from "../../src/sidecar/git/gate-routes.js";
+import { diffRefs } from "../../src/sidecar/git/git-mirror.js";
+import { FLUSH, PktLineError, pktLine, readUntilFlush } from "../../src/sidecar/git/pkt-line.js";
+import { ZERO_ID } from "../../src/sidecar/git/push-policy.js";
+import {
+  parsePushHead,
+  pushReport,
+  receivePackAdvertisement,
+} from "../../src/sidecar/git/receive-pack.js";
+import { parsePorcelain, pushArguments } from "../../src/sidecar/git/upstream-push.js";
+import { sshCommand, upstreamEnv } from "../../src/sidecar/git/upstream-env.js";
+
+const A = "a".repeat(40);
+const B = "b".repeat(40);
+
+describe("pkt-line", () => {
+  it("frames payloads and reads them back up to a flush, asking for more when cut", () => {
+    const data = Buffer.concat([pktLine("hello\n"), pktLine("x"), FLUSH, Buffer.from("PACK")]);
+    assert.equal(data.subarray(0, 10).toString(), "000ahello\n");
+    const read = readUntilFlush(data);
+    assert.deepEqual(
+      read?.lines.map((l) => l.toString()),
+      ["hello\n", "x"],
+    );
+    assert.equal(data.subarray(read.end).toString(), "PACK");
+    assert.equal(readUntilFlush(data.subarray(0, 12)), null);
+    assert.throws(() => readUntilFlush(Buffer.from("zz01")), PktLineError);
+    assert.throws(() => readUntilFlush(Buffer.from("0002")), PktLineError);
+  });
+});
+
+describe("receive-pack", () => {
+  it("advertises the refs with the capabilities on the first, or capabilities^{} when empty", () => {
+    const empty = receivePackAdvertisement([]).toString("latin1");
+    assert.match(empty, /^001f# service=git-receive-pack\n0000/);
+    assert.match(empty, new RegExp(`${ZERO_ID} capabilities\\^\\{\\}\\0report-status `));
+    const two = receivePackAdvertisement([
+      { oid: A, name: "refs/heads/main" },
+      { oid: B, name: "refs/heads/dev" },
+    ]).toString("latin1");
+    assert.match(two, new RegExp(`${A} refs/heads/main\\0report-status.*side-band-64k`));
+    assert.match(two, new RegExp(`[0-9a-f]{4}${B} refs/heads/dev\n0000$`));
+  });
+
+  it("reads ref updates, capabilities and push options, then where the pack starts", () => {
+    const body = Buffer.concat([
+      pktLine(`${ZERO_ID} ${A} refs/heads/bottle/x\0report-status side-band-64k push-options\n`),
+      pktLine(`${A} ${ZERO_ID} refs/heads/old\n`),
+      FLUSH,
+      pktLine("ci.skip\n"),
+      FLUSH,
+      Buffer.from("PACK...."),
+    ]);
+    const head = parsePushHead(body);
+    assert.deepEqual(head?.commands, [
+      { ref: "refs/heads/bottle/x", old: ZERO_ID, new: A },
+      { ref: "refs/heads/old", old: A, new: ZERO_ID },
+    ]);
+    assert.ok(head.capabilities.has("side-band-64k"));
+    assert.equal(body.subarray(head.packOffset).toString(), "PACK....");
+    assert.equal(parsePushHead(body.subarray(0, 20)), null);
+    assert.deepEqual(parsePushHead(FLUSH)?.commands, []);
+    assert.throws(() => parsePushHead(Buffer.concat([pktLine("junk\n"), FLUSH])), PktLineError);
+    assert.throws(
+      () => parsePushHead(Buffer.concat([pktLine(`${A} ${B} HEAD\n`), FLUSH])),
+      PktLineError,
+    );
+  });
+
+  it("reports per ref, with messages on the progress band when side-band is on", () => {
+    const refs = [
+      { ref: "refs/heads/a", error: null },
+      { ref: "refs/heads/b", error: "main is protected\nsecond line" },
+    ];
+    const plain = pushReport(new Set(), null, refs, ["ignored"]).toString();
+    assert.equal(
+      plain,
+      "000eunpack ok\n0014ok refs/heads/a\n0032ng refs/heads/b main is protected second line\n0000",
+    );
+    const banded = pushReport(new Set(["side-band-64k"]), null, refs, ["why"]);
+    assert.equal(banded.subarray(0, 9).toString("latin1"), "0009\x02why\n");
+    assert.ok(banded.toString("latin1").includes(`\x01${plain}`));
+    assert.ok(banded.toString("latin1").endsWith("0000"));
+  });
+});
+
+describe("gate routes", () => {
+  it("knows the smart HTTP calls, with or without .git, and nothing else", () => {
+    assert.deepEqual(routeOf("GET", "/app.git/info/refs?service=git-upload-pack"), {
+      kind: "advertise",
+      repo: "app",
+      service: "git-upload-pack",
+    });
+    assert.deepEqual(routeOf("POST", "/app/git-receive-pack"), {
+      kind: "rpc",
+      repo: "app",
+      service: "git-receive-pack",
+    });
+    assert.equal(routeOf("GET", "/app/info/refs"), null, "dumb HTTP");
+    assert.equal(routeOf("GET", "/app/git-upload-pack"), null);
+    assert.equal(routeOf("GET", "/team/app/info/refs?service=git-upload-pack"), null);
+    assert.equal(routeOf("GET", "/App/info/refs?service=git-upload-pack"), null);
+    assert.equal(routeOf("POST", "/app/objects/info/packs"), null);
+  });
+});
+
+describe("upstream push", () => {
+  it("sends rewrites and deletions with a lease on the old id the agent saw", () => {
+    assert.deepEqual(
+      pushArguments([
+        { ref: "refs/heads/a", old: A, new: B, fastForward: true },
+        { ref: "refs/heads/b", old: A, new: B, fastForward: false },
+        { ref: "refs/heads/c", old: A, new: ZERO_ID, fastForward: true },
+      ]),
+      [
+        `--force-with-lease=refs/heads/b:${A}`,
+        `--force-with-lease=refs/heads/c:${A}`,
+        "--",
+        `${B}:refs/heads/a`,
+        `+${B}:refs/heads/b`,
+        ":refs/heads/c",
+      ],
+    );
+  });
+
+  it("reads git push --porcelain", () => {
+    const out = `To ssh://up/x.git\n*\t${B}:refs/heads/new\t[new branch]\n!\t${B}:refs/heads/x\t[remote rejected] (pre-receive hook declined)\n!\t${B}:refs/heads/y\t[rejected] (fetch first)\nDone\n`;
+    const parsed = parsePorcelain(out);
+    assert.deepEqual(parsed.get("refs/heads/new"), { ref: "refs/heads/new", error: null });
+    assert.equal(parsed.get("refs/heads/x")?.error, "pre-receive hook declined");
+    assert.equal(parsed.get("refs/heads/y")?.error, "fetch first");
+  });
+
+  it("pins the host keys, the key and nothing else for ssh; the token goes in a header", () => {
+    const ssh = sshCommand({ knownHostsFile: "/k/kh", keyFile: "/k/it's" });
+    assert.match(ssh, /StrictHostKeyChecking=yes/);
+    assert.match(ssh, /-o UserKnownHostsFile='\/k\/kh'/);
+    assert.match(ssh, /-i '\/k\/it'\\''s'/);
+    assert.match(ssh, /IdentityAgent=none/);
+    const env = upstreamEnv({ knownHostsFile: "/k/kh", token: "fake-token" });
+    assert.equal(env["GIT_CONFIG_KEY_0"], "http.extraHeader");
+    const header = env["GIT_CONFIG_VALUE_0"] ?? "";
+    const basic = Buffer.from(header.replace("Authorization: Basic ", ""), "base64").toString();
+    assert.equal(basic, "x-access-token:fake-token");
+    assert.ok(!Object.values(env).some((v) => v.includes("fake-token")));
+  });
+});
+
+describe("mirror refs and the git log", () => {
+  it("lists what a fetch changed: new, moved and deleted refs", () => {
+    const changes = diffRefs(
+      [
+        { oid: A, name: "refs/heads/main" },
+        { oid: A, name: "refs/heads/gone" },
+      ],
+      [
+        { oid: B, name: "refs/heads/main" },
+        { oid: A, name: "refs/heads/new" },
+      ],
+    );
+    assert.deepEqual(changes, [
+      { ref: "refs/heads/main", old: A, new: B },
+      { ref: "refs/heads/new", old: ZERO_ID, new: A },
+      { ref: "refs/heads/gone", old: A, new: ZERO_ID },
+    ]);
+  });
+
+  it("renders a push line: refs with short ids, size, reason", () => {
+    const line = JSON.stringify({
+      time: "2026-12-01T10:00:01.000Z",
+      op: "push",
+      repo: "app",
+      verdict: "deny",
+      reason: "main is protected",
+      refs: [{ ref: "refs/heads/main", old: A, new: B }],
+      bytes: 1234,
+      duration_ms: 41.6,
+    });
+    assert.equal(
+      renderGitAuditLine(line),
+      "10:00:01  DENY   push   app  main aaaaaaa..bbbbbbb  1234 bytes  42ms  (main is protected)",
+    );
+  });
+});
+
+describe("repository keys", () => {
+  it("reads every spelling of a repository URL as host and path", () => {
+    const same = [
+      "git@github.com:me/app.git",
+      "ssh://git@github.com/me/app",
+      "ssh://github.com:22/me/app.git",
+      "https://github.com/me/app.git",
+      "https://user@GitHub.com/me/app/",
+    ];
+    for (const url of same) assert.equal(repositoryKey(url), "github.com/me/app", url);
+    assert.equal(repositoryKey("ssh://git@github.com:2222/me/app"), "github.com:2222/me/app");
+    assert.equal(repositoryKey("/srv/git/app.git"), null);
+    assert.equal(repositoryKey("../app"), null);
+  });
+});
