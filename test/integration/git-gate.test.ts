@@ -171,6 +171,33 @@ bottles:
     assert.match(found, /^no ~\/\.ssh$/m);
   });
 
+  it("lets the gate's ssh run under an operator uid the sidecar image does not know", async () => {
+    const sidecar = await docker.getContainer(`bot-bottle-${identity}-sidecar`).inspect();
+    const script = [
+      `import("/opt/bot-bottle/dist/src/sidecar/git/upstream-credentials.js").then(({ UpstreamCredentials }) => {`,
+      `  const env = new UpstreamCredentials({ x: "" }).env("x");`,
+      `  const run = require("child_process").spawnSync("ssh", ["-o", "BatchMode=yes", "-p", "1", "127.0.0.1", "true"], { env, encoding: "utf8" });`,
+      `  process.stdout.write(run.stderr);`,
+      `});`,
+    ].join("\n");
+    const container = await docker.createContainer({
+      Image: sidecar.Image,
+      User: "4242:4242",
+      Entrypoint: ["node", "-e", script],
+      Labels: { "bot-bottle.test": "uid" },
+      HostConfig: { NetworkMode: "none" },
+    });
+    try {
+      await container.start();
+      await container.wait();
+      const output = demux(await container.logs({ stdout: true, stderr: true, follow: false }));
+      assert.doesNotMatch(output, /No user exists/);
+      assert.match(output, /Connection refused/);
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+
   it("records each fetch and push with refs and verdicts, shown by bottle logs --git", async () => {
     const logs = await cliProcess(["logs", identity, "--git"], box);
     assert.equal(logs.code, 0, logs.stderr);
