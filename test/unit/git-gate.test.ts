@@ -173,6 +173,11 @@ describe("git gate", () => {
     assert.equal(pushed.code, 0, pushed.stderr);
     const head = (await agentGit(["rev-parse", "HEAD"], dir)).stdout.trim();
     assert.equal(bare(upstreams["app"] ?? "", "rev-parse", "refs/heads/bottle/t1/feature"), head);
+    // The mirror takes what the upstream took, without waiting for the next fetch.
+    assert.equal(
+      bare(path.join(tmp, "mirrors", "app.git"), "rev-parse", "refs/heads/bottle/t1/feature"),
+      head,
+    );
     const entry = audit.findLast((e) => e.op === "push");
     assert.equal(entry?.verdict, "allow");
     assert.deepEqual(entry.refs[0]?.new, head);

@@ -18,34 +18,45 @@ function percentDecode(text: string): string {
   );
 }
 
+const PRINTABLE = new RegExp(`[\\x20-\\x7e]{${MIN_STRING},}`, "g");
+
 /** Printable ASCII runs of bytes, as strings a secret could hide in. */
 export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
   const text = bytes.toString("latin1");
-  return text.match(new RegExp(`[\\x20-\\x7e]{${min},}`, "g")) ?? [];
+  const pattern = min === MIN_STRING ? PRINTABLE : new RegExp(`[\\x20-\\x7e]{${min},}`, "g");
+  return text.match(pattern) ?? [];
 }
 
-function decodedRuns(text: string): string[] {
-  const found: string[] = [];
+/** Whether `bytes` hold a printable run long enough to be a finding: a cheap test first. */
+function hasPrintableRun(bytes: Buffer): boolean {
+  let run = 0;
+  for (const byte of bytes) {
+    run = byte >= 0x20 && byte <= 0x7e ? run + 1 : 0;
+    if (run >= MIN_STRING) return true;
+  }
+  return false;
+}
+
+/** The decoded strings of `text`'s runs, lazily: a reader stops once it has enough. */
+function* decodedRuns(text: string): Generator<string> {
   for (const match of text.matchAll(BASE64_RUN)) {
     const run = match[0].slice(0, MAX_RUN);
     // A run with no upper or no lower case letter is a word or a number, not base64 data.
     if (!/[A-Z]/.test(run) && !/[0-9+/=]/.test(run)) continue;
-    for (const variant of [run, run.slice(1), run.slice(2), run.slice(3)]) {
-      const bytes = Buffer.from(
-        variant.replace(/[^A-Za-z0-9+/_-]/g, ""),
-        /[_-]/.test(variant) ? "base64url" : "base64",
-      );
-      found.push(...printableStrings(bytes));
+    const clean = run.replace(/=+$/, "");
+    const encoding = /[_-]/.test(clean) ? "base64url" : "base64";
+    for (let shift = 0; shift < 4; shift += 1) {
+      const bytes = Buffer.from(shift === 0 ? clean : clean.slice(shift), encoding);
+      if (hasPrintableRun(bytes)) yield* printableStrings(bytes);
     }
   }
   for (const match of text.matchAll(HEX_RUN)) {
     const hex = match[0].replace(/[:\- ]/g, "").slice(0, MAX_RUN);
     for (const start of [0, 1]) {
       const even = hex.slice(start, start + ((hex.length - start) & ~1));
-      found.push(...printableStrings(Buffer.from(even, "hex")));
+      yield* printableStrings(Buffer.from(even, "hex"));
     }
   }
-  return found;
 }
 
 export function decodeLayers(text: string): string[] {
@@ -58,9 +69,10 @@ export function decodeLayers(text: string): string[] {
     current = next;
   }
   for (const layer of [...layers]) {
+    if (layers.size >= MAX_LAYERS) break;
     for (const decoded of decodedRuns(layer)) {
-      if (layers.size >= MAX_LAYERS) break;
       layers.add(decoded);
+      if (layers.size >= MAX_LAYERS) break;
     }
   }
   return [...layers];

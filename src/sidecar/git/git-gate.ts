@@ -422,8 +422,9 @@ export class GitGate {
       const lines = taken.map((u) =>
         u.new === ZERO_ID ? `delete ${u.ref}\n` : `update ${u.ref} ${u.new}\n`,
       );
+      // The quarantine is gone by now: the refs are set with the mirror's own environment.
       await runGit(["--git-dir", repo.mirror.dir, "update-ref", "--stdin"], {
-        env: quarantine.env,
+        env: this.options.upstreamEnv(repo.name),
         input: Buffer.from(lines.join("")),
       });
     }
