@@ -234,6 +234,18 @@ describe("git gate", () => {
     const own = await agentGit(["push", "origin", "bottle/t1/key"], again);
     assert.notEqual(own.code, 0);
     assert.match(own.stderr, /own-secret, in notes\.md/);
+
+    // In a commit message too, even behind a line that looks like the start of a diff.
+    const message = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "bottle/t1/message"], message);
+    const committed = await agentGit(
+      ["commit", "--quiet", "--allow-empty", "-m", "notes", "-m", `diff --git a b\n${FAKE_TOKEN}`],
+      message,
+    );
+    assert.equal(committed.code, 0, committed.stderr);
+    const sent = await agentGit(["push", "origin", "bottle/t1/message"], message);
+    assert.notEqual(sent.code, 0);
+    assert.match(sent.stderr, /github-token, in commit [0-9a-f]{40}/);
   });
 
   it("passes the upstream's own refusal back as a failed push", async () => {

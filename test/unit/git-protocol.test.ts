@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderGitAuditLine } from "../../src/cli/commands/logs.js";
 import { repositoryKey } from "../../src/core/plan/git-remotes.js";
+import { AddedContentReader } from "../../src/sidecar/git/added-content.js";
 import { routeOf } from "../../src/sidecar/git/gate-routes.js";
 import { diffRefs } from "../../src/sidecar/git/git-mirror.js";
 import { FLUSH, PktLineError, pktLine, readUntilFlush } from "../../src/sidecar/git/pkt-line.js";
@@ -201,5 +202,44 @@ describe("repository keys", () => {
     assert.equal(repositoryKey("ssh://git@github.com:2222/me/app"), "github.com:2222/me/app");
     assert.equal(repositoryKey("/srv/git/app.git"), null);
     assert.equal(repositoryKey("../app"), null);
+  });
+});
+
+describe("added content", () => {
+  it("reads commit messages and the lines each file gains, paths included, nothing removed", () => {
+    const log = [
+      `\x01${A}`,
+      " subject line",
+      " ",
+      " diff --git in a message is message",
+      "diff --git a/src/x.ts b/src/x.ts",
+      "index 1..2 100644",
+      "--- a/src/x.ts",
+      "+++ b/src/x.ts",
+      "@@ -1,2 +1,3 @@",
+      " kept",
+      "-removed secret",
+      "+added one",
+      "+++ looks like a header but is content",
+      "diff --git a/gone.txt b/gone.txt",
+      "--- a/gone.txt",
+      "+++ /dev/null",
+      "@@ -1 +0,0 @@",
+      "-bye",
+      `\x01${B}`,
+      " second",
+    ];
+    const chunks: { where: string; text: string }[] = [];
+    const reader = new AddedContentReader((chunk) => chunks.push(chunk));
+    for (const line of log) reader.line(line);
+    reader.end();
+    assert.deepEqual(chunks, [
+      { where: `commit ${A}`, text: "subject line\n\ndiff --git in a message is message" },
+      {
+        where: "path src/x.ts",
+        text: "src/x.ts\nadded one\n++ looks like a header but is content",
+      },
+      { where: `commit ${B}`, text: "second" },
+    ]);
   });
 });

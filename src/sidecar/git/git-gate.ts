@@ -9,7 +9,7 @@
  *   reached (host key refused, no access) fails the agent's git with git's reason.
  * - Push: the gate reads the ref updates and the pack itself, into a quarantine
  *   (quarantine.ts), and judges them: the branch policy (push-policy.ts), the size, and the
- *   content the push adds (secret detectors and the bottle's own secrets). A refused push fails
+ *   content the push adds (added-content.ts: secret detectors and the bottle's own secrets). A refused push fails
  *   the agent's `git push` with the reason on every ref; nothing reaches the upstream or the
  *   mirror. An accepted one is pushed upstream (upstream-push.ts) and the upstream's answer, ok
  *   or refused with its own words, is what the agent gets.
@@ -24,7 +24,7 @@ import { spawn } from "node:child_process";
 import zlib from "node:zlib";
 import type { ListenTarget } from "../gate-listen.js";
 import { boundPort, listenGate } from "../gate-listen.js";
-import type { DlpMode } from "../egress/content-inspector.js";
+import type { ContentFinding, DlpMode } from "../egress/content-inspector.js";
 import { describeFinding } from "../egress/content-inspector.js";
 import type { GateRoute, GitService } from "./gate-routes.js";
 import { routeOf } from "./gate-routes.js";
@@ -33,8 +33,9 @@ import { runGit } from "./git-process.js";
 import { GitMirror, MirrorError } from "./git-mirror.js";
 import type { PushPolicy, RefUpdate } from "./push-policy.js";
 import { ZERO_ID, judgePush } from "./push-policy.js";
-import type { ContentScanner } from "./push-inspection.js";
-import { newObjects, scanObjects, withFastForward } from "./push-inspection.js";
+import type { ContentScanner } from "./added-content.js";
+import { scanAddedContent } from "./added-content.js";
+import { missingObjects, withFastForward } from "./push-inspection.js";
 import type { Quarantine } from "./quarantine.js";
 import { admitQuarantine, dropQuarantine, receiveIntoQuarantine } from "./quarantine.js";
 import type { PushRequestHead, RefReport } from "./receive-pack.js";
@@ -375,17 +376,21 @@ export class GitGate {
         refuse(verdict.reason, { bytes: quarantine.bytes });
         return;
       }
-      const added = await newObjects(
-        quarantine.env,
-        updates.filter((u) => u.new !== ZERO_ID).map((u) => u.new),
-      );
-      if (added.error !== null) {
-        refuse(added.error, { bytes: quarantine.bytes });
+      const tips = updates.filter((u) => u.new !== ZERO_ID).map((u) => u.new);
+      const missing = await missingObjects(quarantine.env, tips);
+      if (missing !== null) {
+        refuse(missing, { bytes: quarantine.bytes });
         return;
       }
       let finding: string | undefined;
       if (this.options.dlp !== "off") {
-        const found = await scanObjects(quarantine.env, added.objects, this.options.scan);
+        let found: ContentFinding | null;
+        try {
+          found = await scanAddedContent(quarantine.env, tips, this.options.scan);
+        } catch (error) {
+          refuse(`its content could not be checked: ${String(error)}`, { bytes: quarantine.bytes });
+          return;
+        }
         if (found !== null) {
           finding = describeFinding(found);
           if (this.options.dlp === "block") {

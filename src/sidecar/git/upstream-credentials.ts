@@ -2,11 +2,13 @@
  * The keys and tokens the git gate reaches upstreams with, held by the sidecar only. SSH keys
  * and known_hosts lines are written to a private folder of the sidecar's own file system (mode
  * 0700, files 0600), never to the state folder or the socket folder, and removed by `close()`.
+ * ssh's shared connections (one login per entry, reused for a minute) live there too.
  * Tokens stay in memory and reach git through its environment (upstream-env.ts).
  *
  * OpenSSH refuses to run for a uid with no passwd entry, and the sidecar runs as the operator's
  * uid, which its image does not know: then git's ssh gets one through nss_wrapper.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -56,7 +58,11 @@ export class UpstreamCredentials {
     const caFile = caPem === undefined ? undefined : this.write("upstream-ca.pem", caPem);
     for (const [name, lines] of Object.entries(knownHosts)) {
       const file = this.write(`${name}.known_hosts`, lines);
-      this.auth.set(name, { knownHostsFile: file, ...(caFile === undefined ? {} : { caFile }) });
+      this.auth.set(name, {
+        knownHostsFile: file,
+        controlPath: path.join(this.dir, `${name}.ssh`),
+        ...(caFile === undefined ? {} : { caFile }),
+      });
     }
     const wrapper = hasPasswdEntry() ? undefined : nssWrapper();
     if (wrapper !== undefined) this.fakePasswd(wrapper);
@@ -82,8 +88,11 @@ export class UpstreamCredentials {
   /** Replaces the secrets of every entry (the host hands them over after start). */
   set(secrets: Readonly<Record<string, GitSecret>>): void {
     for (const [name, auth] of this.auth) {
+      // A login made with the previous key must not outlive it.
+      this.endConnection(auth);
       const secret = secrets[name] ?? {};
       const next: UpstreamAuth = { knownHostsFile: auth.knownHostsFile };
+      if (auth.controlPath !== undefined) next.controlPath = auth.controlPath;
       if (auth.caFile !== undefined) next.caFile = auth.caFile;
       if (secret.identityKey !== undefined) {
         next.keyFile = this.write(`${name}.key`, secret.identityKey);
@@ -100,7 +109,20 @@ export class UpstreamCredentials {
     return baseGitEnv({ ...this.identityEnv, HOME: this.dir, ...extra });
   }
 
+  /** Ends the shared ssh connections and removes the keys. */
   close(): void {
+    for (const auth of this.auth.values()) this.endConnection(auth);
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Ends an entry's shared ssh connection, if one is open: the next login starts afresh. */
+  private endConnection(auth: UpstreamAuth): void {
+    const control = auth.controlPath;
+    if (control === undefined || !fs.existsSync(control)) return;
+    spawnSync("ssh", ["-o", `ControlPath=${control}`, "-O", "exit", "upstream"], {
+      stdio: "ignore",
+      env: { ...process.env, ...this.identityEnv },
+      timeout: 5_000,
+    });
   }
 }

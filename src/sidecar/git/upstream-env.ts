@@ -14,6 +14,12 @@ export interface UpstreamAuth {
   token?: string;
   /** CA bundle for an https upstream with roots of its own. */
   caFile?: string;
+  /**
+   * ssh's shared connection of this entry (a socket only the sidecar reaches): its login is kept
+   * open a minute and reused by the entry's next fetch or push (a login costs a third of a
+   * second). One per entry, never shared: another entry's key or host keys must not ride on it.
+   */
+  controlPath?: string;
 }
 
 function shellQuote(value: string): string {
@@ -33,6 +39,13 @@ export function sshCommand(auth: UpstreamAuth): string {
     "-o ConnectTimeout=20",
   ];
   if (auth.keyFile !== undefined) options.push(`-i ${shellQuote(auth.keyFile)}`);
+  if (auth.controlPath !== undefined) {
+    options.push(
+      "-o ControlMaster=auto",
+      `-o ControlPath=${shellQuote(auth.controlPath)}`,
+      "-o ControlPersist=60",
+    );
+  }
   return `ssh ${options.join(" ")}`;
 }
 
