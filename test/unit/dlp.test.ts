@@ -186,3 +186,66 @@ describe("WebSocket messages", () => {
     ]);
   });
 });
+
+describe("run finding", () => {
+  // The regular expressions decodeLayers used before it looked for runs with a loop: the loop
+  // must find the same readings.
+  const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+  const HEX_RUN = /(?:[0-9a-fA-F]{2}[:\- ]?){10,}/g;
+  function printable(bytes: Buffer): string[] {
+    return bytes.toString("latin1").match(/[\x20-\x7e]{10,}/g) ?? [];
+  }
+  function reference(text: string): string[] {
+    const layers = new Set([text]);
+    for (const match of text.matchAll(BASE64_RUN)) {
+      const run = match[0];
+      if (!/[A-Z]/.test(run) && !/[0-9+/=]/.test(run)) continue;
+      for (const variant of [run, run.slice(1), run.slice(2), run.slice(3)]) {
+        const clean = variant.replace(/[^A-Za-z0-9+/_-]/g, "");
+        for (const s of printable(Buffer.from(clean, /[_-]/.test(clean) ? "base64url" : "base64")))
+          layers.add(s);
+      }
+    }
+    for (const match of text.matchAll(HEX_RUN)) {
+      const hex = match[0].replace(/[:\- ]/g, "");
+      for (const start of [0, 1]) {
+        const even = hex.slice(start, start + ((hex.length - start) & ~1));
+        for (const s of printable(Buffer.from(even, "hex"))) layers.add(s);
+      }
+    }
+    return [...layers].slice(0, 64).sort();
+  }
+
+  it("finds what the regular expressions found, on text made to be full of near misses", () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = [
+      Buffer.from("the token is ghp_FAKE0123").toString("base64"),
+      Buffer.from("hidden: sk-ant-api03-FAKE").toString("hex"),
+      "de:ad:be:ef:ca:fe:ba:be:00:11:22:33",
+      "computeSomethingLonger",
+      "abcdefghijklmnopq==",
+      "aGVsbG8gd29ybGQgaGVsbG8=",
+      " ",
+      "\n",
+      "-",
+      "=",
+      "x",
+      "face bead",
+      "0123456789",
+    ];
+    for (let round = 0; round < 300; round += 1) {
+      const text = Array.from({ length: 1 + random(12) }, () => pieces[random(pieces.length)]).join(
+        random(2) === 0 ? "" : " ",
+      );
+      const ours = decodeLayers(text)
+        .filter((layer) => layer !== text)
+        .sort();
+      const theirs = reference(text).filter((layer) => layer !== text);
+      assert.deepEqual(ours, theirs, JSON.stringify(text));
+    }
+  });
+});

@@ -5,12 +5,18 @@
  * each of those. Bounded: at most MAX_LAYERS readings, runs up to MAX_RUN characters.
  */
 
+import { BASE64_CHARS, charClass, classRuns } from "./char-runs.js";
+
 const MAX_LAYERS = 64;
 const MAX_RUN = 64 * 1024;
 const MIN_STRING = 10;
 
-const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+/** The shortest base64 run read. */
+const MIN_BASE64 = 16;
 const HEX_RUN = /(?:[0-9a-fA-F]{2}[:\- ]?){10,}/g;
+/** Every character a hex run can hold; a run of them shorter than this holds no hex run. */
+const HEX_RUN_CHARS = charClass("0123456789abcdefABCDEF:- ");
+const MIN_HEX_SPAN = 20;
 
 function percentDecode(text: string): string {
   return text.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) =>
@@ -39,18 +45,25 @@ function hasPrintableRun(bytes: Buffer): boolean {
 
 /** The decoded strings of `text`'s runs, lazily: a reader stops once it has enough. */
 function* decodedRuns(text: string): Generator<string> {
-  for (const match of text.matchAll(BASE64_RUN)) {
-    const run = match[0].slice(0, MAX_RUN);
+  for (const [start, end] of classRuns(text, BASE64_CHARS, MIN_BASE64)) {
+    const clean = text.slice(start, Math.min(end, start + MAX_RUN));
+    const padded = text.startsWith("=", end);
     // A run with no upper or no lower case letter is a word or a number, not base64 data.
-    if (!/[A-Z]/.test(run) && !/[0-9+/=]/.test(run)) continue;
-    const clean = run.replace(/=+$/, "");
+    if (!/[A-Z]/.test(clean) && !/[0-9+/]/.test(clean) && !padded) continue;
     const encoding = /[_-]/.test(clean) ? "base64url" : "base64";
     for (let shift = 0; shift < 4; shift += 1) {
       const bytes = Buffer.from(shift === 0 ? clean : clean.slice(shift), encoding);
       if (hasPrintableRun(bytes)) yield* printableStrings(bytes);
     }
   }
-  for (const match of text.matchAll(HEX_RUN)) {
+  // Hex runs lie inside spans of hex digits and separators: only those are searched.
+  for (const [start, end] of classRuns(text, HEX_RUN_CHARS, MIN_HEX_SPAN)) {
+    yield* decodedHex(text.slice(start, end));
+  }
+}
+
+function* decodedHex(span: string): Generator<string> {
+  for (const match of span.matchAll(HEX_RUN)) {
     const hex = match[0].replace(/[:\- ]/g, "").slice(0, MAX_RUN);
     for (const start of [0, 1]) {
       const even = hex.slice(start, start + ((hex.length - start) & ~1));
