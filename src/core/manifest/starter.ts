@@ -41,8 +41,9 @@ bottles:
         role: anthropic-base-url
     # git:                        # the git gate holds the key and checks every push
     #   - name: app
-    #     upstream: "git@github.com:me/app.git"
-    #     identity_file: ~/.ssh/bottle_key
-    #     push: {branches: ["bottle/{identity}/*"], force: false}
+    #     upstream: "git@github.com:me/app.git"   # the agent clones and pushes this URL as is
+    #     identity_file: ~/.ssh/bottle_key         # read on the host; only the sidecar gets it
+    #     # known_hosts: ~/.ssh/known_hosts        # default; or pin: host_keys: ["github.com ssh-ed25519 AAAA..."]
+    #     push: {branches: ["bottle/{identity}/*"], force: false, delete: false, max_size: 100m}
     supervise: true
 `;
