@@ -12,7 +12,11 @@
  * times, the medians, the gate's own time for the push request (from its audit) and the part of
  * it spent in the content checks, and the ratio
  * of the medians gate / direct, against the target of at most 2x (a gated push may cost up to
- * twice a direct one). `--json` prints the same figures as one JSON object.
+ * twice a direct one). Then, the everyday case: each round also writes 3 new commits (about 20 KB
+ * of new source text each) on top of main in a shared clone and pushes that tip to the same
+ * upstream ref again, directly and through the gate (whose mirror the full push made); these
+ * times, medians and ratio are informational, with no target. `--json` prints the same figures
+ * as one JSON object (those of the second scenario under `incremental_` keys).
  */
 import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -120,6 +124,41 @@ function buildRepo(dir: string, env: GitEnv): number {
   return Number(/^size-pack: (\d+)$/m.exec(counts)?.[1] ?? "0") * 1024;
 }
 
+const INCREMENT_COMMITS = 3;
+const INCREMENT_BYTES = 20 * 1024;
+
+/**
+ * Writes INCREMENT_COMMITS commits on `branch` of `dir`, the first on top of `parent`, each adding
+ * a new file of about INCREMENT_BYTES of source-like text (seeded by `round`); the branch tip.
+ */
+function addCommits(
+  dir: string,
+  env: GitEnv,
+  parent: string,
+  branch: string,
+  round: number,
+): string {
+  const random = prng(20240602 + round);
+  const data = (text: string): string => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  const stream: string[] = [];
+  for (let c = 0; c < INCREMENT_COMMITS; c++) {
+    const lines: string[] = [];
+    while (Buffer.byteLength(lines.join("\n")) < INCREMENT_BYTES) {
+      lines.push(...sourceText(random, 50));
+    }
+    const file = `src/${WORDS[(round + c) % WORDS.length] ?? "x"}/next-${round}-${c}.ts`;
+    const when = 1700000000 + (150 + round * INCREMENT_COMMITS + c) * 3600;
+    stream.push(
+      `commit refs/heads/${branch}\ncommitter Bench <bench@example.test> ${when} +0000\n`,
+      data(`Round ${round}, change ${c}: ${sourceText(random, 1)[0] ?? ""}`.trim()),
+      c === 0 ? `from ${parent}\n` : "", // later commits follow the branch's new tip
+      `M 100644 inline ${file}\n${data(`${lines.join("\n")}\n`)}`,
+    );
+  }
+  git(["--git-dir", dir, "fast-import", "--quiet"], env, stream.join(""));
+  return git(["--git-dir", dir, "rev-parse", `refs/heads/${branch}`], env);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -140,6 +179,9 @@ async function main(): Promise<void> {
     const head = git(["--git-dir", local, "rev-parse", "main"], hostEnv);
     const count = ["--git-dir", local, "rev-list", "--objects", "--count", "main"];
     const objects = Number(git(count, hostEnv));
+    // The incremental commits go to a clone sharing local's objects, so local stays as built.
+    const next = path.join(tmp, "next.git");
+    git(["clone", "--quiet", "--bare", "--shared", local, next], hostEnv);
 
     const sshd = await startSshd();
     cleanup.push(() => sshd.stop());
@@ -185,9 +227,12 @@ async function main(): Promise<void> {
     const agentEnv = baseGitEnv({ HOME: tmp, GIT_CONFIG_GLOBAL: config, GIT_SSH_COMMAND: "false" });
     const directEnv = baseGitEnv({ GIT_SSH_COMMAND: sshd.sshCommand() });
 
+    /** Each upstream's bare repository, by name. */
+    const upstreams = new Map<string, string>();
     /** Pushes main to a fresh empty upstream `name`, checks that it landed; milliseconds. */
     const push = async (name: string, ref: string, env: GitEnv): Promise<number> => {
       const upstream = sshd.createBareRepo(name);
+      upstreams.set(name, upstream);
       const started = performance.now();
       const args = ["--git-dir", local, "push", "--quiet", sshd.url(name), `main:${ref}`];
       await gitAsync("git", args, { env });
@@ -196,20 +241,57 @@ async function main(): Promise<void> {
       if (landed !== head) throw new Error(`${name}: upstream ${ref} is ${landed}, not ${head}`);
       return ms;
     };
+    /** Pushes `branch` of the clone to the existing upstream `name`, checks it landed; ms. */
+    const pushAgain = async (
+      name: string,
+      ref: string,
+      branch: string,
+      tip: string,
+      env: GitEnv,
+    ): Promise<number> => {
+      const started = performance.now();
+      const args = ["--git-dir", next, "push", "--quiet", sshd.url(name), `${branch}:${ref}`];
+      await gitAsync("git", args, { env });
+      const ms = performance.now() - started;
+      const upstream = upstreams.get(name) ?? "";
+      const landed = git(["--git-dir", upstream, "rev-parse", ref], hostEnv);
+      if (landed !== tip) throw new Error(`${name}: upstream ${ref} is ${landed}, not ${tip}`);
+      return ms;
+    };
     const direct: number[] = [];
     const gated: number[] = [];
-    const kinds = [["direct", direct, directEnv] as const, ["gate", gated, agentEnv] as const];
+    const incDirect: number[] = [];
+    const incGated: number[] = [];
+    /** The gate's audit entries of the counted full pushes. */
+    const fullPushes: GitAuditEntry[] = [];
+    const kinds = [
+      ["direct", direct, incDirect, directEnv] as const,
+      ["gate", gated, incGated, agentEnv] as const,
+    ];
     for (const [i, label] of labels.entries()) {
-      for (const [kind, times, env] of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+      const order = i % 2 === 0 ? kinds : [...kinds].reverse();
+      for (const [kind, times, , env] of order) {
         scanMs = 0;
+        const seen = audit.length;
         const ms = await push(`${kind}-${label}`, `refs/heads/bench/${kind}`, env);
         if (i > 0) times.push(ms); // round 0 is the warm-up
-        if (i > 0 && kind === "gate") scans.push(scanMs);
+        if (i > 0 && kind === "gate") {
+          scans.push(scanMs);
+          fullPushes.push(...audit.slice(seen).filter((e) => e.op === "push"));
+        }
+      }
+      const branch = `next-${label}`;
+      const tip = addCommits(next, hostEnv, head, branch, i);
+      for (const [kind, , times, env] of order) {
+        const ref = `refs/heads/bench/${kind}`;
+        const ms = await pushAgain(`${kind}-${label}`, ref, branch, tip, env);
+        if (i > 0) times.push(ms);
       }
     }
     const pushes = audit.filter((e) => e.op === "push");
     if (pushes.some((e) => e.verdict !== "allow")) throw new Error("the gate refused a push");
     const ratio = median(gated) / median(direct);
+    const incRatio = median(incGated) / median(incDirect);
     const result = {
       rounds: ROUNDS,
       objects,
@@ -219,12 +301,17 @@ async function main(): Promise<void> {
       median_direct_ms: Math.round(median(direct)),
       median_gate_ms: Math.round(median(gated)),
       /** The gate's own time for the POST (receive, judge, scan, push upstream), from its audit. */
-      median_gate_receive_pack_ms: median(pushes.slice(1).map((e) => e.duration_ms)),
+      median_gate_receive_pack_ms: median(fullPushes.map((e) => e.duration_ms)),
       /** Of which the content checks of the added lines. */
       median_gate_scan_ms: Math.round(median(scans)),
       ratio: Number(ratio.toFixed(2)),
       target_ratio: TARGET,
       met: ratio <= TARGET,
+      incremental_direct_ms: incDirect.map(Math.round),
+      incremental_gate_ms: incGated.map(Math.round),
+      incremental_median_direct_ms: Math.round(median(incDirect)),
+      incremental_median_gate_ms: Math.round(median(incGated)),
+      incremental_ratio: Number(incRatio.toFixed(2)),
     };
     if (JSON_OUT) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -241,6 +328,12 @@ async function main(): Promise<void> {
         `, of which content checks: ${ms(result.median_gate_scan_ms).trim()}`,
       `ratio gate / direct: ${ratio.toFixed(2)}x`,
       `target: at most ${TARGET}x: ${result.met ? "met" : "NOT met"}`,
+      "",
+      `incremental push (${INCREMENT_COMMITS} commits, ~60 KB) on top of it`,
+      "round      direct        gate",
+      ...incDirect.map((v, i) => `${String(i + 1).padStart(5)}  ${ms(v)}  ${ms(incGated[i] ?? 0)}`),
+      `median  ${ms(median(incDirect))}  ${ms(median(incGated))}`,
+      `ratio gate / direct: ${incRatio.toFixed(2)}x`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
