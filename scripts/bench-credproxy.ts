@@ -11,6 +11,7 @@
 import http from "node:http";
 import { CredentialProxy } from "../src/sidecar/credentials/credential-proxy.js";
 import { startFakeMessagesApi } from "../test/support/fake-messages-api.js";
+import { median } from "./median.js";
 
 const EVENTS = Number(process.env["EVENTS"] ?? "200");
 const GAP_MS = Number(process.env["GAP_MS"] ?? "5");
@@ -54,14 +55,6 @@ function readStream(port: number, path: string): Promise<Run> {
       })
       .on("error", reject);
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 0
-    ? ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
-    : (sorted[mid] ?? 0);
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,7 @@ import type { GitEnv } from "../src/sidecar/git/git-process.js";
 import { baseGitEnv } from "../src/sidecar/git/git-process.js";
 import { UpstreamCredentials } from "../src/sidecar/git/upstream-credentials.js";
 import { startSshd } from "../test/helpers/sshd.js";
+import { median } from "./median.js";
 
 const argv = process.argv.slice(2);
 const roundsAt = argv.indexOf("--rounds");
@@ -157,14 +158,6 @@ function addCommits(
   }
   git(["--git-dir", dir, "fast-import", "--quiet"], env, stream.join(""));
   return git(["--git-dir", dir, "rev-parse", `refs/heads/${branch}`], env);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {

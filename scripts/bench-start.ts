@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { packageRoot } from "../src/core/host/package-root.js";
+import { median } from "./median.js";
 
 const run = promisify(execFile);
 const RUNS = Number(process.env["RUNS"] ?? 7);
@@ -28,14 +29,6 @@ fs.writeFileSync(
 
 const bottle = (...args: string[]) =>
   run(process.execPath, [path.join(root, "bin", "bottle.js"), ...args], { cwd: dir, env });
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();

@@ -86,6 +86,32 @@ export async function startUpstream(
   };
 }
 
+/** Output taken out of the Engine's multiplexed frames (8-byte headers). */
+export function demux(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= buffer.length;) {
+    const size = buffer.readUInt32BE(at + 4);
+    parts.push(buffer.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** Runs `command` with sh as root in a container (for probes the agent user cannot make). */
+export async function execAsRoot(container: string, command: string): Promise<string> {
+  const exec = await docker.getContainer(container).exec({
+    Cmd: ["sh", "-c", command],
+    User: "0",
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ Detach: false, Tty: false });
+  const chunks: Buffer[] = [];
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on("end", resolve));
+  return demux(Buffer.concat(chunks));
+}
+
 /** Spawns the CLI without waiting, for tests that interrupt it. */
 export function spawnCli(args: readonly string[], box: Sandbox) {
   return spawn(process.execPath, [path.join(packageRoot(), "bin", "bottle.js"), ...args], {

@@ -9,7 +9,7 @@ import { pack } from "tar-stream";
 import { packageRoot } from "../../src/core/host/package-root.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
-import { BASE_IMAGE, docker } from "./docker.js";
+import { BASE_IMAGE, demux, docker } from "./docker.js";
 
 export const FAKE_API_HOST = "api.fake.test";
 
@@ -32,17 +32,6 @@ export async function fakeModelCa(dir: string): Promise<FakeModelCa> {
   const caFile = path.join(dir, "upstream-ca.pem");
   fs.writeFileSync(caFile, ca.certPem);
   return { caFile, leaf };
-}
-
-/** Output taken out of the Engine's multiplexed frames (8-byte headers). */
-export function demux(buffer: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(at + 4);
-    parts.push(buffer.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
 }
 
 export interface FakeModel {

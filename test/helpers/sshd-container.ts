@@ -9,8 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { pack } from "tar-stream";
-import { BASE_IMAGE, docker, waitFor } from "./docker.js";
-import { demux } from "./fake-model.js";
+import { BASE_IMAGE, demux, docker, waitFor } from "./docker.js";
 import { sshKeygen } from "./sshd.js";
 
 export const SSHD_IMAGE = "bot-bottle-test/sshd:1";

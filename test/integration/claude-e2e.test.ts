@@ -12,8 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, startDetached } from "../helpers/docker.js";
-import { demux, fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+import { docker, dockerSandbox, execAsRoot, startDetached } from "../helpers/docker.js";
+import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
 
 const TOKEN = "sk-ant-api03-REAL-TOKEN-but-FAKE-for-tests-0123456789";
 const FINAL = "SCRIPTED-FINAL-ANSWER-42";
@@ -32,20 +32,6 @@ bottles:
     credentials:
       - {name: anthropic, path: /anthropic, upstream: "https://api.fake.test", token: {env: ANTHROPIC_API_KEY}, role: anthropic-base-url}
 `;
-
-async function execAsRoot(container: string, command: string): Promise<string> {
-  const exec = await docker.getContainer(container).exec({
-    Cmd: ["sh", "-c", command],
-    User: "0",
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ Detach: false, Tty: false });
-  const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on("end", resolve));
-  return demux(Buffer.concat(chunks));
-}
 
 describe("Claude Code end to end in a bottle", () => {
   it("runs a scripted tool turn: the real token reaches the API only, and the egress denial shows", async () => {

@@ -11,27 +11,12 @@ import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
 import type { Sandbox } from "../helpers/cli.js";
-import { bottleExec, docker, dockerSandbox } from "../helpers/docker.js";
+import { bottleExec, demux, docker, dockerSandbox, execAsRoot } from "../helpers/docker.js";
 import type { SshContainer } from "../helpers/sshd-container.js";
 import { startSshdContainer } from "../helpers/sshd-container.js";
-import { demux } from "../helpers/fake-model.js";
 
 const FAKE_TOKEN = "ghp_FAKEtokenFORbotBottleTests0123456789ab";
 const GIT_USER = "-c user.name=agent -c user.email=agent@bottle.test";
-
-async function rootExec(container: string, command: string): Promise<string> {
-  const exec = await docker.getContainer(container).exec({
-    Cmd: ["sh", "-c", command],
-    User: "0",
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  await new Promise((resolve) => stream.on("end", resolve));
-  return demux(Buffer.concat(chunks));
-}
 
 describe("git gate in a bottle", () => {
   let box: Sandbox;
@@ -160,7 +145,7 @@ bottles:
     assert.ok(keyLines.length > 0);
     const container = `bot-bottle-${identity}-agent`;
     const probe = keyLines[0] ?? "";
-    const found = await rootExec(
+    const found = await execAsRoot(
       container,
       `find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -print0 2>/dev/null | xargs -0 grep -lF -- '${probe}' 2>/dev/null; ` +
         `echo "environments holding it: $(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -cF -- '${probe}')"; ` +

@@ -248,6 +248,32 @@ describe("git gate", () => {
     assert.match(sent.stderr, /github-token, in commit [0-9a-f]{40}/);
   });
 
+  it("under dlp warn, lets a push holding a token go upstream and records the finding", async () => {
+    const warned: GitAuditEntry[] = [];
+    const lenient = new GitGate({
+      repos: [{ name: "app", upstream: sshd.url("app"), push: policy }],
+      mirrorDir: path.join(tmp, "lenient-mirrors"),
+      upstreamEnv: (name) => credentials.env(name),
+      scan: (text, where) => new DlpInspector({ ownSecrets: [] }).scanText(text, where),
+      dlp: "warn",
+      audit: (entry) => warned.push(entry),
+    });
+    await lenient.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const dir = await cloneOf("app");
+      await agentGit(["checkout", "--quiet", "-b", "bottle/t1/warned"], dir);
+      await commit(dir, "ci.env", `TOKEN=${FAKE_TOKEN}\n`);
+      const url = `http://127.0.0.1:${lenient.port()}/app`;
+      const pushed = await agentGit(["push", url, "bottle/t1/warned"], dir);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const entry = warned.findLast((e) => e.op === "push");
+      assert.equal(entry?.verdict, "allow");
+      assert.equal(entry.finding, "github-token@path ci.env");
+    } finally {
+      await lenient.stop();
+    }
+  });
+
   it("passes the upstream's own refusal back as a failed push", async () => {
     const dir = await cloneOf("guarded");
     await agentGit(["checkout", "--quiet", "-b", "bottle/t1/x"], dir);

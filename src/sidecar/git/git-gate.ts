@@ -38,7 +38,7 @@ import { scanAddedContent } from "./added-content.js";
 import { missingObjects, withFastForward } from "./push-inspection.js";
 import type { Quarantine } from "./quarantine.js";
 import { admitQuarantine, dropQuarantine, receiveIntoQuarantine } from "./quarantine.js";
-import type { PushRequestHead, RefReport } from "./receive-pack.js";
+import type { PushRequestHead, RefReport, RefUpdateCommand } from "./receive-pack.js";
 import {
   parsePushHead,
   pushReport,
@@ -72,6 +72,10 @@ const MAX_HEAD_BYTES = 1024 * 1024;
 interface Repo extends GitGateRepo {
   mirror: GitMirror;
 }
+
+type Judgement =
+  | { allowed: true; updates: RefUpdate[]; finding?: string }
+  | { allowed: false; reason: string; finding?: string };
 
 function text(res: http.ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
@@ -342,15 +346,14 @@ export class GitGate {
     };
 
     const needsPack = head.commands.some((c) => c.new !== ZERO_ID);
-    if (!needsPack) body.resume();
-    const env = this.options.upstreamEnv(repo.name);
+    if (!needsPack || !repo.mirror.exists) body.resume();
     if (!repo.mirror.exists) {
       refuse("the mirror is not ready; fetch first");
       return;
     }
     const quarantine = await receiveIntoQuarantine(
       repo.mirror.dir,
-      env,
+      this.options.upstreamEnv(repo.name),
       needsPack ? { head: data.subarray(head.packOffset), rest: body } : null,
       repo.push.max_size_bytes,
     );
@@ -368,47 +371,58 @@ export class GitGate {
         );
         return;
       }
-      const updates: RefUpdate[] = quarantine.tooBig
-        ? head.commands.map((c) => ({ ...c, fastForward: true }))
-        : await withFastForward(quarantine.env, head.commands);
-      const verdict = judgePush(repo.push, updates, quarantine.bytes);
-      if (!verdict.allowed) {
-        refuse(verdict.reason, { bytes: quarantine.bytes });
+      const judged = await this.judge(repo, head.commands, quarantine);
+      const extra = {
+        bytes: quarantine.bytes,
+        ...(judged.finding === undefined ? {} : { finding: judged.finding }),
+      };
+      if (!judged.allowed) {
+        refuse(judged.reason, extra);
         return;
-      }
-      const tips = updates.filter((u) => u.new !== ZERO_ID).map((u) => u.new);
-      const missing = await missingObjects(quarantine.env, tips);
-      if (missing !== null) {
-        refuse(missing, { bytes: quarantine.bytes });
-        return;
-      }
-      let finding: string | undefined;
-      if (this.options.dlp !== "off") {
-        let found: ContentFinding | null;
-        try {
-          found = await scanAddedContent(quarantine.env, tips, this.options.scan);
-        } catch (error) {
-          refuse(`its content could not be checked: ${String(error)}`, { bytes: quarantine.bytes });
-          return;
-        }
-        if (found !== null) {
-          finding = describeFinding(found);
-          if (this.options.dlp === "block") {
-            refuse(
-              `it adds what looks like a secret (${found.kind}, in ${found.where.replace(/^path /, "")}); ` +
-                "remove it from the commits (rewrite them) and push again",
-              { bytes: quarantine.bytes, finding },
-            );
-            return;
-          }
-        }
       }
       await repo.mirror.exclusive(() =>
-        this.forward(repo, updates, quarantine, started, finding, answer),
+        this.forward(repo, judged.updates, quarantine, started, extra, answer),
       );
     } finally {
       dropQuarantine(quarantine);
     }
+  }
+
+  /**
+   * The verdict on a quarantined push: its refs (policy, force, delete), its size, whether its
+   * objects are all there, and what it adds (content checks, under the bottle's dlp mode).
+   */
+  private async judge(
+    repo: Repo,
+    commands: readonly RefUpdateCommand[],
+    quarantine: Quarantine,
+  ): Promise<Judgement> {
+    // Past the size limit the objects were never read: the size alone refuses it.
+    const updates: RefUpdate[] = quarantine.tooBig
+      ? commands.map((c) => ({ ...c, fastForward: true }))
+      : await withFastForward(quarantine.env, commands);
+    const verdict = judgePush(repo.push, updates, quarantine.bytes);
+    if (!verdict.allowed) return { allowed: false, reason: verdict.reason };
+    const tips = updates.filter((u) => u.new !== ZERO_ID).map((u) => u.new);
+    const missing = await missingObjects(quarantine.env, tips);
+    if (missing !== null) return { allowed: false, reason: missing };
+    if (this.options.dlp === "off") return { allowed: true, updates };
+    let found: ContentFinding | null;
+    try {
+      found = await scanAddedContent(quarantine.env, tips, this.options.scan);
+    } catch (error) {
+      return { allowed: false, reason: `its content could not be checked: ${String(error)}` };
+    }
+    if (found === null) return { allowed: true, updates };
+    const finding = describeFinding(found);
+    if (this.options.dlp === "warn") return { allowed: true, updates, finding };
+    return {
+      allowed: false,
+      finding,
+      reason:
+        `it adds what looks like a secret (${found.kind}, in ${found.where.replace(/^path /, "")}); ` +
+        "remove it from the commits (rewrite them) and push again",
+    };
   }
 
   /** Pushes accepted updates upstream; the mirror takes what the upstream took. */
@@ -417,7 +431,7 @@ export class GitGate {
     updates: readonly RefUpdate[],
     quarantine: Quarantine,
     started: number,
-    finding: string | undefined,
+    extra: Pick<GitAuditEntry, "bytes" | "finding">,
     answer: (refs: RefReport[], messages: string[]) => void,
   ): Promise<void> {
     const result = await pushUpstream(quarantine.env, repo.upstream, updates);
@@ -445,8 +459,7 @@ export class GitGate {
         const error = result.refs.find((r) => r.ref === ref)?.error ?? null;
         return { ref, old, new: next, ...(error === null ? {} : { error }) };
       }),
-      bytes: quarantine.bytes,
-      ...(finding === undefined ? {} : { finding }),
+      ...extra,
     });
     const messages = [...result.messages];
     if (refused.length > 0) messages.push(`${GATE}: ${reason}`);
