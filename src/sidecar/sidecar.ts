@@ -4,11 +4,12 @@
  *
  * Gates: the egress proxy (with TLS interception under the bottle's CA and the content checks),
  * the credential proxy, and the git gate when the bottle has repositories (its mirrors in the
- * state folder's git/, its keys in a private folder of the sidecar's own). The egress rules in force live here (set at start from policy.json
- * when the operator changed them, else from sidecar.json) and are replaced whole through the
- * control API. The tokens arrive over the control API too (PUT /secrets), are held in memory
- * only, and from then on are injected by the credential proxy and looked for by the content
- * checks in everything the agent sends out.
+ * state folder's git/, its keys in a private folder of the sidecar's own). The egress rules in
+ * force live here (set at start from policy.json when the operator changed them, else from
+ * sidecar.json) and are replaced whole through the control API. The tokens and keys arrive over
+ * the control API too (PUT /secrets), are held in memory only (keys: in the gate's private
+ * folder), and from then on are used by the gates and looked for by the content checks in
+ * everything the agent sends out, pushes included.
  */
 import fs from "node:fs";
 import path from "node:path";

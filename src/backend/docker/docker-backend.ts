@@ -131,9 +131,11 @@ export class DockerBackend {
     resumeFrom: LaunchInput["resumeFrom"],
   ): Promise<void> {
     try {
-      const { secrets, missing } = readBottleSecrets(plan, this.host.env);
+      const { secrets, missing, missingGit } = readBottleSecrets(plan, this.host.env);
       for (const name of missing)
         progress(`warning: no token for credential ${name}; its route answers 503`);
+      for (const name of missingGit)
+        progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
       await launchBottle(this.docker, {
         plan,
         paths,

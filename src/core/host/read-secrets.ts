@@ -13,8 +13,10 @@ export type BottleSecrets = SidecarSecrets;
 
 export interface SecretsRead {
   secrets: BottleSecrets;
-  /** Routes (and `git <name>` entries) whose token is not set: they fail until it is. */
+  /** Routes whose token is not set: they answer 503 until it is. */
   missing: string[];
+  /** Git entries whose https token is not set: the gate reaches them without one. */
+  missingGit: string[];
 }
 
 function readFileSecret(file: string, what: string): string {
@@ -33,6 +35,7 @@ export function readBottleSecrets(
 ): SecretsRead {
   const secrets: BottleSecrets = { credentials: {}, git: {} };
   const missing: string[] = [];
+  const missingGit: string[] = [];
   for (const cred of plan.credentials) {
     const source = cred.token_source;
     const value =
@@ -51,10 +54,10 @@ export function readBottleSecrets(
         "env" in source
           ? env[source.env]
           : readFileSecret(source.file, `the token of ${entry.name}`);
-      if (token === undefined || token === "") missing.push(`git ${entry.name}`);
+      if (token === undefined || token === "") missingGit.push(entry.name);
       else secret.token = token;
     }
     secrets.git[entry.name] = secret;
   }
-  return { secrets, missing };
+  return { secrets, missing, missingGit };
 }

@@ -37,7 +37,12 @@ import type { ContentScanner } from "./added-content.js";
 import { scanAddedContent } from "./added-content.js";
 import { missingObjects, withFastForward } from "./push-inspection.js";
 import type { Quarantine } from "./quarantine.js";
-import { admitQuarantine, dropQuarantine, receiveIntoQuarantine } from "./quarantine.js";
+import {
+  admitQuarantine,
+  dropLeftoverQuarantines,
+  dropQuarantine,
+  receiveIntoQuarantine,
+} from "./quarantine.js";
 import type { PushRequestHead, RefReport, RefUpdateCommand } from "./receive-pack.js";
 import {
   parsePushHead,
@@ -140,6 +145,7 @@ export class GitGate {
     for (const repo of options.repos) {
       const dir = path.join(options.mirrorDir, `${repo.name}.git`);
       const mirror = new GitMirror(dir, repo.upstream, () => options.upstreamEnv(repo.name));
+      dropLeftoverQuarantines(dir);
       this.repos.set(repo.name, { ...repo, mirror });
     }
     this.server = http.createServer((req, res) => {

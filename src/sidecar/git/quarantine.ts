@@ -27,6 +27,15 @@ export interface Quarantine {
   unpackError: string | null;
 }
 
+function quarantineRoot(mirrorDir: string): string {
+  return path.join(mirrorDir, "bot-bottle-quarantine");
+}
+
+/** Removes what a sidecar that stopped mid-push left: nothing in it was ever accepted. */
+export function dropLeftoverQuarantines(mirrorDir: string): void {
+  fs.rmSync(quarantineRoot(mirrorDir), { recursive: true, force: true });
+}
+
 export function quarantineEnv(mirrorDir: string, dir: string, env: GitEnv): GitEnv {
   return {
     ...env,
@@ -46,7 +55,7 @@ export async function receiveIntoQuarantine(
   pack: { head: Buffer; rest: Readable } | null,
   maxBytes: number,
 ): Promise<Quarantine> {
-  const dir = path.join(mirrorDir, "bot-bottle-quarantine", crypto.randomBytes(6).toString("hex"));
+  const dir = path.join(quarantineRoot(mirrorDir), crypto.randomBytes(6).toString("hex"));
   fs.mkdirSync(path.join(dir, "pack"), { recursive: true });
   const qenv = quarantineEnv(mirrorDir, dir, env);
   if (pack === null) return { dir, env: qenv, bytes: 0, tooBig: false, unpackError: null };
