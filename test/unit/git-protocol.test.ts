@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderGitAuditLine } from "../../src/cli/commands/logs.js";
-import { repositoryKey } from "../../src/core/plan/git-remotes.js";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { knownGitHosts } from "../../src/core/host/host-facts.js";
+import type { BottleSpec } from "../../src/core/manifest/schema.js";
+import { knownHostsName, pinnedFor, repositoryKey } from "../../src/core/plan/git-remotes.js";
 import { AddedContentReader } from "../../src/sidecar/git/added-content.js";
 import { routeOf } from "../../src/sidecar/git/gate-routes.js";
 import { diffRefs } from "../../src/sidecar/git/git-mirror.js";
@@ -241,5 +247,40 @@ describe("added content", () => {
       },
       { where: `commit ${B}`, text: "second" },
     ]);
+  });
+});
+
+describe("known host names", () => {
+  it("names SSH upstream hosts as known_hosts does, and reads hashed known_hosts files", () => {
+    assert.equal(knownHostsName("git@github.com:me/app.git"), "github.com");
+    assert.equal(knownHostsName("ssh://git@git.example.test/x"), "git.example.test");
+    assert.equal(knownHostsName("ssh://git@git.example.test:2222/x"), "[git.example.test]:2222");
+    assert.equal(knownHostsName("https://github.com/me/app.git"), null);
+    assert.ok(pinnedFor(["a.test,b.test ssh-ed25519 AAAA"], "b.test"));
+    assert.ok(!pinnedFor(["a.test ssh-ed25519 AAAA"], "b.test"));
+
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "bb-known-"));
+    const file = path.join(home, "known_hosts");
+    fs.writeFileSync(
+      file,
+      "git.example.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOf8y0m0kdMGXOk2NKcd\n",
+    );
+    execFileSync("ssh-keygen", ["-H", "-f", file], { stdio: "ignore" });
+    assert.ok(!fs.readFileSync(file, "utf8").includes("git.example.test"), "hashed");
+    const bottle = (upstream: string) =>
+      ({ git: [{ name: "app", upstream, known_hosts: file }] }) as unknown as BottleSpec;
+    const known = knownGitHosts(
+      { home, env: {}, cwd: home },
+      bottle("git@git.example.test:me/app"),
+      home,
+    );
+    assert.deepEqual([...known], ["git.example.test"]);
+    const other = knownGitHosts(
+      { home, env: {}, cwd: home },
+      bottle("git@other.test:me/app"),
+      home,
+    );
+    assert.equal(other.size, 0);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 });

@@ -57,6 +57,7 @@ function facts(overrides: Partial<HostFacts> = {}): HostFacts {
     },
     identitySuffix: "abc123",
     workspaceRemotes: [],
+    knownHosts: new Set(["example.com"]),
     ...overrides,
   };
 }
@@ -130,6 +131,35 @@ describe("makePlan", () => {
     assert.deepEqual(git.push.branches, ["bottle/worker-abc123/*"]);
     assert.equal(git.token_source, null);
     assert.deepEqual(git.host_keys, []);
+  });
+
+  it("warns when no known host key would let the gate reach a git upstream", () => {
+    const unknown = makePlan(manifest(), { agent: "worker" }, facts({ knownHosts: new Set() }));
+    assert.ok(
+      unknown.warnings.some((w) =>
+        /git app: ~\/\.ssh\/known_hosts has no key for example\.com, so the gate will refuse it/.test(
+          w,
+        ),
+      ),
+      unknown.warnings.join("\n"),
+    );
+    const known = makePlan(manifest(), { agent: "worker" }, facts());
+    assert.ok(!known.warnings.some((w) => w.includes("has no key")));
+    const pinned = makePlan(
+      manifest({
+        git: [
+          {
+            name: "app",
+            upstream: "ssh://git@example.com:2222/me/app.git",
+            identity_file: "~/.ssh/key",
+            host_keys: ["[example.com]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOf8"],
+          },
+        ],
+      }),
+      { agent: "worker" },
+      facts({ knownHosts: new Set() }),
+    );
+    assert.ok(!pinned.warnings.some((w) => w.includes("has no key")), pinned.warnings.join("\n"));
   });
 
   it("points the --cwd repository's remotes that name a git entry at the entry's upstream", () => {

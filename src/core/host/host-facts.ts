@@ -1,13 +1,15 @@
 /**
  * Gathers the HostFacts a plan needs. Reads only: environment variable names, the Docker daemon
- * config file, image recipe contents, the remotes of a `--cwd` repository. Writes nothing and (unless given engine facts) calls no
+ * config file, image recipe contents, the remotes of a `--cwd` repository, which git upstream
+ * hosts the operator's known_hosts files know. Writes nothing and (unless given engine facts) calls no
  * engine, so `start --dry-run` stays free of side effects.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Manifest } from "../manifest/schema.js";
+import type { BottleSpec, Manifest } from "../manifest/schema.js";
+import { knownHostsName } from "../plan/git-remotes.js";
 import type { HostFacts } from "../plan/make-plan.js";
 import type { EngineFacts } from "../plan/runtime.js";
 import { providerSpec } from "../../providers/provider.js";
@@ -65,6 +67,30 @@ export function gitRemotes(folder: string): { name: string; url: string }[] {
     .map((match) => ({ name: match[1] ?? "", url: match[2] ?? "" }));
 }
 
+/**
+ * Which SSH upstream hosts of the bottle's git entries have a key in their known_hosts file
+ * (hashed entries included: `ssh-keygen -F` reads them). Pinned host keys are the plan's to check.
+ */
+export function knownGitHosts(
+  host: HostEnv,
+  bottle: BottleSpec | undefined,
+  manifestDir: string,
+): Set<string> {
+  const known = new Set<string>();
+  for (const entry of bottle?.git ?? []) {
+    const name = knownHostsName(entry.upstream);
+    if (name === null || (entry.host_keys ?? []).length > 0) continue;
+    const file = expandPath(entry.known_hosts ?? "~/.ssh/known_hosts", host.home, manifestDir);
+    try {
+      execFileSync("ssh-keygen", ["-F", name, "-f", file], { stdio: "ignore" });
+      known.add(name);
+    } catch {
+      // Not there, no such file, or no ssh-keygen: not known.
+    }
+  }
+  return known;
+}
+
 export function gatherHostFacts(
   host: HostEnv,
   manifest: Manifest,
@@ -99,5 +125,6 @@ export function gatherHostFacts(
     recipeHashes,
     identitySuffix: newIdentitySuffix(),
     workspaceRemotes: copyFrom === undefined ? [] : gitRemotes(copyFrom),
+    knownHosts: knownGitHosts(host, bottle, path.dirname(manifestPath)),
   };
 }

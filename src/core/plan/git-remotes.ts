@@ -65,3 +65,25 @@ export function matchWorkspaceRemotes(
   }
   return matched;
 }
+
+/**
+ * How an SSH upstream's host is named in known_hosts: `host`, or `[host]:port` off port 22.
+ * null for an https upstream.
+ */
+export function knownHostsName(upstream: string): string | null {
+  if (upstream.startsWith("https://")) return null;
+  if (upstream.startsWith("ssh://")) {
+    try {
+      const url = new URL(upstream);
+      return url.port === "" || url.port === "22" ? url.hostname : `[${url.hostname}]:${url.port}`;
+    } catch {
+      return null;
+    }
+  }
+  return /^(?:[^@/]+@)?([^:/]+):/.exec(upstream)?.[1] ?? null;
+}
+
+/** Whether pinned known_hosts lines name `host` (plain names only: pinned lines are not hashed). */
+export function pinnedFor(lines: readonly string[], host: string): boolean {
+  return lines.some((line) => (line.split(" ")[0] ?? "").split(",").includes(host));
+}

@@ -23,7 +23,7 @@ import {
 import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
 import { parseSize } from "./units.js";
-import { matchWorkspaceRemotes } from "./git-remotes.js";
+import { knownHostsName, matchWorkspaceRemotes, pinnedFor } from "./git-remotes.js";
 import path from "node:path";
 import { SIDECAR_RECIPE } from "../../images/image-context.js";
 
@@ -48,6 +48,8 @@ export interface HostFacts {
   identitySuffix: string;
   /** Remotes of the `--cwd` repository (none without `--cwd` or outside a repository). */
   workspaceRemotes: readonly { name: string; url: string }[];
+  /** Known_hosts names (`host`, `[host]:port`) that the operator's known_hosts files hold a key for. */
+  knownHosts: ReadonlySet<string>;
 }
 
 const DEFAULT_PORTS = [443, 80];
@@ -195,6 +197,17 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
   for (const entry of bottle.git) {
     if (entry.token !== undefined && "env" in entry.token && !facts.envNames.has(entry.token.env)) {
       warnings.push(`git ${entry.name} reads $${entry.token.env}, which is not set on the host`);
+    }
+    const host = knownHostsName(entry.upstream);
+    const pinned = entry.host_keys ?? [];
+    const known =
+      host === null || (pinned.length > 0 ? pinnedFor(pinned, host) : facts.knownHosts.has(host));
+    if (!known) {
+      const where =
+        pinned.length > 0 ? "its host_keys" : (entry.known_hosts ?? "~/.ssh/known_hosts");
+      warnings.push(
+        `git ${entry.name}: ${where} has no key for ${host}, so the gate will refuse it; check the host's fingerprint, then add its key (ssh-keyscan) or pin it in host_keys`,
+      );
     }
   }
 
