@@ -299,6 +299,34 @@ describe("git gate", () => {
     assert.equal(bare(upstreams["small"] ?? "", "for-each-ref"), "");
   });
 
+  it("answers malformed requests with a reason, and a corrupt pack with an unpack error", async () => {
+    const base = `http://127.0.0.1:${gate.port()}`;
+    const garbage = await fetch(`${base}/app/git-receive-pack`, { method: "POST", body: "zzzz" });
+    assert.equal(garbage.status, 400);
+    assert.match(await garbage.text(), /malformed push/);
+    const unknown = await fetch(`${base}/nope/info/refs?service=git-upload-pack`);
+    assert.equal(unknown.status, 404);
+    assert.match(await unknown.text(), /no repository "nope" in this bottle \(it has: app, /);
+    const dumb = await fetch(`${base}/app/objects/info/packs`);
+    assert.equal(dumb.status, 404);
+
+    const head = bare(upstreams["app"] ?? "", "rev-parse", "main");
+    const command = `${head} ${"1".repeat(40)} refs/heads/bottle/t1/corrupt\0report-status\n`;
+    const line = `${(command.length + 4).toString(16).padStart(4, "0")}${command}`;
+    const corrupt = await fetch(`${base}/app/git-receive-pack`, {
+      method: "POST",
+      headers: { "content-type": "application/x-git-receive-pack-request" },
+      body: `${line}0000PACK\x00\x00\x00\x02not a pack at all`,
+    });
+    assert.equal(corrupt.status, 200);
+    const report = await corrupt.text();
+    assert.match(report, /unpack index-pack failed/);
+    assert.match(report, /ng refs\/heads\/bottle\/t1\/corrupt unpacker error/);
+    assert.throws(() =>
+      bare(upstreams["app"] ?? "", "rev-parse", "--verify", "-q", "refs/heads/bottle/t1/corrupt"),
+    );
+  });
+
   it("refuses an upstream whose host key it does not know", async () => {
     const cloned = await agentGit(["clone", sshd.url("stranger"), path.join(tmp, "stranger")]);
     assert.notEqual(cloned.code, 0);

@@ -94,12 +94,20 @@ export async function receiveIntoQuarantine(
   };
   child.stdin.on("drain", () => rest.resume());
   take(head);
-  await new Promise<void>((resolve, reject) => {
-    rest.on("data", take);
-    rest.once("end", resolve);
-    rest.once("error", reject);
-    rest.resume();
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      rest.on("data", take);
+      rest.once("end", resolve);
+      // A client gone mid-push: index-pack sees the pack end early and fails.
+      rest.once("close", resolve);
+      rest.once("error", reject);
+      rest.resume();
+    });
+  } catch (error) {
+    child.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   child.stdin.end();
   const code = await exited;
   if (!received.tooBig && code !== 0) {

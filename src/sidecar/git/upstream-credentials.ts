@@ -102,11 +102,11 @@ export class UpstreamCredentials {
     }
   }
 
-  /** git's environment to reach entry `name`'s upstream. */
+  /** git's environment to reach entry `name`'s upstream. Throws for a name it was not given. */
   env(name: string): GitEnv {
     const auth = this.auth.get(name);
-    const extra = auth === undefined ? {} : upstreamEnv(auth);
-    return baseGitEnv({ ...this.identityEnv, HOME: this.dir, ...extra });
+    if (auth === undefined) throw new Error(`no git entry "${name}"`);
+    return baseGitEnv({ ...this.identityEnv, HOME: this.dir, ...upstreamEnv(auth) });
   }
 
   /** Ends the shared ssh connections and removes the keys. */
