@@ -49,6 +49,7 @@ describe("git gate", () => {
   let gate: GitGate;
   let credentials: UpstreamCredentials;
   let agentEnv: NodeJS.ProcessEnv;
+  let seedPush: (name: string) => void;
   const audit: GitAuditEntry[] = [];
   const upstreams: Record<string, string> = {};
 
@@ -75,8 +76,9 @@ describe("git gate", () => {
     sshd = await startSshd();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-git-gate-"));
     // Upstreams: app (seeded with main), guarded (a pre-receive hook refuses every push),
-    // small (a tiny size limit), stranger (a host key the gate does not know).
-    for (const name of ["app", "guarded", "small", "stranger"])
+    // small (a tiny size limit), stranger (a host key the gate does not know), late (empty at
+    // first clone, its main branch pushed later by someone else).
+    for (const name of ["app", "guarded", "small", "stranger", "late"])
       upstreams[name] = sshd.createBareRepo(name);
     const seed = path.join(tmp, "seed");
     const hostEnv = {
@@ -103,20 +105,21 @@ describe("git gate", () => {
       app: sshd.knownHostsLine,
       guarded: sshd.knownHostsLine,
       small: sshd.knownHostsLine,
+      late: sshd.knownHostsLine,
       stranger:
         "[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOf8y0m0kdMGXOk2NKcd4pGXWtbb0rRpXi5kB3jLCdQn\n",
     });
     const key = fs.readFileSync(sshd.identityFile, "utf8");
     credentials.set(
       Object.fromEntries(
-        ["app", "guarded", "small", "stranger"].map((n) => [n, { identityKey: key }]),
+        ["app", "guarded", "small", "stranger", "late"].map((n) => [n, { identityKey: key }]),
       ),
     );
     const ownSecrets = key
       .split("\n")
       .filter((line) => line.length >= 40 && !line.startsWith("-----"));
     const dlp = new DlpInspector({ ownSecrets });
-    const repos: GitGateRepo[] = ["app", "guarded", "small", "stranger"].map((name) => ({
+    const repos: GitGateRepo[] = ["app", "guarded", "small", "stranger", "late"].map((name) => ({
       name,
       upstream: sshd.url(name),
       push: name === "small" ? { ...policy, max_size_bytes: 4096 } : policy,
@@ -143,6 +146,9 @@ describe("git gate", () => {
         ),
       ].join(""),
     );
+    seedPush = (name) => {
+      execFileSync("git", ["push", "--quiet", sshd.url(name), "main"], { cwd: seed, env: hostEnv });
+    };
     agentEnv = {
       PATH: process.env["PATH"],
       HOME: tmp,
@@ -335,6 +341,17 @@ describe("git gate", () => {
       /cannot reach the upstream of stranger: .*Host key verification failed/,
     );
     assert.equal(audit.findLast((e) => e.repo === "stranger")?.verdict, "error");
+  });
+
+  it("follows the upstream's default branch once it exists, for a mirror made while it was empty", async () => {
+    const empty = await agentGit(["clone", "--quiet", sshd.url("late"), path.join(tmp, "late-1")]);
+    assert.equal(empty.code, 0, empty.stderr);
+    seedPush("late");
+    const dir = path.join(tmp, "late-2");
+    const cloned = await agentGit(["clone", "--quiet", sshd.url("late"), dir]);
+    assert.equal(cloned.code, 0, cloned.stderr);
+    assert.equal((await agentGit(["branch", "--show-current"], dir)).stdout.trim(), "main");
+    assert.ok(fs.existsSync(path.join(dir, "README")));
   });
 
   it("fetches what others pushed upstream since", async () => {

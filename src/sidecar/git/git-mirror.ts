@@ -91,7 +91,22 @@ export class GitMirror {
     const before = await this.refs();
     if (!this.exists) await this.cloneMirror();
     else await this.fetch();
-    return diffRefs(before, await this.refs());
+    const after = await this.refs();
+    const changes = diffRefs(before, after);
+    // A mirror cloned while the upstream was empty points HEAD at a branch that may never come;
+    // once branches appear, HEAD follows the upstream's (asked only then: it costs a round trip).
+    if (changes.some((change) => change.old === ZERO_ID) && !(await this.headExists(after))) {
+      await this.followUpstreamHead();
+    }
+    return changes;
+  }
+
+  private async headExists(refs: readonly MirrorRef[]): Promise<boolean> {
+    const head = await runGit(["--git-dir", this.dir, "symbolic-ref", "HEAD"], {
+      env: this.upstreamEnv(),
+    });
+    const target = head.stdout.toString("utf8").trim();
+    return refs.some((ref) => ref.name === target);
   }
 
   private async cloneMirror(): Promise<void> {
@@ -109,19 +124,13 @@ export class GitMirror {
   }
 
   private async fetch(): Promise<void> {
-    const result = await runGit(["--git-dir", this.dir, "fetch", "--prune", "--quiet", "origin"], {
-      env: this.upstreamEnv(),
-    });
+    // No automatic maintenance: it would run on the agent's time, at every fetch.
+    const args = ["-c", "maintenance.auto=false", "-c", "gc.auto=0"];
+    const result = await runGit(
+      ["--git-dir", this.dir, ...args, "fetch", "--prune", "--quiet", "origin"],
+      { env: this.upstreamEnv() },
+    );
     if (result.code !== 0) throw new MirrorError(gitComplaint(result.stderr));
-    // A mirror cloned while the upstream was empty points HEAD at a branch that may never come.
-    const head = await runGit(["--git-dir", this.dir, "symbolic-ref", "HEAD"], {
-      env: this.upstreamEnv(),
-    });
-    const target = head.stdout.toString("utf8").trim();
-    const exists = await runGit(["--git-dir", this.dir, "rev-parse", "--verify", "-q", target], {
-      env: this.upstreamEnv(),
-    });
-    if (exists.code !== 0) await this.followUpstreamHead();
   }
 
   /** Points the mirror's HEAD where the upstream's points, so clones check out its branch. */
