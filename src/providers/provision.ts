@@ -48,7 +48,7 @@ function routeUrl(path: string): string {
 }
 
 /** The URL the agent's git reaches a git entry at: the gate, by the entry's name. */
-export function gateUrl(name: string): string {
+function gateUrl(name: string): string {
   return `http://127.0.0.1:${GATES.git.port}/${name}`;
 }
 

@@ -17,34 +17,49 @@ export interface WorkspaceRemote {
 
 const DEFAULT_PORTS: Record<string, string> = { ssh: "22", "git+ssh": "22", https: "443" };
 
-/** `host[:port]/path` of a git URL, or null when it is not a network URL (a local path). */
-export function repositoryKey(url: string): string | null {
-  let host: string;
-  let port = "";
-  let repoPath: string;
+interface GitUrl {
+  /** `ssh` for the scp-like form. */
+  scheme: string;
+  /** Lower-case. */
+  host: string;
+  /** "" for the scheme's default port. */
+  port: string;
+  path: string;
+}
+
+/** The parts of a network git URL (`scheme://[user@]host[:port]/path` or `[user@]host:path`). */
+function parseGitUrl(url: string): GitUrl | null {
   const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== undefined) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return null;
-    }
-    host = parsed.hostname;
-    port = parsed.port === DEFAULT_PORTS[scheme] ? "" : parsed.port;
-    repoPath = decodeURIComponent(parsed.pathname);
-  } else {
+  if (scheme === undefined) {
     const scp = /^(?:[^@/]+@)?([^:/]+):(.+)$/.exec(url);
     if (scp === null) return null;
-    host = scp[1] ?? "";
-    repoPath = scp[2] ?? "";
+    return { scheme: "ssh", host: (scp[1] ?? "").toLowerCase(), port: "", path: scp[2] ?? "" };
   }
-  const cleaned = repoPath
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.hostname === "") return null;
+  return {
+    scheme,
+    host: parsed.hostname.toLowerCase(),
+    port: parsed.port === DEFAULT_PORTS[scheme] ? "" : parsed.port,
+    path: decodeURIComponent(parsed.pathname),
+  };
+}
+
+/** `host[:port]/path` of a git URL, or null when it is not a network URL (a local path). */
+export function repositoryKey(url: string): string | null {
+  const parsed = parseGitUrl(url);
+  if (parsed === null) return null;
+  const cleaned = parsed.path
     .replace(/^\/+/, "")
     .replace(/\/+$/, "")
     .replace(/\.git$/, "");
-  if (host === "" || cleaned === "") return null;
-  return `${host.toLowerCase()}${port === "" ? "" : `:${port}`}/${cleaned}`;
+  if (cleaned === "") return null;
+  return `${parsed.host}${parsed.port === "" ? "" : `:${parsed.port}`}/${cleaned}`;
 }
 
 export function matchWorkspaceRemotes(
@@ -71,16 +86,9 @@ export function matchWorkspaceRemotes(
  * null for an https upstream.
  */
 export function knownHostsName(upstream: string): string | null {
-  if (upstream.startsWith("https://")) return null;
-  if (upstream.startsWith("ssh://")) {
-    try {
-      const url = new URL(upstream);
-      return url.port === "" || url.port === "22" ? url.hostname : `[${url.hostname}]:${url.port}`;
-    } catch {
-      return null;
-    }
-  }
-  return /^(?:[^@/]+@)?([^:/]+):/.exec(upstream)?.[1] ?? null;
+  const parsed = parseGitUrl(upstream);
+  if (parsed === null || parsed.scheme === "https") return null;
+  return parsed.port === "" ? parsed.host : `[${parsed.host}]:${parsed.port}`;
 }
 
 /** Whether pinned known_hosts lines name `host` (plain names only: pinned lines are not hashed). */

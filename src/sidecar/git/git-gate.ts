@@ -336,13 +336,11 @@ export class GitGate {
       res.end();
       return;
     }
-    const auditRefs = (updates: readonly { ref: string; old: string; new: string }[]) =>
-      updates.map(({ ref, old, new: next }) => ({ ref, old, new: next }));
     const refuse = (reason: string, extra: Partial<GitAuditEntry> = {}) => {
       this.audit(repo, "push", started, {
         verdict: "deny",
         reason,
-        refs: auditRefs(head.commands),
+        refs: [...head.commands],
         ...extra,
       });
       answer(
@@ -368,7 +366,7 @@ export class GitGate {
         this.audit(repo, "push", started, {
           verdict: "error",
           reason: quarantine.unpackError,
-          refs: auditRefs(head.commands),
+          refs: [...head.commands],
         });
         answer(
           head.commands.map((c) => ({ ref: c.ref, error: "unpacker error" })),

@@ -10,7 +10,7 @@
  */
 import fs from "node:fs";
 import type { GitEnv } from "./git-process.js";
-import { gitText, runGit } from "./git-process.js";
+import { gitComplaint, gitText, runGit } from "./git-process.js";
 import { ZERO_ID } from "./push-policy.js";
 
 export interface MirrorRef {
@@ -26,16 +26,6 @@ export interface RefChange {
 
 export class MirrorError extends Error {
   override readonly name = "MirrorError";
-}
-
-/** The part of git's stderr worth showing: its fatal/error lines, else its last line. */
-export function gitComplaint(stderr: string): string {
-  const lines = stderr
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
-  const serious = lines.filter((line) => /^(fatal|error|ERROR):|verification failed/i.test(line));
-  return (serious.length > 0 ? serious : lines.slice(-1)).join("; ") || "no output";
 }
 
 export function diffRefs(before: readonly MirrorRef[], after: readonly MirrorRef[]): RefChange[] {

@@ -67,3 +67,13 @@ export async function gitText(args: readonly string[], run: GitRun): Promise<str
   }
   return result.stdout.toString("utf8");
 }
+
+/** The part of git's stderr worth showing: its fatal/error lines, else its last line. */
+export function gitComplaint(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const serious = lines.filter((line) => /^(fatal|error|ERROR):|verification failed/i.test(line));
+  return (serious.length > 0 ? serious : lines.slice(-1)).join("; ") || "no output";
+}

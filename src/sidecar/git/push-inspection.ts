@@ -3,8 +3,7 @@
  * the objects it names are all there. What it adds is scanned in added-content.ts.
  */
 import type { GitEnv } from "./git-process.js";
-import { runGit } from "./git-process.js";
-import { gitComplaint } from "./git-mirror.js";
+import { gitComplaint, runGit } from "./git-process.js";
 import type { RefUpdate } from "./push-policy.js";
 import { ZERO_ID } from "./push-policy.js";
 import type { RefUpdateCommand } from "./receive-pack.js";

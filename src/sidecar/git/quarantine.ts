@@ -14,7 +14,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { GitEnv } from "./git-process.js";
-import { gitComplaint } from "./git-mirror.js";
+import { gitComplaint } from "./git-process.js";
 
 export interface Quarantine {
   dir: string;
@@ -36,7 +36,7 @@ export function dropLeftoverQuarantines(mirrorDir: string): void {
   fs.rmSync(quarantineRoot(mirrorDir), { recursive: true, force: true });
 }
 
-export function quarantineEnv(mirrorDir: string, dir: string, env: GitEnv): GitEnv {
+function quarantineEnv(mirrorDir: string, dir: string, env: GitEnv): GitEnv {
   return {
     ...env,
     GIT_DIR: mirrorDir,

@@ -1,6 +1,6 @@
 /**
  * The receive-pack exchange of git's smart HTTP protocol, PURE: the gate's advertisement of the
- * refs an agent may push to, the push request it reads back (ref updates, capabilities, push
+ * mirror's refs, the push request it reads back (ref updates, capabilities, push
  * options, then the pack), and the report it answers with.
  *
  * The gate advertises only what it implements: report-status (v1), side-band-64k, delete-refs,

@@ -7,19 +7,14 @@
  * (`remote: ...`, e.g. from a pre-receive hook) are kept to show the agent.
  */
 import type { GitEnv } from "./git-process.js";
-import { runGit } from "./git-process.js";
-import { gitComplaint } from "./git-mirror.js";
+import { gitComplaint, runGit } from "./git-process.js";
 import type { RefUpdate } from "./push-policy.js";
 import { ZERO_ID } from "./push-policy.js";
-
-export interface UpstreamRefResult {
-  ref: string;
-  /** null when the upstream took it; else its words. */
-  error: string | null;
-}
+import type { RefReport } from "./receive-pack.js";
 
 export interface UpstreamPushResult {
-  refs: UpstreamRefResult[];
+  /** Per ref: null when the upstream took it, else its words. */
+  refs: RefReport[];
   /** What the upstream said (`remote:` lines, without the prefix). */
   messages: string[];
 }
@@ -43,8 +38,8 @@ export function pushArguments(updates: readonly RefUpdate[]): string[] {
 }
 
 /** Reads `git push --porcelain` output into per-ref results, PURE. */
-export function parsePorcelain(stdout: string): Map<string, UpstreamRefResult> {
-  const results = new Map<string, UpstreamRefResult>();
+export function parsePorcelain(stdout: string): Map<string, RefReport> {
+  const results = new Map<string, RefReport>();
   for (const line of stdout.split("\n")) {
     const [flag, refs, summary = ""] = line.split("\t");
     if (flag === undefined || refs === undefined || flag.length !== 1) continue;
