@@ -318,7 +318,12 @@ export class GitGate {
       return;
     }
     if (read === null) {
-      text(res, 400, "malformed push: the request ended before its ref updates did");
+      body.resume();
+      text(
+        res,
+        400,
+        "malformed push: the request ended before its ref updates did, or they ran past 1 MiB",
+      );
       return;
     }
     const { head, data } = read;
