@@ -23,6 +23,7 @@ import { AuditLog } from "./egress/audit-log.js";
 import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
+import { BackgroundScanner } from "./dlp/background-scanner.js";
 import { DlpInspector } from "./dlp/dlp-inspector.js";
 import type { CredentialAuditEntry } from "./credentials/credential-proxy.js";
 import { CredentialProxy } from "./credentials/credential-proxy.js";
@@ -88,6 +89,8 @@ export class Sidecar {
     gate: GitGate;
     credentials: UpstreamCredentials;
     audit: AuditLog<GitAuditEntry>;
+    /** The content checks of pushes, in a worker thread. */
+    scanner: BackgroundScanner;
   } | null;
 
   constructor(private readonly config: SidecarConfig) {
@@ -133,10 +136,9 @@ export class Sidecar {
         this.secrets = secrets;
         this.credentials.setTokens(secrets.credentials);
         this.git?.credentials.set(secrets.git);
-        this.dlp = new DlpInspector({
-          ownSecrets: secretValues(secrets),
-          placeholders: PLACEHOLDERS,
-        });
+        const dlp = { ownSecrets: secretValues(secrets), placeholders: PLACEHOLDERS };
+        this.dlp = new DlpInspector(dlp);
+        this.git?.scanner.setOptions(dlp);
       },
       getPolicy: () => this.rules,
       setPolicy: (rules) => {
@@ -152,17 +154,18 @@ export class Sidecar {
       upstreamCa?.join("\n"),
     );
     const audit = new AuditLog<GitAuditEntry>(path.join(config.state_dir, "audit", "git.jsonl"));
+    const scanner = new BackgroundScanner({ ownSecrets: [], placeholders: PLACEHOLDERS });
     const gate = new GitGate({
       repos: config.git,
       mirrorDir: path.join(config.state_dir, "git"),
       upstreamEnv: (name) => credentials.env(name),
-      scan: (text, where) => this.dlp.scanText(text, where),
+      scan: (text, where) => scanner.scan(text, where),
       dlp: config.dlp,
       audit: (entry) => {
         audit.write(entry);
       },
     });
-    return { gate, credentials, audit };
+    return { gate, credentials, audit, scanner };
   }
 
   /** Names of the secrets held (never their values), for health and tests. */
@@ -188,6 +191,7 @@ export class Sidecar {
     ]);
     this.git?.credentials.close();
     await Promise.allSettled([
+      this.git?.scanner.close(),
       this.audit.close(),
       this.credentialAudit.close(),
       this.git?.audit.close(),

@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import zlib from "node:zlib";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { charClass, classRuns } from "../../src/sidecar/dlp/char-runs.js";
 import { decodeLayers } from "../../src/sidecar/dlp/decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "../../src/sidecar/dlp/exfil-shapes.js";
 import { OwnSecrets } from "../../src/sidecar/dlp/own-secrets.js";
-import { SECRET_PATTERNS } from "../../src/sidecar/dlp/secret-patterns.js";
+import { SECRET_PATTERNS, firstSecret } from "../../src/sidecar/dlp/secret-patterns.js";
 
 const OWN = "bb-own-FAKE-token-7f3a9c2e1d";
 const inspector = new DlpInspector({
@@ -58,6 +59,8 @@ describe("secret detectors", () => {
   for (const [kind, positive, nearMiss] of cases) {
     it(`${kind}: found, and a near miss is not`, () => {
       assert.ok(kinds(`x ${positive} y`).includes(kind), positive);
+      // The same through the shared prefix test: a prefix missing from it would hide the kind.
+      assert.equal(firstSecret(`x ${positive} y`), kind, positive);
       assert.ok(!kinds(`x ${nearMiss} y`).includes(kind), nearMiss);
     });
   }
@@ -246,6 +249,49 @@ describe("run finding", () => {
         .sort();
       const theirs = reference(text).filter((layer) => layer !== text);
       assert.deepEqual(ours, theirs, JSON.stringify(text));
+    }
+  });
+});
+
+describe("run finding by skipping", () => {
+  let seed = 11;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  /** Text of short and long runs, separators, padding and a non-ASCII letter. */
+  function text(alphabet: string, length: number): string {
+    return Array.from({ length }, () => alphabet.charAt(random(alphabet.length))).join("");
+  }
+
+  it("finds the maximal runs a regular expression finds, for any minimum", () => {
+    const member = charClass("aB3+/");
+    for (let round = 0; round < 2000; round += 1) {
+      const sample = text("aB3+/aB3+/ =\né", random(120));
+      for (const min of [1, 2, 5, 16]) {
+        const expected = [...sample.matchAll(new RegExp(`[aB3+/]{${min},}`, "g"))].map((m) => [
+          m.index,
+          m.index + m[0].length,
+        ]);
+        assert.deepEqual([...classRuns(sample, member, min)], expected, JSON.stringify(sample));
+      }
+    }
+  });
+
+  it("finds AWS secrets where the regular expression it replaced did", () => {
+    const before = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+    const pattern = SECRET_PATTERNS.find((p) => p.kind === "aws-secret-access-key");
+    assert.ok(pattern !== undefined);
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEKEY123";
+    for (let round = 0; round < 2000; round += 1) {
+      const pieces = [secret, secret.slice(0, 20), "=", " ", "x", "_", "A1/+", "\n"];
+      const sample = Array.from({ length: random(8) }, () => pieces[random(pieces.length)]).join(
+        "",
+      );
+      const expected = [...sample.matchAll(before)].some(
+        (m) => /[A-Z]/.test(m[0]) && /[a-z]/.test(m[0]) && /[0-9]/.test(m[0]) && /[/+]/.test(m[0]),
+      );
+      assert.equal(pattern.find(sample), expected, JSON.stringify(sample));
     }
   });
 });

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { BackgroundScanner } from "../../src/sidecar/dlp/background-scanner.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
 import { UpstreamCredentials } from "../../src/sidecar/git/upstream-credentials.js";
 import type { HttpsGitUpstream } from "../helpers/https-git.js";
@@ -22,6 +22,7 @@ describe("git gate, https upstream", () => {
   let upstream: HttpsGitUpstream;
   let tmp: string;
   let gate: GitGate;
+  let scanner: BackgroundScanner;
   let credentials: UpstreamCredentials;
   let agentEnv: NodeJS.ProcessEnv;
 
@@ -48,7 +49,7 @@ describe("git gate, https upstream", () => {
     }
     credentials = new UpstreamCredentials({ web: "", locked: "" }, upstream.caPem);
     credentials.set({ web: { token: TOKEN }, locked: { token: "not-the-token" } });
-    const dlp = new DlpInspector({ ownSecrets: [TOKEN] });
+    scanner = new BackgroundScanner({ ownSecrets: [TOKEN] });
     gate = new GitGate({
       repos: ["web", "locked"].map((name) => ({
         name,
@@ -57,7 +58,7 @@ describe("git gate, https upstream", () => {
       })),
       mirrorDir: path.join(tmp, "mirrors"),
       upstreamEnv: (name) => credentials.env(name),
-      scan: (text, where) => dlp.scanText(text, where),
+      scan: (text, where) => scanner.scan(text, where),
       dlp: "block",
       audit: () => undefined,
     });
@@ -84,6 +85,7 @@ describe("git gate, https upstream", () => {
 
   after(async () => {
     await gate.stop();
+    await scanner.close();
     credentials.close();
     await upstream.stop();
     fs.rmSync(tmp, { recursive: true, force: true });

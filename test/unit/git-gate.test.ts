@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { BackgroundScanner } from "../../src/sidecar/dlp/background-scanner.js";
 import type { GitAuditEntry } from "../../src/sidecar/git/git-audit.js";
 import type { GitGateRepo } from "../../src/sidecar/git/git-gate.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
@@ -47,6 +47,7 @@ describe("git gate", () => {
   let sshd: SshUpstream;
   let tmp: string;
   let gate: GitGate;
+  let scanner: BackgroundScanner;
   let credentials: UpstreamCredentials;
   let agentEnv: NodeJS.ProcessEnv;
   let seedPush: (name: string) => void;
@@ -118,7 +119,7 @@ describe("git gate", () => {
     const ownSecrets = key
       .split("\n")
       .filter((line) => line.length >= 40 && !line.startsWith("-----"));
-    const dlp = new DlpInspector({ ownSecrets });
+    scanner = new BackgroundScanner({ ownSecrets });
     const repos: GitGateRepo[] = ["app", "guarded", "small", "stranger", "late"].map((name) => ({
       name,
       upstream: sshd.url(name),
@@ -128,7 +129,7 @@ describe("git gate", () => {
       repos,
       mirrorDir: path.join(tmp, "mirrors"),
       upstreamEnv: (name) => credentials.env(name),
-      scan: (text, where) => dlp.scanText(text, where),
+      scan: (text, where) => scanner.scan(text, where),
       dlp: "block",
       audit: (entry) => audit.push(entry),
     });
@@ -161,6 +162,7 @@ describe("git gate", () => {
 
   after(async () => {
     await gate.stop();
+    await scanner.close();
     credentials.close();
     await sshd.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -256,11 +258,12 @@ describe("git gate", () => {
 
   it("under dlp warn, lets a push holding a token go upstream and records the finding", async () => {
     const warned: GitAuditEntry[] = [];
+    const lenientScanner = new BackgroundScanner({ ownSecrets: [] });
     const lenient = new GitGate({
       repos: [{ name: "app", upstream: sshd.url("app"), push: policy }],
       mirrorDir: path.join(tmp, "lenient-mirrors"),
       upstreamEnv: (name) => credentials.env(name),
-      scan: (text, where) => new DlpInspector({ ownSecrets: [] }).scanText(text, where),
+      scan: (text, where) => lenientScanner.scan(text, where),
       dlp: "warn",
       audit: (entry) => warned.push(entry),
     });
@@ -277,6 +280,7 @@ describe("git gate", () => {
       assert.equal(entry.finding, "github-token@path ci.env");
     } finally {
       await lenient.stop();
+      await lenientScanner.close();
     }
   });
 

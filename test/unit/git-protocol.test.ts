@@ -9,7 +9,10 @@ import path from "node:path";
 import { knownGitHosts } from "../../src/core/host/host-facts.js";
 import type { BottleSpec } from "../../src/core/manifest/schema.js";
 import { knownHostsName, pinnedFor, repositoryKey } from "../../src/core/plan/git-remotes.js";
-import { AddedContentReader } from "../../src/sidecar/git/added-content.js";
+import { addedLines, changeContent } from "../../src/sidecar/git/added-content.js";
+import { BatchError, CatFileBatchReader } from "../../src/sidecar/git/cat-file-batch.js";
+import type { RawLogRecord } from "../../src/sidecar/git/raw-log.js";
+import { RawLogError, RawLogReader } from "../../src/sidecar/git/raw-log.js";
 import { routeOf } from "../../src/sidecar/git/gate-routes.js";
 import { diffRefs } from "../../src/sidecar/git/git-mirror.js";
 import { FLUSH, PktLineError, pktLine, readUntilFlush } from "../../src/sidecar/git/pkt-line.js";
@@ -211,42 +214,92 @@ describe("repository keys", () => {
   });
 });
 
-describe("added content", () => {
-  it("reads commit messages and the lines each file gains, paths included, nothing removed", () => {
-    const log = [
-      `\x01${A}`,
-      " subject line",
-      " ",
-      " diff --git in a message is message",
-      "diff --git a/src/x.ts b/src/x.ts",
-      "index 1..2 100644",
-      "--- a/src/x.ts",
-      "+++ b/src/x.ts",
-      "@@ -1,2 +1,3 @@",
-      " kept",
-      "-removed secret",
-      "+added one",
-      "+++ looks like a header but is content",
-      "diff --git a/gone.txt b/gone.txt",
-      "--- a/gone.txt",
-      "+++ /dev/null",
-      "@@ -1 +0,0 @@",
-      "-bye",
-      `\x01${B}`,
-      " second",
-    ];
-    const chunks: { where: string; text: string }[] = [];
-    const reader = new AddedContentReader((chunk) => chunks.push(chunk));
-    for (const line of log) reader.line(line);
-    reader.end();
-    assert.deepEqual(chunks, [
-      { where: `commit ${A}`, text: "subject line\n\ndiff --git in a message is message" },
-      {
-        where: "path src/x.ts",
-        text: "src/x.ts\nadded one\n++ looks like a header but is content",
-      },
-      { where: `commit ${B}`, text: "second" },
-    ]);
+describe("git log -z --raw and cat-file --batch", () => {
+  const C = "c".repeat(40);
+  const Z = "0".repeat(40);
+  /** Feeds `data` whole, and one character at a time: the readers must not care where it is cut. */
+  function cuts(data: string): string[][] {
+    return [[data], Array.from({ length: data.length }, (_, at) => data.charAt(at))];
+  }
+
+  it("reads commits with their messages and the files each changes, however the output is cut", () => {
+    const output =
+      `\x01${A}\nsubject\n\n:100644 in the body is message\n\0` +
+      `\n:000000 100644 ${Z} ${B} A\0src/new file.ts\0` +
+      `:100644 100644 ${B} ${C} M\0\x01odd:name\0` +
+      `\x01${C}\nempty\n\0`;
+    for (const pieces of cuts(output)) {
+      const records: RawLogRecord[] = [];
+      const reader = new RawLogReader((record) => records.push(record));
+      for (const piece of pieces) reader.write(piece);
+      reader.end();
+      assert.deepEqual(records, [
+        { kind: "commit", oid: A, message: "subject\n\n:100644 in the body is message\n" },
+        {
+          kind: "change",
+          oldMode: "000000",
+          newMode: "100644",
+          oldOid: Z,
+          newOid: B,
+          path: "src/new file.ts",
+        },
+        {
+          kind: "change",
+          oldMode: "100644",
+          newMode: "100644",
+          oldOid: B,
+          newOid: C,
+          path: "\x01odd:name",
+        },
+        { kind: "commit", oid: C, message: "empty\n" },
+      ]);
+    }
+    const reader = new RawLogReader(() => undefined);
+    assert.throws(() => {
+      reader.write("garbage\0");
+    }, RawLogError);
+    const cut = new RawLogReader(() => undefined);
+    cut.write(`:100644 100644 ${B} ${C} M\0`);
+    assert.throws(() => {
+      cut.end();
+    }, RawLogError);
+  });
+
+  it("reads cat-file's answers in order, missing ones as null, however the output is cut", () => {
+    const output = `${A} blob 6\nhello\n\n${B} missing\n${C} blob 0\n\n`;
+    for (const pieces of cuts(output)) {
+      const answers: [string, string | null][] = [];
+      const reader = new CatFileBatchReader((oid, object) =>
+        answers.push([oid, object === null ? null : `${object.type}:${object.data.toString()}`]),
+      );
+      for (const piece of pieces) reader.write(Buffer.from(piece, "latin1"));
+      reader.end();
+      assert.deepEqual(answers, [
+        [A, "blob:hello\n"],
+        [B, null],
+        [C, "blob:"],
+      ]);
+    }
+    assert.throws(() => {
+      new CatFileBatchReader(() => undefined).write(Buffer.from("not a header\n"));
+    }, BatchError);
+    const cut = new CatFileBatchReader(() => undefined);
+    cut.write(Buffer.from(`${A} blob 10\nabc`));
+    assert.throws(() => {
+      cut.end();
+    }, BatchError);
+  });
+
+  it("counts as added a new file whole, the lines a changed file gains, and nothing else", () => {
+    const change = (oldMode: string, newMode: string, oldOid: string, newOid: string) =>
+      changeContent({ kind: "change", path: "f", oldMode, newMode, oldOid, newOid });
+    assert.equal(change("000000", "100644", Z, B), "added");
+    assert.equal(change("160000", "100644", A, B), "added");
+    assert.equal(change("100644", "100644", A, B), "modified");
+    assert.equal(change("100644", "100755", A, A), null);
+    assert.equal(change("100644", "000000", A, Z), null);
+    assert.equal(change("000000", "160000", Z, A), null);
+    assert.equal(addedLines("a\nb\nc\n", "a\nnew one\nc\nb\nnew two\r\n"), "new one\nnew two\r");
   });
 });
 

@@ -22,7 +22,7 @@ import { decodeBody } from "./body-decoding.js";
 import { decodeLayers } from "./decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "./exfil-shapes.js";
 import { OwnSecrets } from "./own-secrets.js";
-import { SECRET_PATTERNS } from "./secret-patterns.js";
+import { firstSecret } from "./secret-patterns.js";
 
 export interface DlpOptions {
   /** Tokens the bottle's gates hold: found in any encoding, they are `own-secret`. */
@@ -69,7 +69,8 @@ export class DlpInspector implements ContentInspector {
     const clean = this.withoutPlaceholders(text);
     for (const layer of decodeLayers(clean)) {
       if (!this.own.empty && this.own.foundIn(layer)) return "own-secret";
-      for (const pattern of SECRET_PATTERNS) if (pattern.find(layer)) return pattern.kind;
+      const kind = firstSecret(layer);
+      if (kind !== null) return kind;
     }
     return null;
   }

@@ -1,78 +1,101 @@
 /**
- * The content a push adds, as git shows it: for every new commit, its message and the lines its
- * diff adds against its first parent (a root commit adds its whole tree; a merge, what it brings
- * to the first parent's line), per file, with the file's path. Binary files are read as text,
- * renames as whole new files, and no diff or text conversion driver of the repository runs.
- * That is the content that goes upstream and was not there: what the gate scans for secrets.
+ * The content a push adds, and its scan for secrets. For every new commit (reachable from the
+ * pushed tips and from no ref of the mirror): its message, and for every file it changes against
+ * its first parent (a root commit: its whole tree), the file's path and the lines of its new
+ * version that its old version does not have (a new file: all of it). That is what goes upstream
+ * and was not there.
  *
- * The parsing of `git log -p` is PURE (AddedContentReader); `scanAddedContent` runs git.
+ * Lines the old version does not have, rather than a diff's `+` lines: every line of a pushed
+ * version is then either scanned or in the version before it, which is the mirror's (already
+ * upstream) or another pushed one (scanned in its turn). No diff is computed: git lists the
+ * changes (`git log --raw`, raw-log.ts) and hands out the blobs (`git cat-file --batch`,
+ * cat-file-batch.ts), both streamed into the scan as they come.
+ *
+ * Binary files are read as bytes (latin1), renames as whole new files, and submodule entries
+ * (gitlinks) are not content. No diff or text conversion driver of the repository runs.
+ *
+ * The scans run while git goes on reading (the scanner is another thread), up to MAX_SCANNING
+ * characters ahead of them.
  */
+import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import readline from "node:readline";
 import type { ContentFinding } from "../egress/content-inspector.js";
+import type { BatchObject } from "./cat-file-batch.js";
+import { CatFileBatchReader } from "./cat-file-batch.js";
 import type { GitEnv } from "./git-process.js";
+import type { RawChange, RawLogRecord } from "./raw-log.js";
+import { RawLogReader } from "./raw-log.js";
 
-/** Scans one text; the DLP inspector's scanText. */
-export type ContentScanner = (text: string, where: string) => ContentFinding[];
+/** Scans one text: the DLP inspector's scanText, in a worker thread (BackgroundScanner). */
+export type ContentScanner = (text: string, where: string) => Promise<ContentFinding[]>;
 
-const COMMIT_MARK = "\x01";
+/** Text handed to the scanner and not yet scanned, past which git's output waits. */
+const MAX_SCANNING = 8 * 1024 * 1024;
 
-export interface AddedChunk {
-  /** `commit <oid>` for a message, `path <path>` for the lines added to a file. */
-  where: string;
-  text: string;
+const GITLINK = "160000";
+const isZero = (oid: string): boolean => /^0+$/.test(oid);
+
+/** What of a changed file is new, PURE: all of it, the lines it gained, or nothing. */
+export function changeContent(change: RawChange): "added" | "modified" | null {
+  if (change.newMode === GITLINK || isZero(change.newOid)) return null;
+  if (change.oldMode === GITLINK || isZero(change.oldOid)) return "added";
+  return change.oldOid === change.newOid ? null : "modified";
 }
 
-/** Reads `git log -p` output line by line into chunks of added content. */
-export class AddedContentReader {
-  private chunk: string[] = [];
-  private where = "";
-  private inHunk = false;
-
-  constructor(private readonly emit: (chunk: AddedChunk) => void) {}
-
-  line(line: string): void {
-    if (line.startsWith(COMMIT_MARK)) {
-      this.flush();
-      this.where = `commit ${line.slice(1)}`;
-      this.inHunk = false;
-      return;
-    }
-    if (line.startsWith("diff --git ")) {
-      this.flush();
-      this.where = "";
-      this.inHunk = false;
-      return;
-    }
-    if (!this.inHunk && this.where.startsWith("commit ")) {
-      this.chunk.push(line.slice(1));
-      return;
-    }
-    if (!this.inHunk) {
-      if (line.startsWith("+++ ") && line !== "+++ /dev/null") {
-        const file = line.slice(4).replace(/^b\//, "");
-        this.where = `path ${file}`;
-        // The path is content too: a name can carry data.
-        this.chunk.push(file);
-      } else if (line.startsWith("@@")) {
-        this.inHunk = true;
-      }
-      return;
-    }
-    if (line.startsWith("+")) this.chunk.push(line.slice(1));
-    else if (line.startsWith("@@")) this.inHunk = true;
+/**
+ * The lines of `after` that `before` does not have, in order, PURE. The lines both start and end
+ * with are set aside first (most of a changed file): only the rest is looked up, and a line there
+ * that `before` has only in the part set aside counts as added (more is scanned, never less).
+ */
+export function addedLines(before: string, after: string): string {
+  const old = before.split("\n");
+  const now = after.split("\n");
+  let start = 0;
+  while (start < old.length && start < now.length && old[start] === now[start]) start += 1;
+  let end = 0;
+  while (
+    end < old.length - start &&
+    end < now.length - start &&
+    old[old.length - 1 - end] === now[now.length - 1 - end]
+  ) {
+    end += 1;
   }
+  const had = new Set(old.slice(start, old.length - end));
+  return now
+    .slice(start, now.length - end)
+    .filter((line) => !had.has(line))
+    .join("\n");
+}
 
-  end(): void {
-    this.flush();
-  }
+const LOG_ARGUMENTS = [
+  "log",
+  "-z",
+  "--raw",
+  "--no-abbrev",
+  "--no-renames",
+  "--root",
+  "--no-color",
+  "--diff-merges=first-parent",
+  "--format=tformat:%x01%H%n%B",
+];
 
-  private flush(): void {
-    if (this.chunk.length > 0 && this.where !== "") {
-      this.emit({ where: this.where, text: this.chunk.join("\n") });
-    }
-    this.chunk = [];
-  }
+function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once("close", (code) => {
+      resolve(code ?? 1);
+    });
+    child.once("error", () => {
+      resolve(127);
+    });
+  });
+}
+
+/** A file whose blobs were asked of cat-file, waiting for them (in the order asked). */
+interface Wanted {
+  path: string;
+  content: "added" | "modified";
+  /** The old version of a modified file, once it came. */
+  before?: string;
 }
 
 /**
@@ -86,45 +109,124 @@ export async function scanAddedContent(
   scan: ContentScanner,
 ): Promise<ContentFinding | null> {
   if (tips.length === 0) return null;
-  const args = [
-    "log",
-    "--no-color",
-    "--text",
-    "--patch",
-    "--no-renames",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--diff-merges=first-parent",
-    // The message indented one space, so none of its lines reads as a diff's.
-    `--format=format:${COMMIT_MARK}%H%n%w(0,1,1)%B`,
-    ...tips,
-    "--not",
-    "--all",
-  ];
-  const child = spawn("git", args, { env, stdio: ["ignore", "pipe", "ignore"] });
-  child.stdout.setEncoding("latin1");
-  const result: { found: ContentFinding | null } = { found: null };
-  const reader = new AddedContentReader((chunk) => {
-    if (result.found !== null) return;
-    result.found = scan(chunk.text, chunk.where)[0] ?? null;
-    if (result.found !== null) child.kill();
+  const log = spawn("git", [...LOG_ARGUMENTS, ...tips, "--not", "--all"], {
+    env,
+    stdio: ["ignore", "pipe", "ignore"],
   });
-  const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
-  const exit = new Promise<number>((resolve) => {
-    child.on("close", (code) => {
-      resolve(code ?? 1);
-    });
-    child.on("error", () => {
-      resolve(127);
-    });
+  const blobs = spawn("git", ["cat-file", "--batch", "--buffer"], {
+    env,
+    stdio: ["pipe", "pipe", "ignore"],
   });
-  for await (const line of lines) {
-    reader.line(line);
-    if (result.found !== null) break;
-  }
-  reader.end();
-  const code = await exit;
+  blobs.stdin.on("error", () => undefined);
+  // A holder, not variables: the callbacks set it.
+  const state: { found: ContentFinding | null; failure: string | null } = {
+    found: null,
+    failure: null,
+  };
+  const done = (): boolean => state.found !== null || state.failure !== null;
+  const stop = (): void => {
+    log.kill();
+    blobs.kill();
+  };
+  /** Scans asked and not answered, and their characters. */
+  const scanning = { scans: new Set<Promise<void>>(), chars: 0 };
+  const check = (text: string, where: string): void => {
+    scanning.chars += text.length;
+    if (scanning.chars > MAX_SCANNING) blobs.stdout.pause();
+    const scanned = scan(text, where).then(
+      (findings) => {
+        scanning.chars -= text.length;
+        if (scanning.chars <= MAX_SCANNING) blobs.stdout.resume();
+        if (done()) return;
+        state.found = findings[0] ?? null;
+        if (state.found !== null) stop();
+      },
+      (error: unknown) => {
+        state.failure ??= `the scan failed: ${error instanceof Error ? error.message : String(error)}`;
+        stop();
+      },
+    );
+    scanning.scans.add(scanned);
+    void scanned.then(() => scanning.scans.delete(scanned));
+  };
+  const guarded =
+    <T>(handle: (value: T) => void) =>
+    (value: T): void => {
+      if (done()) return;
+      try {
+        handle(value);
+      } catch (error) {
+        state.failure = error instanceof Error ? error.message : String(error);
+        stop();
+      }
+    };
+
+  /** Asked of cat-file, in order; `next` is the one its next answer is for. */
+  const wanted: Wanted[] = [];
+  let next = 0;
+  const onRecord = (record: RawLogRecord): void => {
+    if (record.kind === "commit") {
+      check(record.message, `commit ${record.oid}`);
+      return;
+    }
+    const content = changeContent(record);
+    if (content === null) return;
+    wanted.push({ path: record.path, content });
+    blobs.stdin.write(
+      content === "added" ? `${record.newOid}\n` : `${record.oldOid}\n${record.newOid}\n`,
+    );
+  };
+  const onObject = (oid: string, object: BatchObject | null): void => {
+    const file = wanted[next];
+    if (file === undefined) throw new Error(`cat-file answered ${oid}, which was not asked`);
+    if (object === null) throw new Error(`object ${oid} of ${file.path} is missing`);
+    const text = object.data.toString("latin1");
+    if (file.content === "modified" && file.before === undefined) {
+      file.before = text;
+      return;
+    }
+    next += 1;
+    // The path is content too: a name can carry data.
+    const added = file.before === undefined ? text : addedLines(file.before, text);
+    delete file.before;
+    check(`${file.path}\n${added}`, `path ${file.path}`);
+  };
+
+  const records = new RawLogReader(onRecord);
+  const objects = new CatFileBatchReader(onObject);
+  log.stdout.setEncoding("utf8");
+  log.stdout.on(
+    "data",
+    guarded((data: string) => {
+      records.write(data);
+    }),
+  );
+  log.stdout.once(
+    "end",
+    guarded(() => {
+      records.end();
+      blobs.stdin.end();
+    }),
+  );
+  blobs.stdout.on(
+    "data",
+    guarded((data: Buffer) => {
+      objects.write(data);
+    }),
+  );
+  blobs.stdout.once(
+    "end",
+    guarded(() => {
+      objects.end();
+    }),
+  );
+  const [logCode, blobsCode] = await Promise.all([exitOf(log), exitOf(blobs)]);
+  await Promise.all(scanning.scans);
+  if (state.found !== null) return state.found;
   // Fail closed: content git could not show is content nobody checked.
-  if (result.found === null && code !== 0) throw new Error(`git log failed (exit ${code})`);
-  return result.found;
+  if (state.failure !== null) throw new Error(state.failure);
+  if (logCode !== 0) throw new Error(`git log failed (exit ${logCode})`);
+  if (blobsCode !== 0) throw new Error(`git cat-file failed (exit ${blobsCode})`);
+  if (next < wanted.length) throw new Error("git cat-file did not hand out every changed file");
+  return null;
 }
