@@ -14,10 +14,12 @@ import type { GitAuditEntry } from "../../src/sidecar/git/git-audit.js";
 import type { GitGateRepo } from "../../src/sidecar/git/git-gate.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
 import { UpstreamCredentials } from "../../src/sidecar/git/upstream-credentials.js";
+import { UpstreamSession } from "../../src/sidecar/git/upstream-session.js";
 import type { SshUpstream } from "../helpers/sshd.js";
 import { startSshd } from "../helpers/sshd.js";
 
 const FAKE_TOKEN = `ghp_${"FAKEtokenFORtests0123456789abcdefghij".slice(0, 36)}`;
+const ZERO = "0".repeat(40);
 const policy = { branches: ["bottle/t1/*"], force: false, delete: false, max_size_bytes: 1 << 20 };
 
 interface Run {
@@ -295,6 +297,56 @@ describe("git gate", () => {
     assert.throws(() =>
       bare(upstreams["guarded"] ?? "", "rev-parse", "--verify", "-q", "refs/heads/bottle/t1/x"),
     );
+  });
+
+  it("sends a judged push over its own ssh session, with a lease on every ref", async () => {
+    const upstream = upstreams["app"] ?? "";
+    const main = bare(upstream, "rev-parse", "refs/heads/main");
+    // A commit the upstream lacks, packed into a quarantine-like folder.
+    const work = path.join(tmp, "session.git");
+    execFileSync("git", ["clone", "--quiet", "--bare", upstream, work]);
+    const tree = bare(work, "rev-parse", "main^{tree}");
+    const made = bare(
+      work,
+      "-c",
+      "user.name=a",
+      "-c",
+      "user.email=a@b.test",
+      "commit-tree",
+      tree,
+      "-p",
+      main,
+      "-m",
+      "via session",
+    );
+    const quarantine = path.join(tmp, "session-quarantine");
+    fs.mkdirSync(path.join(quarantine, "pack"), { recursive: true });
+    execFileSync(
+      "git",
+      ["--git-dir", work, "pack-objects", "--revs", "-q", path.join(quarantine, "pack", "pack")],
+      {
+        input: `${made}\n^${main}\n`,
+      },
+    );
+    const env = credentials.env("app");
+    const ref = "refs/heads/bottle/t1/session";
+    const update = (old: string) => [{ ref, old, new: made, fastForward: true }];
+
+    // Closed unused (a refused push): the upstream changes nothing.
+    const unused = UpstreamSession.open(sshd.url("app"), env);
+    assert.ok(unused !== null);
+    unused.close();
+    // A ref that is not where the gate saw it: refused by the upstream itself.
+    const stale = await UpstreamSession.open(sshd.url("app"), env)?.push(update(main), quarantine);
+    assert.ok(stale !== null && stale !== undefined, "the session took the push");
+    assert.notEqual(stale.refs[0]?.error ?? null, null);
+    assert.throws(() => bare(upstream, "rev-parse", "--verify", "-q", ref));
+
+    const pushed = await UpstreamSession.open(sshd.url("app"), env)?.push(update(ZERO), quarantine);
+    assert.deepEqual(pushed?.refs, [{ ref, error: null }]);
+    assert.equal(bare(upstream, "rev-parse", ref), made);
+    // Not an SSH upstream: git push does it.
+    assert.equal(UpstreamSession.open("https://example.test/app.git", env), null);
   });
 
   it("refuses a push larger than the entry allows", async () => {

@@ -15,7 +15,21 @@ import type { RawLogRecord } from "../../src/sidecar/git/raw-log.js";
 import { RawLogError, RawLogReader } from "../../src/sidecar/git/raw-log.js";
 import { routeOf } from "../../src/sidecar/git/gate-routes.js";
 import { diffRefs } from "../../src/sidecar/git/git-mirror.js";
-import { FLUSH, PktLineError, pktLine, readUntilFlush } from "../../src/sidecar/git/pkt-line.js";
+import {
+  FLUSH,
+  PktLineError,
+  pktLine,
+  readUntilFlush,
+  sideBand,
+} from "../../src/sidecar/git/pkt-line.js";
+import {
+  parseUpstreamAdvertisement,
+  pushCommands,
+  readUpstreamReport,
+  receivePackCommand,
+  sshDestination,
+  unsupportedBy,
+} from "../../src/sidecar/git/send-pack-protocol.js";
 import { ZERO_ID } from "../../src/sidecar/git/push-policy.js";
 import {
   parsePushHead,
@@ -300,6 +314,90 @@ describe("git log -z --raw and cat-file --batch", () => {
     assert.equal(change("100644", "000000", A, Z), null);
     assert.equal(change("000000", "160000", Z, A), null);
     assert.equal(addedLines("a\nb\nc\n", "a\nnew one\nc\nb\nnew two\r\n"), "new one\nnew two\r");
+  });
+});
+
+describe("send-pack to an SSH upstream", () => {
+  it("reads where ssh connects and what it runs, as git does", () => {
+    assert.deepEqual(sshDestination("git@github.com:me/app.git"), {
+      host: "git@github.com",
+      port: null,
+      path: "me/app.git",
+    });
+    assert.deepEqual(sshDestination("ssh://git@host.test:2222/srv/app.git"), {
+      host: "git@host.test",
+      port: "2222",
+      path: "/srv/app.git",
+    });
+    assert.deepEqual(sshDestination("ssh://[::1]:22/~me/app"), {
+      host: "::1",
+      port: "22",
+      path: "~me/app",
+    });
+    assert.equal(sshDestination("https://github.com/me/app.git"), null);
+    assert.equal(sshDestination("/srv/app.git"), null);
+    assert.equal(receivePackCommand("/srv/it's.git"), "git-receive-pack '/srv/it'\\''s.git'");
+  });
+
+  it("reads the advertisement, asks only for what is offered, and reads the report", () => {
+    const caps = "report-status delete-refs side-band-64k quiet ofs-delta agent=git/2";
+    const empty = Buffer.concat([pktLine(`${ZERO_ID} capabilities^{}\0${caps}\n`), FLUSH]);
+    const advertisement = parseUpstreamAdvertisement(empty);
+    assert.ok(advertisement !== null);
+    assert.equal(advertisement.refs.size, 0);
+    assert.equal(parseUpstreamAdvertisement(empty.subarray(0, 10)), null);
+    const refs = Buffer.concat([
+      pktLine(`${A} refs/heads/main\0report-status\n`),
+      pktLine(`${B} refs/heads/x\n`),
+      FLUSH,
+    ]);
+    const plain = parseUpstreamAdvertisement(refs);
+    assert.deepEqual(
+      [...(plain?.refs ?? [])],
+      [
+        ["refs/heads/main", A],
+        ["refs/heads/x", B],
+      ],
+    );
+
+    const updates = [
+      { ref: "refs/heads/a", old: A, new: B, fastForward: true },
+      { ref: "refs/heads/gone", old: B, new: ZERO_ID, fastForward: true },
+    ];
+    assert.equal(unsupportedBy(advertisement, updates), null);
+    assert.ok(plain !== null);
+    assert.equal(unsupportedBy(plain, updates), "no ofs-delta");
+    const sent = readUntilFlush(pushCommands(updates, advertisement));
+    assert.deepEqual(
+      sent?.lines.map((l) => l.toString()),
+      [
+        `${A} ${B} refs/heads/a\0report-status side-band-64k quiet delete-refs ofs-delta agent=bot-bottle-git-gate\n`,
+        `${B} ${ZERO_ID} refs/heads/gone\n`,
+      ],
+    );
+
+    const status = Buffer.concat([
+      pktLine("unpack ok\n"),
+      pktLine("ok refs/heads/a\n"),
+      pktLine("ng refs/heads/gone pre-receive hook declined\n"),
+      FLUSH,
+    ]);
+    const banded = Buffer.concat([
+      sideBand(2, Buffer.from("policy: no\n")),
+      sideBand(1, status),
+      FLUSH,
+    ]);
+    const expected = {
+      unpack: "ok",
+      refs: [
+        { ref: "refs/heads/a", error: null },
+        { ref: "refs/heads/gone", error: "pre-receive hook declined" },
+      ],
+      fatal: null,
+    };
+    assert.deepEqual(readUpstreamReport(banded, true), { ...expected, messages: ["policy: no"] });
+    assert.deepEqual(readUpstreamReport(status, false), { ...expected, messages: [] });
+    assert.equal(readUpstreamReport(Buffer.alloc(0), false).unpack, "no report from the upstream");
   });
 });
 

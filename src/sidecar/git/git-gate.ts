@@ -11,8 +11,9 @@
  *   (quarantine.ts), and judges them: the branch policy (push-policy.ts), the size, and the
  *   content the push adds (added-content.ts: secret detectors and the bottle's own secrets, in a
  *   worker thread). A refused push fails the agent's `git push` with the reason on every ref;
- *   nothing reaches the upstream or the mirror. An accepted one is pushed upstream
- *   (upstream-push.ts) and the upstream's answer, ok or refused with its own words, is what the
+ *   nothing reaches the upstream or the mirror. An accepted one is pushed upstream, over a
+ *   session opened while the push was judged (upstream-session.ts, SSH) or by git push
+ *   (upstream-push.ts), and the upstream's answer, ok or refused with its own words, is what the
  *   agent gets.
  * - One audit entry per fetch and per push (refs, old and new ids, verdict, reason); never a key,
  *   a token or file content.
@@ -52,6 +53,7 @@ import {
   serviceAnnouncement,
 } from "./receive-pack.js";
 import { pushUpstream } from "./upstream-push.js";
+import { UpstreamSession } from "./upstream-session.js";
 import type { GitAuditEntry, GitAuditRef } from "./git-audit.js";
 
 export interface GitGateRepo {
@@ -361,12 +363,20 @@ export class GitGate {
       refuse("the mirror is not ready; fetch first");
       return;
     }
-    const quarantine = await receiveIntoQuarantine(
-      repo.mirror.dir,
-      this.options.upstreamEnv(repo.name),
-      needsPack ? { head: data.subarray(head.packOffset), rest: body } : null,
-      repo.push.max_size_bytes,
-    );
+    // Opened now, so that the upstream is ready when the verdict is; sent nothing before it.
+    const session = UpstreamSession.open(repo.upstream, this.options.upstreamEnv(repo.name));
+    let quarantine: Quarantine;
+    try {
+      quarantine = await receiveIntoQuarantine(
+        repo.mirror.dir,
+        this.options.upstreamEnv(repo.name),
+        needsPack ? { head: data.subarray(head.packOffset), rest: body } : null,
+        repo.push.max_size_bytes,
+      );
+    } catch (error) {
+      session?.close();
+      throw error;
+    }
     try {
       if (quarantine.unpackError !== null) {
         this.audit(repo, "push", started, {
@@ -391,9 +401,10 @@ export class GitGate {
         return;
       }
       await repo.mirror.exclusive(() =>
-        this.forward(repo, judged.updates, quarantine, started, extra, answer),
+        this.forward(repo, judged.updates, quarantine, session, started, extra, answer),
       );
     } finally {
+      session?.close();
       dropQuarantine(quarantine);
     }
   }
@@ -440,11 +451,14 @@ export class GitGate {
     repo: Repo,
     updates: readonly RefUpdate[],
     quarantine: Quarantine,
+    session: UpstreamSession | null,
     started: number,
     extra: Pick<GitAuditEntry, "bytes" | "finding">,
     answer: (refs: RefReport[], messages: string[]) => void,
   ): Promise<void> {
-    const result = await pushUpstream(quarantine.env, repo.upstream, updates);
+    const result =
+      (await session?.push(updates, quarantine.dir)) ??
+      (await pushUpstream(quarantine.env, repo.upstream, updates));
     const taken = updates.filter((u) => result.refs.find((r) => r.ref === u.ref)?.error === null);
     if (taken.length > 0) {
       admitQuarantine(repo.mirror.dir, quarantine);
