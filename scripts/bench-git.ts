@@ -4,13 +4,14 @@
  *
  * Builds once a deterministic local repository (seeded pseudo-random source-like text, about
  * 10 MB packed after `git gc`), starts a real sshd on loopback as the upstream and a GitGate in
- * process in front of it (dlp block, the client key's lines as own secrets, branches bench/*).
+ * process in front of it (dlp block, the client key's lines as own secrets, scanned in a worker
+ * thread as in the sidecar, branches bench/*).
  * Each round (order alternating, after one uncounted warm-up) pushes main to a fresh empty bare
  * repository: directly over SSH, and as a bottle's git does (the upstream URL rewritten to the
  * gate), where the gate refreshes its mirror, reads the pack into a quarantine, judges and scans
  * what it adds, and pushes it upstream. Every push is checked to have landed. Prints per-round
  * times, the medians, the gate's own time for the push request (from its audit) and the part of
- * it spent in the content checks, and the ratio
+ * it the content checks took (first scan asked to last answered), and the ratio
  * of the medians gate / direct, against the target of at most 2x (a gated push may cost up to
  * twice a direct one). Then, the everyday case: each round also writes 3 new commits (about 20 KB
  * of new source text each) on top of main in a shared clone and pushes that tip to the same
