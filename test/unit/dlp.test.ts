@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import zlib from "node:zlib";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { BackgroundScanner, ScannerStopped } from "../../src/sidecar/dlp/background-scanner.js";
 import { charClass, classRuns } from "../../src/sidecar/dlp/char-runs.js";
 import { decodeLayers } from "../../src/sidecar/dlp/decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "../../src/sidecar/dlp/exfil-shapes.js";
@@ -293,5 +294,26 @@ describe("run finding by skipping", () => {
       );
       assert.equal(pattern.find(sample), expected, JSON.stringify(sample));
     }
+  });
+});
+
+describe("the background scanner", () => {
+  it("scans in a worker thread with the latest options, and refuses once closed", async () => {
+    const scanner = new BackgroundScanner({ ownSecrets: [] });
+    try {
+      assert.deepEqual(await scanner.scan(`x ${OWN} y`, "path a"), []);
+      scanner.setOptions({ ownSecrets: [OWN] });
+      const [own, token, clean] = await Promise.all([
+        scanner.scan(`x ${OWN} y`, "path a"),
+        scanner.scan("ghp_FAKEfakeFAKEfake0123456789abcdefAB", "commit c"),
+        scanner.scan("nothing here", "path b"),
+      ]);
+      assert.deepEqual(own, [{ kind: "own-secret", where: "path a" }]);
+      assert.deepEqual(token, [{ kind: "github-token", where: "commit c" }]);
+      assert.deepEqual(clean, []);
+    } finally {
+      await scanner.close();
+    }
+    await assert.rejects(scanner.scan("x", "path a"), ScannerStopped);
   });
 });

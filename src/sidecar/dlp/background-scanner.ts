@@ -5,8 +5,9 @@
  * long. Here the scan runs beside them, on another core.
  *
  * Scans are answered in the order asked. New options (own secrets handed over later) apply to
- * every scan asked after them. A worker that fails or exits fails every scan waiting and every
- * later one (the git gate then refuses the push: content nobody checked).
+ * every scan asked after them. A scan that fails, or a worker that dies, fails the scans waiting
+ * (the git gate then refuses the push: content nobody checked); the next scan starts a new
+ * worker with the latest options.
  */
 import { Worker } from "node:worker_threads";
 import type { ContentFinding } from "../egress/content-inspector.js";
@@ -23,53 +24,61 @@ interface Waiting {
 }
 
 export class BackgroundScanner {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
-  private stopped: Error | null = null;
+  private closed = false;
 
-  constructor(options: DlpOptions) {
-    this.worker = new Worker(new URL("./scan-worker.js", import.meta.url));
-    // Not a reason to keep the process alive; whoever made it stops it.
-    this.worker.unref();
-    this.worker.on("message", (answer: ScanAnswer) => {
-      this.waiting.get(answer.id)?.resolve(answer.findings);
-      this.waiting.delete(answer.id);
-    });
-    this.worker.on("error", (error) => {
-      this.fail(new ScannerStopped(`the content scanner failed: ${error.message}`));
-    });
-    this.worker.on("exit", (code) => {
-      this.fail(new ScannerStopped(`the content scanner stopped (exit ${code})`));
-    });
-    this.setOptions(options);
-  }
+  constructor(private options: DlpOptions) {}
 
   setOptions(options: DlpOptions): void {
-    this.post({ kind: "options", options });
+    this.options = options;
+    this.worker?.postMessage({ kind: "options", options } satisfies ScanRequest);
   }
 
   scan(text: string, where: string): Promise<ContentFinding[]> {
-    if (this.stopped !== null) return Promise.reject(this.stopped);
+    if (this.closed) return Promise.reject(new ScannerStopped("the content scanner was closed"));
+    const worker = this.worker ?? this.start();
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.post({ kind: "scan", id, text, where });
+      worker.postMessage({ kind: "scan", id, text, where } satisfies ScanRequest);
     });
   }
 
   async close(): Promise<void> {
-    this.fail(new ScannerStopped("the content scanner was closed"));
-    await this.worker.terminate();
+    this.closed = true;
+    const worker = this.worker;
+    this.stopped(worker, new ScannerStopped("the content scanner was closed"));
+    await worker?.terminate();
   }
 
-  private post(request: ScanRequest): void {
-    if (this.stopped === null) this.worker.postMessage(request);
+  private start(): Worker {
+    const worker = new Worker(new URL("./scan-worker.js", import.meta.url));
+    // Not a reason to keep the process alive; whoever made it closes it.
+    worker.unref();
+    worker.on("message", (answer: ScanAnswer) => {
+      const waiting = this.waiting.get(answer.id);
+      this.waiting.delete(answer.id);
+      if ("error" in answer) waiting?.reject(new Error(`the scan failed: ${answer.error}`));
+      else waiting?.resolve(answer.findings);
+    });
+    worker.on("error", (error) => {
+      this.stopped(worker, new ScannerStopped(`the content scanner failed: ${error.message}`));
+    });
+    worker.on("exit", (code) => {
+      this.stopped(worker, new ScannerStopped(`the content scanner stopped (exit ${code})`));
+    });
+    worker.postMessage({ kind: "options", options: this.options } satisfies ScanRequest);
+    this.worker = worker;
+    return worker;
   }
 
-  private fail(error: Error): void {
-    this.stopped ??= error;
+  /** The scans `worker` had fail; the next scan starts another. */
+  private stopped(worker: Worker | null, error: Error): void {
+    if (worker === null || worker !== this.worker) return;
+    this.worker = null;
     for (const waiting of this.waiting.values()) waiting.reject(error);
     this.waiting.clear();
   }

@@ -11,10 +11,8 @@ export type ScanRequest =
   | { kind: "options"; options: DlpOptions }
   | { kind: "scan"; id: number; text: string; where: string };
 
-export interface ScanAnswer {
-  id: number;
-  findings: ContentFinding[];
-}
+/** The findings of one scan, or why it could not be done. */
+export type ScanAnswer = { id: number; findings: ContentFinding[] } | { id: number; error: string };
 
 const port = parentPort;
 if (port === null) throw new Error("scan-worker.js runs as a worker thread only");
@@ -24,9 +22,11 @@ port.on("message", (request: ScanRequest) => {
     inspector = new DlpInspector(request.options);
     return;
   }
-  const answer: ScanAnswer = {
-    id: request.id,
-    findings: inspector.scanText(request.text, request.where),
-  };
+  let answer: ScanAnswer;
+  try {
+    answer = { id: request.id, findings: inspector.scanText(request.text, request.where) };
+  } catch (error) {
+    answer = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+  }
   port.postMessage(answer);
 });
