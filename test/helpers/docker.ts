@@ -98,7 +98,11 @@ export function demux(buffer: Buffer): string {
 }
 
 /** Runs `command` with sh as root in a container (for probes the agent user cannot make). */
-export async function execAsRoot(container: string, command: string): Promise<string> {
+export async function execAsRoot(
+  container: string,
+  command: string,
+  timeoutMs = 120_000,
+): Promise<string> {
   const exec = await docker.getContainer(container).exec({
     Cmd: ["sh", "-c", command],
     User: "0",
@@ -108,7 +112,30 @@ export async function execAsRoot(container: string, command: string): Promise<st
   const stream = await exec.start({ Detach: false, Tty: false });
   const chunks: Buffer[] = [];
   stream.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on("end", resolve));
+  // A container that dies under the command may close the stream without ending it, or leave
+  // it open: hence the time limit.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`${container}: no end of output in ${timeoutMs} ms from: ${command}`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once("end", done);
+    stream.once("close", done);
+    stream.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  const state = await docker.getContainer(container).inspect();
+  if (!state.State.Running) {
+    throw new Error(
+      `${container} stopped (exit ${state.State.ExitCode}) while running: ${command}`,
+    );
+  }
   return demux(Buffer.concat(chunks));
 }
 
