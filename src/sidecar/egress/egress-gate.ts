@@ -27,6 +27,8 @@ export interface EgressLimits {
   maxInspectedBodyBytes: number;
   /** Largest WebSocket frame passed on. */
   maxWebSocketFrameBytes: number;
+  /** Largest WebSocket message (its fragments together) held to be judged whole. */
+  maxWebSocketMessageBytes: number;
   /** Time an upstream has to answer a request with its response head. */
   upstreamTimeoutMs: number;
 }
@@ -38,6 +40,7 @@ export const DEFAULT_LIMITS: EgressLimits = {
   maxTunnels: 512,
   maxInspectedBodyBytes: 16 * 1024 * 1024,
   maxWebSocketFrameBytes: 16 * 1024 * 1024,
+  maxWebSocketMessageBytes: 16 * 1024 * 1024,
   upstreamTimeoutMs: 5 * 60_000,
 };
 

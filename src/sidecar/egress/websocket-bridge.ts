@@ -4,11 +4,14 @@
  *
  * - The upgrade request itself (URL, headers) goes through the content checks first.
  * - `Sec-WebSocket-Extensions` is removed, so no compression is negotiated and every frame stays
- *   readable. A frame with reserved bits, or larger than the limit, closes the bridge.
- * - Frames from the agent are forwarded byte for byte as they are read; each data frame is given
- *   to the inspector (which keeps state across messages, for secrets split across them). A
- *   finding under `block` sends the agent a close frame (1008, policy violation) and ends both
- *   sides. The upstream's frames are passed through untouched.
+ *   readable. Every frame the agent sends is checked against RFC 6455 (websocket-frames.ts); a
+ *   reserved bit or opcode, an unmasked frame, a control frame over 125 bytes or fragmented
+ *   closes the bridge with 1002, a frame or message past its limit with 1009.
+ * - Whole messages are judged (websocket-messages.ts): the fragments of one are held, given to
+ *   the inspector together (which keeps state across messages, for secrets split across them),
+ *   and forwarded byte for byte once it passed. Control frames (ping, pong, close reason) are
+ *   judged too. A finding under `block` sends the agent a close frame (1008, policy violation)
+ *   and ends both sides. The upstream's frames are passed through untouched.
  * - A non-101 answer from the upstream is passed back as is. One audit line when the bridge ends.
  */
 import type http from "node:http";
@@ -21,6 +24,8 @@ import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import { authority, errorCode, filterHeaders, findingDecision } from "./forward-request.js";
 import { connectUpstream } from "./upstream-connection.js";
 import { WebSocketFrameReader, closeFrame } from "./websocket-frames.js";
+import type { WsJudged } from "./websocket-messages.js";
+import { WebSocketMessages } from "./websocket-messages.js";
 
 export interface BridgeInput {
   target: UpstreamTarget;
@@ -88,7 +93,7 @@ export function bridgeWebSocket(
   client.setNoDelay(true);
   const scanner = checks?.newWebSocketScanner();
   const reader = new WebSocketFrameReader(gate.limits.maxWebSocketFrameBytes);
-  let messageOpcode: "text" | "binary" = "text";
+  const messages = new WebSocketMessages(gate.limits.maxWebSocketMessageBytes);
   let status = 0;
   let failure: string | undefined;
   let blocked: ContentFinding | undefined;
@@ -131,32 +136,41 @@ export function bridgeWebSocket(
   });
   client.once("close", () => upstream.destroy());
 
+  const violate = (code: number, error: string): void => {
+    failure = error;
+    client.end(closeFrame(code, error));
+    upstream.destroy();
+  };
+  const judge = (judged: WsJudged): boolean => {
+    const found = scanner?.frame(judged.opcode, judged.payload) ?? [];
+    const [first] = found;
+    if (first === undefined) return true;
+    if (gate.dlp === "block") {
+      blocked = first;
+      client.end(closeFrame(1008, `bot-bottle blocked a message: ${first.kind}`));
+      upstream.destroy();
+      return false;
+    }
+    findings.push(...found);
+    return true;
+  };
+  // Every frame is read and checked against the protocol; data is judged per whole message.
   const fromAgent = (chunk: Buffer): void => {
-    if (scanner !== undefined) {
-      const result = reader.push(chunk);
-      if (!result.ok) {
-        failure = result.error;
-        client.end(closeFrame(1009, result.error));
-        upstream.destroy();
+    const result = reader.push(chunk);
+    if (!result.ok) {
+      violate(result.code, result.error);
+      return;
+    }
+    for (const frame of result.frames) {
+      const step = messages.accept(frame);
+      if (step.kind === "hold") continue;
+      if (step.kind === "violation") {
+        violate(step.code, step.error);
         return;
       }
-      for (const frame of result.frames) {
-        if (frame.opcode === 1 || frame.opcode === 2)
-          messageOpcode = frame.opcode === 1 ? "text" : "binary";
-        if (frame.opcode > 2) continue;
-        const found = scanner.frame(messageOpcode, frame.payload);
-        const [first] = found;
-        if (first === undefined) continue;
-        if (gate.dlp === "block") {
-          blocked = first;
-          client.end(closeFrame(1008, `bot-bottle blocked a message: ${first.kind}`));
-          upstream.destroy();
-          return;
-        }
-        findings.push(...found);
-      }
+      if (!judge(step.judged)) return;
+      for (const raw of step.judged.raw) upstream.write(raw);
     }
-    upstream.write(chunk);
   };
 
   let headDone = false;

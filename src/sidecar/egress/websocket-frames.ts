@@ -1,10 +1,13 @@
 /**
  * An incremental reader of WebSocket frames (RFC 6455), PURE: bytes in, frames out. Used on the
- * agent's side of a bridged WebSocket to see what it sends; the bytes themselves are forwarded
- * unchanged by the caller. Masked payloads are unmasked in the copy handed out.
+ * agent's side of a bridged WebSocket to see what it sends. Each frame keeps its bytes as read
+ * (`raw`, forwarded unchanged once judged) beside its unmasked payload.
  *
- * A frame larger than `maxFrame`, or with reserved bits set (an extension the gate did not let
- * the two sides negotiate, such as compression), is an error: the caller closes the connection.
+ * Refused (the caller closes the connection with the error's code):
+ * - 1002 protocol error: reserved bits set (the gate lets no extension be negotiated), an
+ *   unmasked frame from the client, a control frame (close, ping, pong) longer than 125 bytes
+ *   or fragmented, a close frame of one byte, a reserved opcode (3-7, 0xB-0xF);
+ * - 1009 too big: a frame larger than `maxFrame`.
  */
 
 export interface WsFrame {
@@ -12,9 +15,41 @@ export interface WsFrame {
   /** 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong. */
   opcode: number;
   payload: Buffer;
+  /** The frame's bytes as they arrived (masked). */
+  raw: Buffer;
 }
 
-export type WsReadResult = { ok: true; frames: WsFrame[] } | { ok: false; error: string };
+/** 1002 protocol error, 1008 policy violation, 1009 message too big. */
+export interface WsViolation {
+  code: 1002 | 1008 | 1009;
+  error: string;
+}
+
+export type WsReadResult = { ok: true; frames: WsFrame[] } | ({ ok: false } & WsViolation);
+
+const KNOWN_OPCODES = new Set([0, 1, 2, 8, 9, 10]);
+const MAX_CONTROL_PAYLOAD = 125;
+
+export function isControl(opcode: number): boolean {
+  return opcode >= 8;
+}
+
+/** Checks a frame head (its first two bytes and length) against RFC 6455; null when it is fine. */
+export function frameHeadViolation(b0: number, b1: number, length: number): WsViolation | null {
+  const opcode = b0 & 0x0f;
+  if ((b0 & 0x70) !== 0)
+    return { code: 1002, error: "a frame sets reserved bits (no extension was negotiated)" };
+  if (!KNOWN_OPCODES.has(opcode))
+    return { code: 1002, error: `a frame uses the reserved opcode ${opcode}` };
+  if ((b1 & 0x80) === 0) return { code: 1002, error: "a client frame is not masked" };
+  if (isControl(opcode) && (b0 & 0x80) === 0)
+    return { code: 1002, error: "a control frame is fragmented" };
+  if (isControl(opcode) && length > MAX_CONTROL_PAYLOAD)
+    return { code: 1002, error: `a control frame carries ${length} bytes (at most 125)` };
+  if (opcode === 8 && length === 1)
+    return { code: 1002, error: "a close frame carries one byte (its status code needs two)" };
+  return null;
+}
 
 export class WebSocketFrameReader {
   private pending: Buffer = Buffer.alloc(0);
@@ -29,8 +64,6 @@ export class WebSocketFrameReader {
       if (buf.length < 2) break;
       const b0 = buf[0] ?? 0;
       const b1 = buf[1] ?? 0;
-      if ((b0 & 0x70) !== 0) return { ok: false, error: "a frame uses an unnegotiated extension" };
-      const masked = (b1 & 0x80) !== 0;
       let length = b1 & 0x7f;
       let offset = 2;
       if (length === 126) {
@@ -40,25 +73,30 @@ export class WebSocketFrameReader {
       } else if (length === 127) {
         if (buf.length < 10) break;
         const big = buf.readBigUInt64BE(2);
-        if (big > BigInt(this.maxFrame)) return { ok: false, error: "a frame is too large" };
+        if (big > BigInt(this.maxFrame)) return tooLarge();
         length = Number(big);
         offset = 10;
       }
-      if (length > this.maxFrame) return { ok: false, error: "a frame is too large" };
+      const violation = frameHeadViolation(b0, b1, length);
+      if (violation !== null) return { ok: false, ...violation };
+      if (length > this.maxFrame) return tooLarge();
       const maskAt = offset;
-      if (masked) offset += 4;
+      offset += 4;
       if (buf.length < offset + length) break;
       const payload = Buffer.from(buf.subarray(offset, offset + length));
-      if (masked) {
-        for (let i = 0; i < payload.length; i += 1) {
-          payload[i] = (payload[i] ?? 0) ^ (buf[maskAt + (i % 4)] ?? 0);
-        }
+      for (let i = 0; i < payload.length; i += 1) {
+        payload[i] = (payload[i] ?? 0) ^ (buf[maskAt + (i % 4)] ?? 0);
       }
-      frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload });
+      const raw = Buffer.from(buf.subarray(0, offset + length));
+      frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload, raw });
       this.pending = buf.subarray(offset + length);
     }
     return { ok: true, frames };
   }
+}
+
+function tooLarge(): WsReadResult {
+  return { ok: false, code: 1009, error: "a frame is too large" };
 }
 
 /** An unmasked close frame (server to client) with a status code and a short reason. */
