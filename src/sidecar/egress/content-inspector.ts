@@ -38,3 +38,26 @@ export type DlpMode = "block" | "warn" | "off";
 export function describeFinding(finding: ContentFinding): string {
   return `${finding.kind}@${finding.where}`;
 }
+
+/** Synthetic entries added to the headers the inspector sees (never forwarded). */
+export const RAW_HEADER_LINES = "x-bot-bottle-inspected-header-lines";
+export const RAW_HEADER_NAMES = "x-bot-bottle-inspected-header-names";
+
+/**
+ * The headers as the content checks see them: the parsed ones (values), plus every header line
+ * as it came (`name: value`, duplicates Node merges or drops, folded lines kept) and every header
+ * name on its own, joined, so a secret carried in names (raw, hex, split across several) is found.
+ */
+export function inspectedHeaders(
+  headers: http.IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+): http.IncomingHttpHeaders {
+  const lines: string[] = [];
+  const names: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? "";
+    lines.push(`${name}: ${rawHeaders[i + 1] ?? ""}`);
+    names.push(name);
+  }
+  return { ...headers, [RAW_HEADER_LINES]: lines.join("\n"), [RAW_HEADER_NAMES]: names.join("") };
+}

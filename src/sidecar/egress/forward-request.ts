@@ -16,7 +16,7 @@ import http from "node:http";
 import { Readable } from "node:stream";
 import type { AuditEntry } from "./audit-log.js";
 import type { ContentFinding } from "./content-inspector.js";
-import { describeFinding } from "./content-inspector.js";
+import { describeFinding, inspectedHeaders } from "./content-inspector.js";
 import { DENIED_HEADER, denialText, headerSafe } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
@@ -197,7 +197,7 @@ export async function forwardRequest(
       method: entry.method,
       host: target.host,
       path: pathAndQuery,
-      headers: req.headers,
+      headers: inspectedHeaders(req.headers, req.rawHeaders),
       body: read.body,
     });
     const [first] = findings;

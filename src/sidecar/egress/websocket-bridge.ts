@@ -18,7 +18,7 @@ import type http from "node:http";
 import type net from "node:net";
 import type { AuditEntry } from "./audit-log.js";
 import type { ContentFinding } from "./content-inspector.js";
-import { describeFinding } from "./content-inspector.js";
+import { describeFinding, inspectedHeaders } from "./content-inspector.js";
 import { DENIED_HEADER, denialText, endWith, headerSafe, rawResponse } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import { authority, errorCode, filterHeaders, findingDecision } from "./forward-request.js";
@@ -78,7 +78,7 @@ export function bridgeWebSocket(
       method: req.method ?? "GET",
       host: target.host,
       path: input.pathAndQuery,
-      headers: req.headers,
+      headers: inspectedHeaders(req.headers, req.rawHeaders),
     });
     const [first] = found;
     if (first !== undefined && gate.dlp === "block") {
