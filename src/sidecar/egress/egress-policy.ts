@@ -15,8 +15,10 @@
  * - An allow rule (`allow:<host as written>`) matches when its host pattern matches, the port is
  *   in its `ports`, and, only when the request is visible (method/path given: plain HTTP, or a
  *   request inside an intercepted tunnel), the method is in `methods` (null = any) and the path
- *   starts with one of `paths` (null = any). A path that is not in normal form (dot segments,
- *   encoded `/` or `\`) never matches a rule that limits paths. The query string is ignored.
+ *   starts with one of `paths` (null = any). A path with dot segments or encoded separators in any
+ *   encoding never matches a rule that limits paths, and a method-override header or parameter
+ *   must name an allowed method under a rule that limits methods (path-rules.ts). The query
+ *   string is otherwise ignored.
  * - Nothing else is allowed (`default-deny`).
  */
 import { isIPv6 } from "node:net";
@@ -24,6 +26,7 @@ import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import { hostMatches, parseHostPattern } from "../../core/policy/domain-pattern.js";
 import type { HostPattern } from "../../core/policy/domain-pattern.js";
 import { InternalRanges, readIpLiteral } from "./ip-address.js";
+import { pathProblem } from "./path-rules.js";
 
 export interface EgressPolicy {
   allow: PlanEgressRule[];
@@ -36,6 +39,8 @@ export interface EgressRequest {
   port: number;
   method?: string;
   path?: string;
+  /** Methods the request names through override headers or `_method=` (path-rules.ts). */
+  overrides?: string[];
 }
 
 export interface EgressDecision {
@@ -94,14 +99,9 @@ function withoutQuery(path: string): string {
   return cut === -1 ? path : path.slice(0, cut);
 }
 
-/** Dot segments or encoded separators: a prefix check on such a path proves nothing. */
-function isNormalPath(path: string): boolean {
-  if (!path.startsWith("/") || path.includes("\\")) return false;
-  if (/%(2f|5c)/i.test(path)) return false;
-  return path.split("/").every((segment) => {
-    const dots = segment.toLowerCase().replaceAll("%2e", ".");
-    return dots !== "." && dots !== "..";
-  });
+/** The first overriding method the rule does not allow, or null. */
+function overridden(request: EgressRequest, methods: readonly string[]): string | null {
+  return (request.overrides ?? []).find((method) => !methods.includes(method)) ?? null;
 }
 
 function deny(rule: string, reason: string): EgressDecision {
@@ -168,9 +168,15 @@ function decideUnsafe(
       miss = `port ${port} of ${shown} is not allowed (the bottle allows port ${rule.ports.join(", ")} for it)`;
     } else if (method !== undefined && rule.methods !== null && !rule.methods.includes(method)) {
       miss = `method ${method} to ${shown} is not allowed (the bottle allows ${rule.methods.join(", ")})`;
+    } else if (rule.methods !== null && overridden(request, rule.methods) !== null) {
+      const named = overridden(request, rule.methods) ?? "";
+      miss = `the request asks for method ${named} through a method-override header or _method parameter, and the bottle allows only ${rule.methods.join(", ")} to ${shown}; send the method itself`;
     } else if (path !== undefined && rule.paths !== null) {
       const paths = rule.paths;
-      if (!isNormalPath(path) || !paths.some((prefix) => path.startsWith(prefix))) {
+      const problem = pathProblem(path);
+      if (problem !== null) {
+        miss = `the path on ${shown} ${problem}, which the upstream may read differently from the bottle's path rule (${paths.join(", ")}); send the path in plain normal form`;
+      } else if (!paths.some((prefix) => path.startsWith(prefix))) {
         miss = `path ${path} on ${shown} is not allowed (the bottle allows paths starting with ${paths.join(", ")})`;
       }
     }

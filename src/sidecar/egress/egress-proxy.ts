@@ -42,6 +42,7 @@ import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";
 import { errorCode, findingDecision, forwardRequest, refuse } from "./forward-request.js";
 import { InternalRanges } from "./ip-address.js";
+import { methodOverrides } from "./path-rules.js";
 import { LeafCertificates } from "./leaf-certificates.js";
 import type { TunnelRecord } from "./tls-interception.js";
 import { TlsInterception } from "./tls-interception.js";
@@ -439,7 +440,13 @@ export class EgressProxy {
       return null;
     }
     const port = url.port === "" ? 80 : Number(url.port);
-    const decision = this.gate.decide({ host: url.hostname, port, method, path: url.pathname });
+    const decision = this.gate.decide({
+      host: url.hostname,
+      port,
+      method,
+      path: url.pathname,
+      overrides: methodOverrides(req.headers, `${url.pathname}${url.search}`),
+    });
     const host = decision.host ?? normalizeRequestHost(url.hostname);
     const entry: AuditEntry = {
       time,

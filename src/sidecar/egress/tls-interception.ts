@@ -27,6 +27,7 @@ import { forwardRequest, refuse } from "./forward-request.js";
 import { readIpLiteral } from "./ip-address.js";
 import type { LeafCertificates } from "./leaf-certificates.js";
 import { PinnedAgent } from "./upstream-connection.js";
+import { methodOverrides } from "./path-rules.js";
 import { bridgeWebSocket } from "./websocket-bridge.js";
 
 /** What the proxy learns back about a tunnel, for its own audit line. */
@@ -204,7 +205,13 @@ export class TlsInterception {
     };
     const named = namedHost(req);
     if (named !== tunnel.host) return { entry, path, decision: fronting(tunnel.host, named) };
-    const decision = this.gate.decide({ host: tunnel.host, port: tunnel.port, method, path });
+    const decision = this.gate.decide({
+      host: tunnel.host,
+      port: tunnel.port,
+      method,
+      path,
+      overrides: methodOverrides(req.headers, path),
+    });
     return {
       entry: { ...entry, verdict: decision.verdict, rule: decision.rule, reason: decision.reason },
       path,
