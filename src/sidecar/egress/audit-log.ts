@@ -1,8 +1,8 @@
 /**
  * The egress audit log: one JSON object per line, appended to a file in the bottle's state folder
  * (the parent folder is created). Every request the egress proxy receives is written once, with its
- * verdict. The path is written without its query string, and no header or body is ever written:
- * nothing secret reaches the log.
+ * verdict. The path is written without its query string, and no header or body is ever written;
+ * the proxy redacts any field the content checks flag before it gets here (audit-redaction.ts).
  *
  * Writing never throws and never crashes the sidecar: a failing file is reported once on stderr
  * and later entries are dropped. Entries written after close() are dropped.

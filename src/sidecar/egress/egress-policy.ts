@@ -170,7 +170,9 @@ function decideUnsafe(
       miss = `method ${method} to ${shown} is not allowed (the bottle allows ${rule.methods.join(", ")})`;
     } else if (rule.methods !== null && overridden(request, rule.methods) !== null) {
       const named = overridden(request, rule.methods) ?? "";
-      miss = `the request asks for method ${named} through a method-override header or _method parameter, and the bottle allows only ${rule.methods.join(", ")} to ${shown}; send the method itself`;
+      // Named only when it reads as a method: the value is the agent's, and may carry data.
+      const which = /^[A-Z]{1,12}$/.test(named) ? `method ${named}` : "another method";
+      miss = `the request asks for ${which} through a method-override header or _method parameter, and the bottle allows only ${rule.methods.join(", ")} to ${shown}; send the method itself`;
     } else if (path !== undefined && rule.paths !== null) {
       const paths = rule.paths;
       const problem = pathProblem(path);

@@ -16,7 +16,9 @@
  *   `Host` set to the URL's authority. Origin-form and non-http requests get 400.
  * - Fail closed: a decide callback that throws, or returns anything but an allow, denies (rule
  *   `policy-error` for a throw). An upstream that cannot be reached gives 502.
- * - One audit line per request and per tunnel (when it closes), paths without their query.
+ * - One audit line per request and per tunnel (when it closes), paths without their query, and
+ *   any field taken from the request redacted where the content checks find data in it
+ *   (audit-redaction.ts).
  * - Limits (egress-gate.ts): request head size and time, idle connections and tunnels, open
  *   tunnels (503 beyond), inspected body size. Errors on any socket are handled: a bad client or
  *   upstream never crashes the process. stop() destroys every open socket.
@@ -41,6 +43,7 @@ import { DEFAULT_LIMITS } from "./egress-gate.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";
 import { errorCode, findingDecision, forwardRequest, refuse } from "./forward-request.js";
+import { redactAuditEntry } from "./audit-redaction.js";
 import { InternalRanges } from "./ip-address.js";
 import { methodOverrides } from "./path-rules.js";
 import { LeafCertificates } from "./leaf-certificates.js";
@@ -124,7 +127,8 @@ export class EgressProxy {
       },
       audit: (entry) => {
         try {
-          options.audit(entry);
+          const inspector = options.inspector;
+          options.audit(inspector === undefined ? entry : redactAuditEntry(entry, inspector));
         } catch {
           // An audit sink that fails must not take the gate down with it.
         }
