@@ -77,7 +77,15 @@ const egress = z
     deny: z
       .array(hostPattern)
       .default([])
-      .describe("Hosts always denied, even when an allow rule covers them (deny wins)."),
+      .describe(
+        "Hosts always denied, even when an allow rule covers them (deny wins). Added to the built-in list.",
+      ),
+    builtin_deny: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Deny the built-in list of paste sites, file drops, request catchers and tunnels (pastebin.com, transfer.sh, webhook.site, *.ngrok.io, interact.sh, ...; src/core/policy/builtin-deny.ts). Default true. To reach one of them, name it exactly in `allow` (e.g. `allow: [pastebin.com]`; a wildcard does not lift it); `false` drops the whole list.",
+      ),
     tls: tlsMode.default("intercept").describe("Default TLS handling for allowed hosts."),
     dlp: z
       .enum(["block", "warn", "off"])

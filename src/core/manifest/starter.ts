@@ -30,7 +30,8 @@ bottles:
         - codeload.github.com
         - "*.githubusercontent.com"
         - {host: api.github.com, methods: [GET]}
-      deny: [pastebin.com]
+      deny: [paste.example.com]   # added to the built-in list of paste sites, file drops,
+      builtin_deny: true          #   request catchers (name one in allow to reach it; false drops it)
       tls: intercept              # open TLS under the bottle's own CA to check paths and bodies
       dlp: block                  # block requests that carry secrets
     credentials:

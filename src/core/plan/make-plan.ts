@@ -26,6 +26,7 @@ import { parseSize } from "./units.js";
 import { knownHostsName, matchWorkspaceRemotes, pinnedFor } from "./git-remotes.js";
 import path from "node:path";
 import { SIDECAR_RECIPE } from "../../images/image-context.js";
+import { builtinDenyFor } from "../policy/builtin-deny.js";
 
 export interface PlanOptions {
   agent: string;
@@ -258,7 +259,15 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       tls: bottle.egress.tls,
       dlp: bottle.egress.dlp,
       allow: [...bottle.egress.allow.map((rule) => planRule(rule, bottle)), ...providerRules],
-      deny: bottle.egress.deny.map((host) => host.toLowerCase()),
+      deny: [
+        ...new Set([
+          ...bottle.egress.deny.map((host) => host.toLowerCase()),
+          ...builtinDenyFor(
+            bottle.egress.builtin_deny,
+            bottle.egress.allow.map((rule) => (typeof rule === "string" ? rule : rule.host)),
+          ),
+        ]),
+      ],
     },
     credentials,
     git: bottle.git.map((entry) => ({
