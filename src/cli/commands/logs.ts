@@ -88,6 +88,33 @@ export function renderGitAuditLine(text: string): string {
   return parts.join("  ");
 }
 
+/**
+ * Lines in the order of their `time` (when the request arrived): an entry is written when its
+ * request ends, so a long request's line comes after those of shorter ones that began later.
+ * Lines without a readable time keep their place relative to the one before them.
+ */
+export function inTimeOrder(lines: readonly string[]): string[] {
+  let last = "";
+  const keyed = lines
+    .filter((text) => text.trim() !== "")
+    .map((text, index) => {
+      let time = last;
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed === "object" && parsed !== null && "time" in parsed) {
+          const value = (parsed).time;
+          if (typeof value === "string") time = new Date(value).toISOString();
+        }
+      } catch {
+        // An unreadable line keeps the previous line's time.
+      }
+      last = time;
+      return { text, time, index };
+    });
+  keyed.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.index - b.index));
+  return keyed.map((entry) => entry.text);
+}
+
 export async function logsCommand(
   identity: string,
   options: { egress: boolean; git: boolean; follow: boolean; json: boolean },
@@ -115,7 +142,7 @@ export async function logsCommand(
     offset = size;
     const lines = (pending + chunk.toString("utf8")).split("\n");
     pending = lines.pop() ?? "";
-    for (const text of lines) if (text.trim() !== "") ctx.io.out(render(text));
+    for (const text of inTimeOrder(lines)) ctx.io.out(render(text));
   };
   flush();
   if (!options.follow) {

@@ -423,9 +423,11 @@ export class EgressProxy {
       }
     }
     if (url === null) {
-      const reason = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)
-        ? "only http:// URLs can be sent as proxy requests; use CONNECT for https"
-        : "this is a forward proxy: send absolute-form requests (GET http://host/path) or CONNECT host:port";
+      const reason = /^(http|ws):\/\//i.test(rawUrl)
+        ? "the URL is not valid (its host or port holds characters a URL cannot have, such as %00 or spaces); send a plain host name"
+        : /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)
+          ? "only http:// URLs can be sent as proxy requests; use CONNECT for https"
+          : "this is a forward proxy: send absolute-form requests (GET http://host/path) or CONNECT host:port";
       answer(
         {
           time,

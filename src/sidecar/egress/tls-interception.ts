@@ -51,10 +51,17 @@ interface Tunnel {
 const TLS_HANDSHAKE = 0x16;
 
 function fronting(host: string, named: string): EgressDecision {
+  if (named === "") {
+    return {
+      verdict: "deny",
+      rule: "domain-fronting",
+      reason: `the request inside the tunnel to ${displayHost(host)} names no host (no Host header, or an unreadable URL); send Host: ${displayHost(host)}`,
+    };
+  }
   return {
     verdict: "deny",
     rule: "domain-fronting",
-    reason: `the request names ${displayHost(named)} inside a tunnel opened to ${displayHost(host)}`,
+    reason: `the request names ${displayHost(named)} inside a tunnel opened to ${displayHost(host)}; a tunnel serves only the host it was opened to, so open one to ${displayHost(named)}`,
   };
 }
 
