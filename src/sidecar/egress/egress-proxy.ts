@@ -12,7 +12,8 @@
  *   Allowed otherwise: the tunnel is intercepted (tls-interception.ts) and every request inside is
  *   judged on method and path and checked for secrets.
  * - Absolute-form requests (`GET http://host:port/path`) are judged on host, port, method and
- *   path, checked for secrets, and forwarded to the checked address (forward-request.ts), with
+ *   path (plain-requests.ts), checked for secrets, and forwarded to the checked address
+ *   (forward-request.ts), with
  *   `Host` set to the URL's authority. Origin-form and non-http requests get 400.
  * - Fail closed: a decide callback that throws, or returns anything but an allow, denies (rule
  *   `policy-error` for a throw). An upstream that cannot be reached gives 502.
@@ -27,9 +28,7 @@ import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
 import type { AuditEntry } from "./audit-log.js";
-import { pathWithoutQuery } from "./audit-log.js";
 import type { ContentInspector, DlpMode } from "./content-inspector.js";
-
 import {
   DENIED_HEADER,
   clientErrorResponse,
@@ -38,20 +37,19 @@ import {
   rawResponse,
   statusLine,
 } from "./denial.js";
-import type { EgressDial, EgressGate, EgressLimits, UpstreamTarget } from "./egress-gate.js";
+import type { EgressDial, EgressGate, EgressLimits } from "./egress-gate.js";
 import { DEFAULT_LIMITS } from "./egress-gate.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";
-import { errorCode, findingDecision, forwardRequest, refuse } from "./forward-request.js";
 import { redactAuditEntry } from "./audit-redaction.js";
 import { InternalRanges } from "./ip-address.js";
-import { methodOverrides } from "./path-rules.js";
 import { LeafCertificates } from "./leaf-certificates.js";
 import type { TunnelRecord } from "./tls-interception.js";
 import { TlsInterception } from "./tls-interception.js";
-import type { PickedAddress, Resolver } from "./upstream-address.js";
+import type { Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
-import { bridgeWebSocket } from "./websocket-bridge.js";
+import { passThrough } from "./passthrough-tunnel.js";
+import { hostFinding, onPlainRequest, onPlainUpgrade, refusalStatus } from "./plain-requests.js";
 import type { ListenTarget } from "../gate-listen.js";
 import { boundPort, listenGate } from "../gate-listen.js";
 
@@ -97,11 +95,6 @@ function parseConnectTarget(target: string): { host: string; port: number } | nu
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return null;
   return { host: normalizeRequestHost(match[1] ?? match[2] ?? ""), port };
-}
-
-/** 502 for a name that does not resolve, 403 for an answer the policy refuses. */
-function refusalStatus(picked: Extract<PickedAddress, { ok: false }>): number {
-  return picked.rule === "unresolvable" ? 502 : 403;
 }
 
 export class EgressProxy {
@@ -160,13 +153,13 @@ export class EgressProxy {
       this.track(socket);
     });
     this.server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      void this.onRequest(req, res);
+      void onPlainRequest(this.gate, req, res);
     });
     this.server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       void this.onConnect(req, socket, head);
     });
     this.server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      void this.onPlainUpgrade(req, socket, head);
+      void onPlainUpgrade(this.gate, req, socket, head);
     });
     this.server.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
       endWith(socket, clientErrorResponse(error));
@@ -211,15 +204,6 @@ export class EgressProxy {
     this.sockets.add(socket);
     socket.on("error", ignore);
     socket.once("close", () => this.sockets.delete(socket));
-  }
-
-  /** The host check on content (names that carry data); null when clean or DLP is off. */
-  private hostFinding(host: string): EgressDecision | null {
-    const { inspector, dlp } = this.gate;
-    if (inspector === undefined || dlp === "off") return null;
-    const [finding] = inspector.inspectHost(host);
-    if (finding === undefined || dlp !== "block") return null;
-    return findingDecision(finding);
   }
 
   private async onConnect(
@@ -284,7 +268,7 @@ export class EgressProxy {
       refuseTunnel(entry, decision);
       return;
     }
-    const finding = this.hostFinding(host);
+    const finding = hostFinding(this.gate, host);
     if (finding !== null) {
       refuseTunnel(entry, finding);
       return;
@@ -319,7 +303,7 @@ export class EgressProxy {
     if (client.destroyed) return;
     const withAddress = { ...entry, address: picked.address };
     if (decision.match?.tls === "passthrough") {
-      this.passThrough(client, head, withAddress, started);
+      passThrough(this.gate, client, head, withAddress, started);
       return;
     }
     const record: TunnelRecord = {};
@@ -342,195 +326,5 @@ export class EgressProxy {
       rule: decision.match,
       record,
     });
-  }
-
-  private passThrough(client: net.Socket, head: Buffer, entry: AuditEntry, started: number): void {
-    const { host, port } = entry;
-    let upstream: net.Socket;
-    try {
-      upstream = this.gate.dial(entry.address ?? host, port);
-      this.track(upstream);
-    } catch (error) {
-      this.failTunnel(client, host, port, errorCode(error));
-      this.gate.audit({ ...entry, status: 502, error: errorCode(error), duration_ms: 0 });
-      return;
-    }
-
-    let established = false;
-    let failure: string | undefined;
-    upstream.once("connect", () => {
-      if (client.destroyed) {
-        upstream.destroy();
-        return;
-      }
-      established = true;
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length > 0) upstream.write(head);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    upstream.once("error", (error) => {
-      failure = errorCode(error);
-      if (!established) this.failTunnel(client, host, port, failure);
-      else client.destroy();
-    });
-    let clientGone = false;
-    client.once("close", () => {
-      clientGone = true;
-      upstream.destroy();
-    });
-    upstream.once("close", () => {
-      // A clean end after the tunnel was up was already passed on by pipe (after the last byte).
-      if (!established && failure === undefined) {
-        failure = clientGone ? "the client left first" : "the upstream closed before connecting";
-        this.failTunnel(client, host, port, failure);
-      }
-      this.gate.audit({
-        ...entry,
-        status: established ? 200 : 502,
-        bytes_up: upstream.bytesWritten,
-        bytes_down: upstream.bytesRead,
-        duration_ms: Date.now() - started,
-        ...(failure === undefined ? {} : { error: failure }),
-      });
-    });
-  }
-
-  private failTunnel(client: net.Socket, host: string, port: number, code: string): void {
-    const body = `bot-bottle egress proxy: could not connect to ${displayHost(host)}:${port} (${code}).\n`;
-    endWith(client, rawResponse("502 Bad Gateway", {}, body));
-  }
-
-  /**
-   * Judges a plain (absolute-form) request up to its pinned address. Answers the refusal itself
-   * and returns null, or returns what forwarding needs.
-   */
-  private async judgePlain(
-    req: http.IncomingMessage,
-    kind: AuditEntry["kind"],
-    answer: (entry: AuditEntry, decision: EgressDecision, status?: number) => void,
-  ): Promise<{ target: UpstreamTarget; entry: AuditEntry; pathAndQuery: string } | null> {
-    const started = Date.now();
-    const time = new Date(started).toISOString();
-    const method = req.method ?? "GET";
-    const rawUrl = req.url ?? "";
-    let url: URL | null = null;
-    if (/^(http|ws):\/\//i.test(rawUrl)) {
-      try {
-        url = new URL(rawUrl);
-      } catch {
-        url = null;
-      }
-    }
-    if (url === null) {
-      const reason = /^(http|ws):\/\//i.test(rawUrl)
-        ? "the URL is not valid (its host or port holds characters a URL cannot have, such as %00 or spaces); send a plain host name"
-        : /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)
-          ? "only http:// URLs can be sent as proxy requests; use CONNECT for https"
-          : "this is a forward proxy: send absolute-form requests (GET http://host/path) or CONNECT host:port";
-      answer(
-        {
-          time,
-          kind,
-          method,
-          host: "",
-          port: 0,
-          path: pathWithoutQuery(rawUrl).slice(0, 200),
-          verdict: "deny",
-          rule: "invalid-request",
-          reason,
-        },
-        { verdict: "deny", rule: "invalid-request", reason },
-        400,
-      );
-      return null;
-    }
-    const port = url.port === "" ? 80 : Number(url.port);
-    const decision = this.gate.decide({
-      host: url.hostname,
-      port,
-      method,
-      path: url.pathname,
-      overrides: methodOverrides(req.headers, `${url.pathname}${url.search}`),
-    });
-    const host = decision.host ?? normalizeRequestHost(url.hostname);
-    const entry: AuditEntry = {
-      time,
-      kind,
-      method,
-      host,
-      port,
-      path: url.pathname,
-      verdict: decision.verdict,
-      rule: decision.rule,
-      reason: decision.reason,
-    };
-    if (decision.verdict !== "allow") {
-      answer(entry, decision);
-      return null;
-    }
-    const finding = this.hostFinding(host);
-    if (finding !== null) {
-      answer(entry, finding);
-      return null;
-    }
-    const picked = await resolveUpstream(host, decision.match, this.gate.resolve, this.gate.ranges);
-    if (!picked.ok) {
-      answer(
-        entry,
-        { verdict: "deny", rule: picked.rule, reason: picked.reason },
-        refusalStatus(picked),
-      );
-      return null;
-    }
-    return {
-      target: { host, port, address: picked.address, secure: false, rule: decision.match },
-      entry: { ...entry, address: picked.address },
-      pathAndQuery: `${url.pathname}${url.search}`,
-    };
-  }
-
-  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    res.on("error", ignore);
-    const judged = await this.judgePlain(req, "http", (entry, decision, status) => {
-      req.resume();
-      if (status === 400) {
-        res.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-        res.end(`bot-bottle egress proxy: ${decision.reason}.\n`);
-        this.gate.audit({ ...entry, status: 400 });
-        return;
-      }
-      refuse(this.gate, res, entry, decision, status);
-    });
-    if (judged === null) return;
-    await forwardRequest(this.gate, req, res, { ...judged, agent: undefined });
-  }
-
-  private async onPlainUpgrade(
-    req: http.IncomingMessage,
-    socket: net.Socket,
-    head: Buffer,
-  ): Promise<void> {
-    socket.on("error", ignore);
-    const judged = await this.judgePlain(req, "websocket", (entry, decision, status = 403) => {
-      const statusText = statusLine(status);
-      endWith(
-        socket,
-        rawResponse(
-          statusText,
-          { [DENIED_HEADER]: decision.rule ?? "deny" },
-          denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision),
-        ),
-      );
-      this.gate.audit({
-        ...entry,
-        verdict: "deny",
-        rule: decision.rule,
-        reason: decision.reason,
-        status,
-      });
-    });
-    if (judged === null) return;
-    bridgeWebSocket(this.gate, req, socket, head, judged);
   }
 }
