@@ -457,7 +457,7 @@ export class GitGate {
     answer: (refs: RefReport[], messages: string[]) => void,
   ): Promise<void> {
     const result =
-      (await session?.push(updates, quarantine.dir)) ??
+      (await session?.push(updates, quarantine.env)) ??
       (await pushUpstream(quarantine.env, repo.upstream, updates));
     const taken = updates.filter((u) => result.refs.find((r) => r.ref === u.ref)?.error === null);
     if (taken.length > 0) {
