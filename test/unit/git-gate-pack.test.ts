@@ -196,4 +196,20 @@ describe("git gate: the pack that goes upstream", () => {
       fs.rmSync(hook);
     }
   });
+
+  it("refuses funny ref names itself, with git's rules, and sends nothing upstream", async () => {
+    const tip = commitOnMain("funny.txt", "funny\n");
+    for (const ref of [
+      "refs/heads/bottle/t1/..",
+      "refs/heads/bottle/t1/x.lock",
+      "refs/heads/bottle/t1/@{-1}",
+      "refs/heads/bottle/t1/a..b",
+      "refs/heads/bottle/t1/x.",
+      "refs/heads/bottle/t1/a\x01b",
+    ]) {
+      const report = await push([`${ZERO} ${tip} ${ref}`], packOf(objectsOf(tip)));
+      assert.match(report, /refused by the gate: .*not a valid ref name/, ref);
+    }
+    assert.equal(has(upstream, tip), false);
+  });
 });
