@@ -8,14 +8,12 @@
  *   date from the upstream; then `git upload-pack` serves the agent from the mirror. An upstream
  *   that cannot be reached (host key refused, no access) fails the agent's git with git's reason.
  * - Push: the gate reads the ref updates and the pack itself, into a quarantine
- *   (quarantine.ts), and judges them (push-judgement.ts): the branch policy (push-policy.ts), the size, and the
- *   content the push adds (added-content.ts: secret detectors and the bottle's own secrets, in a
- *   worker thread). A refused push fails the agent's `git push` with the reason on every ref;
- *   nothing reaches the upstream or the mirror. An accepted one is pushed upstream, over a
- *   session opened while the push was judged (upstream-session.ts, SSH) or by git push
- *   (upstream-push.ts), and the upstream's answer, ok or refused with its own words, is what the
- *   agent gets.
- *   (push-forward.ts)
+ *   (quarantine.ts), and judges them (push-judgement.ts): the ref names and branch policy
+ *   (push-policy.ts), the size, and the content the push adds (added-content.ts: secret detectors
+ *   and the bottle's own secrets, in a worker thread). A refused push fails the agent's `git push`
+ *   with the reason on every ref; nothing reaches the upstream or the mirror. An accepted one is
+ *   pushed upstream (push-forward.ts), and the upstream's answer, ok or refused with its own
+ *   words, is what the agent gets.
  * - One audit entry per fetch and per push (refs, old and new ids, verdict, reason); never a key,
  *   a token or file content.
  */
