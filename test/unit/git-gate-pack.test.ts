@@ -212,4 +212,21 @@ describe("git gate: the pack that goes upstream", () => {
     }
     assert.equal(has(upstream, tip), false);
   });
+
+  it("tells each ref of a refused push what was wrong with that ref", async () => {
+    const tip = commitOnMain("two.txt", "two refs\n");
+    const report = await push(
+      [`${ZERO} ${tip} refs/heads/bottle/t1/fine`, `${main} ${tip} refs/heads/main`],
+      packOf(objectsOf(tip)),
+    );
+    const line = (ref: string) =>
+      report.split("\n").find((l) => l.includes(`ng ${ref} `)) ?? `no line for ${ref}`;
+    assert.match(line("refs/heads/main"), /main is protected/);
+    assert.doesNotMatch(line("refs/heads/bottle/t1/fine"), /protected/);
+    assert.match(
+      line("refs/heads/bottle/t1/fine"),
+      /bottle\/t1\/fine itself is allowed, but was not sent: .*another ref was refused \(main\)/,
+    );
+    assert.equal(has(upstream, tip), false);
+  });
 });

@@ -183,16 +183,30 @@ export class GitGate {
       res.end();
       return;
     }
-    const refuse = (reason: string, extra: Partial<GitAuditEntry> = {}) => {
+    /** Refuses the whole push: each ref with its own reason (`byRef`), else the push's. */
+    const refuse = (
+      reason: string,
+      extra: Partial<GitAuditEntry> = {},
+      byRef?: ReadonlyMap<string, string>,
+    ) => {
+      const why = (ref: string): string => byRef?.get(ref) ?? reason;
       this.audit(repo, "push", started, {
         verdict: "deny",
-        reason,
-        refs: [...head.commands],
+        reason: byRef === undefined ? reason : [...new Set(byRef.values())].join("; "),
+        refs:
+          byRef === undefined
+            ? [...head.commands]
+            : head.commands.map((c) => ({ ...c, error: why(c.ref) })),
         ...extra,
       });
       answer(
-        head.commands.map((c) => ({ ref: c.ref, error: `refused by the gate: ${reason}` })),
-        [`${GATE}: push refused: ${reason}`],
+        head.commands.map((c) => ({ ref: c.ref, error: `refused by the gate: ${why(c.ref)}` })),
+        byRef === undefined
+          ? [`${GATE}: push refused: ${reason}`]
+          : [
+              `${GATE}: push refused:`,
+              ...head.commands.map((c) => `${GATE}: ${c.ref}: ${why(c.ref)}`),
+            ],
       );
     };
 
@@ -236,7 +250,7 @@ export class GitGate {
         ...(judged.finding === undefined ? {} : { finding: judged.finding }),
       };
       if (!judged.allowed) {
-        refuse(judged.reason, extra);
+        refuse(judged.reason, extra, judged.byRef);
         return;
       }
       await repo.mirror.exclusive(() =>

@@ -8,13 +8,13 @@ import { scanAddedContent } from "./added-content.js";
 import type { GateContext, GatedRepo } from "./gate-repo.js";
 import { missingObjects, withFastForward } from "./push-inspection.js";
 import type { RefUpdate } from "./push-policy.js";
-import { ZERO_ID, judgePush } from "./push-policy.js";
+import { ZERO_ID, judgePush, refusalsByRef } from "./push-policy.js";
 import type { Quarantine } from "./quarantine.js";
 import type { RefUpdateCommand } from "./receive-pack.js";
 
 export type Judgement =
   | { allowed: true; updates: RefUpdate[]; finding?: string }
-  | { allowed: false; reason: string; finding?: string };
+  | { allowed: false; reason: string; finding?: string; byRef?: Map<string, string> };
 
 /**
  * The verdict on a quarantined push: its refs (policy, force, delete), its size, whether its
@@ -31,7 +31,10 @@ export async function judgeQuarantinedPush(
     ? commands.map((c) => ({ ...c, fastForward: true }))
     : await withFastForward(quarantine.env, commands);
   const verdict = judgePush(repo.push, updates, quarantine.bytes);
-  if (!verdict.allowed) return { allowed: false, reason: verdict.reason };
+  if (!verdict.allowed) {
+    const byRef = verdict.refs.some((v) => !v.allowed) ? refusalsByRef(verdict.refs) : undefined;
+    return { allowed: false, reason: verdict.reason, ...(byRef === undefined ? {} : { byRef }) };
+  }
   const tips = updates.filter((u) => u.new !== ZERO_ID).map((u) => u.new);
   const missing = await missingObjects(quarantine.env, tips);
   if (missing !== null) return { allowed: false, reason: missing };

@@ -83,6 +83,23 @@ export function judgeRef(policy: PushPolicy, update: RefUpdate): RefVerdict {
   return { ref: update.ref, allowed: true, reason: "allowed" };
 }
 
+/**
+ * What each ref of a refused push is told, PURE: a refused ref its own reason; an allowed one
+ * that it was not sent because of the refs that were refused, named.
+ */
+export function refusalsByRef(verdicts: readonly RefVerdict[]): Map<string, string> {
+  const refused = verdicts.filter((v) => !v.allowed);
+  const names = refused.map((v) => shortName(v.ref)).join(", ");
+  return new Map(
+    verdicts.map((v) => [
+      v.ref,
+      v.allowed
+        ? `${shortName(v.ref)} itself is allowed, but was not sent: the push is refused whole because ${refused.length === 1 ? "another ref was" : "other refs were"} refused (${names})`
+        : v.reason,
+    ]),
+  );
+}
+
 /** Judges a whole push: each ref, then the size. Any refusal refuses the push. */
 export function judgePush(
   policy: PushPolicy,
