@@ -304,7 +304,7 @@ describe("git log -z --raw and cat-file --batch", () => {
     }, BatchError);
   });
 
-  it("counts as added a new file whole, the lines a changed file gains, and nothing else", () => {
+  it("counts as added a new file whole, the lines a changed file gains, a new gitlink id, and nothing else", () => {
     const change = (oldMode: string, newMode: string, oldOid: string, newOid: string) =>
       changeContent({ kind: "change", path: "f", oldMode, newMode, oldOid, newOid });
     assert.equal(change("000000", "100644", Z, B), "added");
@@ -312,7 +312,10 @@ describe("git log -z --raw and cat-file --batch", () => {
     assert.equal(change("100644", "100644", A, B), "modified");
     assert.equal(change("100644", "100755", A, A), null);
     assert.equal(change("100644", "000000", A, Z), null);
-    assert.equal(change("000000", "160000", Z, A), null);
+    // A gitlink's id is data: a new or changed one is scanned, an unchanged one is not.
+    assert.equal(change("000000", "160000", Z, A), "gitlink");
+    assert.equal(change("160000", "160000", A, B), "gitlink");
+    assert.equal(change("160000", "160000", A, A), null);
     assert.equal(addedLines("a\nb\nc\n", "a\nnew one\nc\nb\nnew two\r\n"), "new one\nnew two\r");
   });
 });
