@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { BackgroundScanner } from "../../src/sidecar/dlp/background-scanner.js";
 import type { GitAuditEntry } from "../../src/sidecar/git/git-audit.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
+import { pushUpstream } from "../../src/sidecar/git/upstream-push.js";
 import { UpstreamCredentials } from "../../src/sidecar/git/upstream-credentials.js";
 import type { SshUpstream } from "../helpers/sshd.js";
 import { startSshd } from "../helpers/sshd.js";
@@ -228,5 +229,26 @@ describe("git gate: the pack that goes upstream", () => {
       /bottle\/t1\/fine itself is allowed, but was not sent: .*another ref was refused \(main\)/,
     );
     assert.equal(has(upstream, tip), false);
+  });
+
+  it("by git push too (https, older servers): a ref the upstream moved gets nothing sent", async () => {
+    const theirs = commitOnMain("theirs2.txt", "theirs again\n");
+    const ref = "refs/heads/bottle/t1/race2";
+    git(work, ["update-ref", ref, theirs]);
+    execFileSync("git", ["--git-dir", work, "push", "--quiet", sshd.url("app"), ref], {
+      env: { ...process.env, GIT_SSH_COMMAND: sshd.sshCommand(), GIT_CONFIG_GLOBAL: "/dev/null" },
+    });
+    const blob = gitText(work, ["hash-object", "-w", "--stdin"], "mine, by git push\n");
+    const tree = gitText(work, ["mktree"], `100644 blob ${blob}\tmine2.txt\n`);
+    // A descendant of theirs: a fast-forward upstream, but not of what the agent saw (no ref).
+    const tip = gitText(work, ["commit-tree", tree, "-p", theirs, "-m", "mine"]);
+    const result = await pushUpstream(
+      { ...credentials.env("app"), GIT_DIR: work },
+      sshd.url("app"),
+      [{ ref, old: ZERO, new: tip, fastForward: true }],
+    );
+    assert.notEqual(result.refs[0]?.error ?? null, null);
+    assert.equal(gitText(upstream, ["rev-parse", ref]), theirs);
+    assert.equal(has(upstream, blob), false);
   });
 });

@@ -140,14 +140,18 @@ describe("upstream push", () => {
         { ref: "refs/heads/a", old: A, new: B, fastForward: true },
         { ref: "refs/heads/b", old: A, new: B, fastForward: false },
         { ref: "refs/heads/c", old: A, new: ZERO_ID, fastForward: true },
+        { ref: "refs/heads/d", old: ZERO_ID, new: B, fastForward: true },
       ]),
       [
+        `--force-with-lease=refs/heads/a:${A}`,
         `--force-with-lease=refs/heads/b:${A}`,
         `--force-with-lease=refs/heads/c:${A}`,
+        "--force-with-lease=refs/heads/d:",
         "--",
         `${B}:refs/heads/a`,
         `+${B}:refs/heads/b`,
         ":refs/heads/c",
+        `${B}:refs/heads/d`,
       ],
     );
   });
