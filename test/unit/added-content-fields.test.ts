@@ -158,6 +158,13 @@ describe("added content: every field of every object", () => {
       "part2.txt": blob(`${OWN.slice(20)}\n`),
     });
     assert.equal((await scan(tip))?.where, "the push's files joined");
+    // Halves in the other order of the paths, at the end and the start of longer files.
+    const filler = "ordinary text line\n".repeat(100);
+    const reversed = commit({
+      "a.txt": blob(`${OWN.slice(20)}\n${filler}`),
+      "b.txt": blob(`${filler}${OWN.slice(0, 20)}\n`),
+    });
+    assert.equal((await scan(reversed))?.where, "the push's files joined");
   });
 
   it("decodes base32 only when a text is base32 through and through", () => {

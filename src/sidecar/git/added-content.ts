@@ -15,7 +15,7 @@
  * Binary files are read as bytes (latin1), renames as whole new files. A file under gzip or
  * base32 is also scanned decoded (blob-decoding.ts; a gzip bomb refuses the push). A gitlink's id
  * is data too: scanned as hex and as the bytes it spells. What is split across files is found in
- * one joined stream: each file's added text (its start and end when long) and every gitlink's
+ * one joined stream (in both orders): each file's added text (its start and end when long) and every gitlink's
  * bytes, end to end. No diff or text conversion driver of the repository runs.
  *
  * The scans run while git goes on reading (the scanner is another thread), up to MAX_SCANNING
@@ -268,7 +268,10 @@ export async function scanAddedContent(
   const [logCode, blobsCode] = await Promise.all([exitOf(log), exitOf(blobs)]);
   if (!done() && (joined.length > 1 || gitlinks !== "")) {
     // Joined as they are and trimmed: two halves, each a file of its own, meet again.
-    check(joined.map((part) => part.trim()).join("") + gitlinks, "the push's files joined");
+    // In both orders: git lists files by path, which the agent chooses.
+    const parts = joined.map((part) => part.trim());
+    check(parts.join("") + gitlinks, "the push's files joined");
+    if (parts.length > 1) check([...parts].reverse().join(""), "the push's files joined");
   }
   await Promise.all(scanning.scans);
   if (state.found !== null) return state.found;
