@@ -19,7 +19,12 @@ import { startSshd } from "../helpers/sshd.js";
 
 const ZERO = "0".repeat(40);
 const FAKE_TOKEN = ["ghp", "_", "FAKEtokenFORtests0123456789abcdefghij".slice(0, 36)].join("");
-const policy = { branches: ["bottle/t1/*"], force: false, delete: false, max_size_bytes: 1 << 22 };
+const policy = {
+  branches: ["bottle/t1/*", "refs/tags/*"],
+  force: false,
+  delete: false,
+  max_size_bytes: 1 << 22,
+};
 
 function git(dir: string, args: string[], input?: string | Buffer): Buffer {
   return execFileSync("git", ["--git-dir", dir, ...args], {
@@ -250,5 +255,28 @@ describe("git gate: the pack that goes upstream", () => {
     assert.notEqual(result.refs[0]?.error ?? null, null);
     assert.equal(gitText(upstream, ["rev-parse", ref]), theirs);
     assert.equal(has(upstream, blob), false);
+  });
+
+  it("refuses on the wire a push whose tag or commit header carries a token; nothing lands", async () => {
+    const t = gitText(work, ["rev-parse", `${main}^{tree}`]);
+    const raw =
+      `tree ${t}\nparent ${main}\nauthor ${FAKE_TOKEN} <a@b.test> 1 +0000\n` +
+      `committer a <a@b.test> 1 +0000\n\nplain\n`;
+    const byAuthor = gitText(work, ["hash-object", "-t", "commit", "-w", "--stdin"], raw);
+    const authored = await push(
+      [`${ZERO} ${byAuthor} refs/heads/bottle/t1/author`],
+      packOf([byAuthor]),
+    );
+    assert.match(authored, /refused by the gate: it adds what looks like a secret/);
+    assert.equal(has(upstream, byAuthor), false);
+    const tip = commitOnMain("tagged.txt", "tagged\n");
+    const tag = gitText(
+      work,
+      ["hash-object", "-t", "tag", "-w", "--stdin"],
+      `object ${tip}\ntype commit\ntag v1\ntagger a <a@b.test> 1 +0000\n\n${FAKE_TOKEN}\n`,
+    );
+    const tagged = await push([`${ZERO} ${tag} refs/tags/v1`], packOf([tag, ...objectsOf(tip)]));
+    assert.match(tagged, /ng refs\/tags\/v1 refused by the gate: it adds what looks like a secret/);
+    assert.equal(has(upstream, tag), false);
   });
 });
