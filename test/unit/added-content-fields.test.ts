@@ -167,6 +167,19 @@ describe("added content: every field of every object", () => {
     assert.equal((await scan(reversed))?.where, "the push's files joined");
   });
 
+  it("scans a blob a pushed ref or tag points at; refuses a tree there", async () => {
+    const loose = blob(`loose ${TOKEN}\n`);
+    assert.equal((await scan(loose))?.where, `blob ${loose}`);
+    const pointing = git(
+      ["hash-object", "-t", "tag", "-w", "--stdin"],
+      `object ${loose}\ntype blob\ntag b\ntagger t <t@x.test> 1 +0000\n\nharmless\n`,
+    );
+    assert.equal((await scan(pointing))?.where, `blob ${loose}`);
+    const gz = blob(zlib.gzipSync(`${OWN}\n`));
+    assert.equal((await scan(gz))?.where, `blob ${gz}`);
+    await assert.rejects(scan(tree({ "t.txt": blob("t\n") })), /points at a tree/);
+  });
+
   it("decodes base32 only when a text is base32 through and through", () => {
     assert.equal(base32Bytes("MZXW6YTBOJRGC4TCMF5A====\n")?.toString(), "foobarbarbaz");
     assert.equal(

@@ -4,7 +4,8 @@
  * header line such as mergetag or gpgsig, the message), and for every file it changes against
  * its first parent (a root commit: its whole tree), the file's path and the lines of its new
  * version that its old version does not have (a new file: all of it). That is what goes upstream
- * and was not there. Annotated tags among the tips are scanned whole too (tag-objects.ts).
+ * and was not there. Tips that are not commits (annotated tags, blobs) are scanned whole too
+ * (tip-objects.ts).
  *
  * Lines the old version does not have, rather than a diff's `+` lines: every line of a pushed
  * version is then either scanned or in the version before it, which is the mirror's (already
@@ -30,7 +31,7 @@ import { CatFileBatchReader } from "./cat-file-batch.js";
 import type { GitEnv } from "./git-process.js";
 import type { RawChange, RawLogRecord } from "./raw-log.js";
 import { RawLogReader } from "./raw-log.js";
-import { scanTagObjects } from "./tag-objects.js";
+import { scanTipObjects } from "./tip-objects.js";
 
 /** Scans one text: the DLP inspector's scanText, in a worker thread (BackgroundScanner). */
 export type ContentScanner = (text: string, where: string) => Promise<ContentFinding[]>;
@@ -125,7 +126,7 @@ export async function scanAddedContent(
   scan: ContentScanner,
 ): Promise<ContentFinding | null> {
   if (tips.length === 0) return null;
-  const tagged = await scanTagObjects(env, tips, scan);
+  const tagged = await scanTipObjects(env, tips, scan);
   if (tagged !== null) return tagged;
   const log = spawn("git", [...LOG_ARGUMENTS, ...tips, "--not", "--all"], {
     env,

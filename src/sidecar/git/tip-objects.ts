@@ -1,11 +1,13 @@
 /**
- * The annotated tags a push adds: the pushed tips that are tag objects, and the tags they point
- * at in turn, each scanned whole (tagger, every header line, message). A tag is reached only
- * from a ref or another tag, so following the tips finds them all. Throws when git cannot hand
- * one out: the caller refuses the push.
+ * The pushed tips that are not commits, which git log does not show: annotated tags, and the tags
+ * they point at in turn, each scanned whole (tagger, every header line, message); a blob a ref
+ * or tag points at, scanned whole (and decoded, blob-decoding.ts). A tree a ref or tag points at
+ * throws, as does an object git cannot hand out: the caller refuses the push. A tag is reached
+ * only from a ref or another tag, so following the tips finds them all.
  */
 import type { ContentFinding } from "../egress/content-inspector.js";
 import type { ContentScanner } from "./added-content.js";
+import { decodedLayers } from "./blob-decoding.js";
 import type { BatchObject } from "./cat-file-batch.js";
 import { CatFileBatchReader } from "./cat-file-batch.js";
 import type { GitEnv } from "./git-process.js";
@@ -31,7 +33,7 @@ async function objectsOf(env: GitEnv, oids: readonly string[]): Promise<BatchObj
 }
 
 /** Scans the tag objects among `tips` and below them; the first finding, or null. */
-export async function scanTagObjects(
+export async function scanTipObjects(
   env: GitEnv,
   tips: readonly string[],
   scan: ContentScanner,
@@ -41,6 +43,16 @@ export async function scanTagObjects(
     if (depth > MAX_DEPTH) throw new Error(`tags point at tags more than ${MAX_DEPTH} deep`);
     const next: string[] = [];
     for (const object of await objectsOf(env, wave)) {
+      if (object.type === "tree") {
+        throw new Error(`a pushed ref or tag points at a tree (${object.oid}), not a commit`);
+      }
+      if (object.type === "blob") {
+        for (const text of [object.data.toString("latin1"), ...decodedLayers(object.data)]) {
+          const found = (await scan(text, `blob ${object.oid}`))[0];
+          if (found !== undefined) return found;
+        }
+        continue;
+      }
       if (object.type !== "tag") continue;
       const text = object.data.toString("latin1");
       const finding = (await scan(text, `tag ${object.oid}`))[0];
