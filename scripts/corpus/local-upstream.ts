@@ -1,7 +1,7 @@
 /**
  * A local upstream for replaying egress cases: one HTTPS server (a certificate for any name, from
  * its own CA) and one HTTP server on 127.0.0.1, both answering 200 to any request and accepting
- * WebSocket upgrades, counting the data frames they receive. Nothing leaves the machine.
+ * WebSocket upgrades, counting the frames they receive (control frames too). Nothing leaves the machine.
  */
 import crypto from "node:crypto";
 import http from "node:http";
@@ -16,7 +16,7 @@ export interface LocalUpstream {
   httpPort: number;
   /** Requests answered (method and URL), in order. */
   requests: string[];
-  /** Data frames received per WebSocket connection, by the connection's URL. */
+  /** Frames received per WebSocket connection, by the connection's URL. */
   frames: Map<string, number>;
   close(): Promise<void>;
 }
@@ -55,9 +55,7 @@ export async function startLocalUpstream(ca: BottleCa): Promise<LocalUpstream> {
         socket.destroy();
         return;
       }
-      for (const frame of read.frames) {
-        if (frame.opcode <= 2) frames.set(id, (frames.get(id) ?? 0) + 1);
-      }
+      frames.set(id, (frames.get(id) ?? 0) + read.frames.length);
     });
   };
   const secure = https.createServer(

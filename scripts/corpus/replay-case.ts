@@ -13,11 +13,25 @@ import net from "node:net";
 import tls from "node:tls";
 import type { LocalUpstream } from "./local-upstream.js";
 
+/** One frame as a case writes it: every field of the corpus schema's frames is replayed. */
 export interface CorpusFrame {
-  opcode: "text" | "binary";
+  /** A name, or the opcode's number (reserved ones included). */
+  opcode: "text" | "binary" | "continuation" | "close" | "ping" | "pong" | number;
   payload: string;
-  encoding?: "base64";
+  encoding?: "base64" | "hex";
+  /** False for a fragment followed by continuation frames; default true. */
+  fin?: boolean;
   rsv1?: boolean;
+  rsv2?: boolean;
+  rsv3?: boolean;
+  /** A close frame's status code, written before its payload. */
+  close_code?: number;
+}
+
+const OPCODES = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
+
+function opcodeOf(frame: CorpusFrame): number {
+  return typeof frame.opcode === "number" ? frame.opcode & 0x0f : OPCODES[frame.opcode];
 }
 
 export interface CorpusCase {
@@ -33,6 +47,8 @@ export interface CorpusCase {
     content_type?: string;
     frames?: CorpusFrame[];
   };
+  /** Set-up the case asks for: hosts to deny (a blocklist the case says to configure). */
+  setup?: { deny?: string[]; blocklist?: string[] };
 }
 
 export type Verdict = "block" | "allow";
@@ -149,17 +165,32 @@ async function replayHttp(c: CorpusCase, proxyPort: number, ca: string): Promise
 }
 
 function maskedFrame(frame: CorpusFrame): Buffer {
-  const payload =
+  const body =
     frame.encoding === "base64"
       ? Buffer.from(frame.payload, "base64")
-      : Buffer.from(frame.payload, "utf8");
-  const first = 0x80 | (frame.rsv1 === true ? 0x40 : 0) | (frame.opcode === "text" ? 1 : 2);
+      : frame.encoding === "hex"
+        ? Buffer.from(frame.payload, "hex")
+        : Buffer.from(frame.payload, "utf8");
+  const code = Buffer.alloc(frame.close_code === undefined ? 0 : 2);
+  if (frame.close_code !== undefined) code.writeUInt16BE(frame.close_code, 0);
+  const payload = Buffer.concat([code, body]);
+  const first =
+    (frame.fin === false ? 0 : 0x80) |
+    (frame.rsv1 === true ? 0x40 : 0) |
+    (frame.rsv2 === true ? 0x20 : 0) |
+    (frame.rsv3 === true ? 0x10 : 0) |
+    opcodeOf(frame);
   const mask = crypto.randomBytes(4);
   const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] ?? 0)));
-  const length =
-    payload.length < 126
-      ? Buffer.from([0x80 | payload.length])
-      : Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  let length: Buffer;
+  if (payload.length < 126) length = Buffer.from([0x80 | payload.length]);
+  else if (payload.length < 65536)
+    length = Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  else {
+    length = Buffer.alloc(9);
+    length[0] = 0x80 | 127;
+    length.writeBigUInt64BE(BigInt(payload.length), 1);
+  }
   return Buffer.concat([Buffer.from([first]), length, mask, masked]);
 }
 
@@ -171,6 +202,8 @@ async function replayWebSocket(
 ): Promise<Verdict> {
   const url = new URL(c.payload.url.replace(/^ws/, "http"));
   const frames = c.payload.frames ?? [];
+  // The upstream counts every frame (control frames too): all must arrive for an allow.
+  const expected = frames.length;
   const tunnel = await openTunnel(proxyPort, authorityOf(url));
   if (tunnel === null) return "block";
   const socket = url.protocol === "https:" ? await secureOver(tunnel, url.hostname, ca) : tunnel;
@@ -201,11 +234,11 @@ async function replayWebSocket(
     state.gone = true;
   });
   const deadline = Date.now() + 3_000;
-  while (received() < frames.length && !state.gone && Date.now() < deadline) {
+  while (received() < expected && !state.gone && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   socket.destroy();
-  return received() >= frames.length ? "allow" : "block";
+  return received() >= expected ? "allow" : "block";
 }
 
 export function replayCase(

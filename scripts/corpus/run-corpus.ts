@@ -7,6 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
+import { BUILTIN_DENY } from "../../src/core/policy/builtin-deny.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { readIpLiteral } from "../../src/sidecar/egress/ip-address.js";
@@ -59,7 +60,12 @@ export async function runCorpus(dir: string): Promise<CaseResult[]> {
     const host = new URL(c.payload.url.replace(/^ws/, "http")).hostname.toLowerCase();
     if (readIpLiteral(host.replace(/^\[|\]$/g, "")) === null) names.add(host);
   }
-  const policy = { allow: [...names].map(ruleFor), deny: [] };
+  // As a bottle has it: the built-in deny list, plus any blocklist a case says to configure.
+  const deny = new Set<string>(BUILTIN_DENY);
+  for (const c of cases)
+    for (const host of [...(c.setup?.deny ?? []), ...(c.setup?.blocklist ?? [])])
+      deny.add(host.toLowerCase());
+  const policy = { allow: [...names].map(ruleFor), deny: [...deny] };
 
   const bottleCa = await createBottleCa("corpus");
   const upstreamCa = await createBottleCa("corpus-upstream");
