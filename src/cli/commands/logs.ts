@@ -102,7 +102,7 @@ export function inTimeOrder(lines: readonly string[]): string[] {
       try {
         const parsed: unknown = JSON.parse(text);
         if (typeof parsed === "object" && parsed !== null && "time" in parsed) {
-          const value = (parsed).time;
+          const value = parsed.time;
           if (typeof value === "string") time = new Date(value).toISOString();
         }
       } catch {
