@@ -15,7 +15,9 @@ import type { EgressRules } from "../core/policy/policy-change.js";
 import type { SidecarSecrets } from "./sidecar-config.js";
 
 export interface HealthReport {
+  /** True once the secrets are held and the gates serve; false while they refuse everything. */
   ok: boolean;
+  state: "ready" | "degraded: waiting for secrets";
   identity: string;
   gates: string[];
   uptime_ms: number;
