@@ -114,12 +114,12 @@ describe("a sidecar restarted outside the CLI", () => {
 
   it("stops its keeper when the bottle stops", async () => {
     await cliProcess(["stop", identity], box);
-    await waitFor("the keeper to exit", async () => {
+    await waitFor("the keeper to exit", () => {
       try {
         process.kill(keeperPid, 0);
-        return undefined;
+        return Promise.resolve(undefined);
       } catch {
-        return true;
+        return Promise.resolve(true);
       }
     });
   });

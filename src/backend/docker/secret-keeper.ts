@@ -73,7 +73,7 @@ export class SecretKeeper {
           );
         }
       }
-      if (this.stopped) return;
+      // stop() during the await: the next tick sees it and ends.
       this.timer = setTimeout(() => void tick(), KEEPER_POLL_MS);
       if (unref) this.timer.unref();
     };
