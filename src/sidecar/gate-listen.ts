@@ -26,11 +26,12 @@ function refuse(socket: net.Socket, reason: string): void {
   socket.on("error", () => {
     // The client may be gone already; it was refused either way.
   });
+  // Closed as soon as the answer is written: a refused socket never lingers (nor holds stop()).
   socket.end(
     `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
-  socket.setTimeout(5000, () => socket.destroy());
 }
 
 /** Puts the guard in front of every connection listener the server has (the gate's own). */

@@ -20,6 +20,7 @@ import tls from "node:tls";
 import { GATES } from "../core/plan/layout.js";
 import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
+import { POLICY_FILE, parseSavedRules } from "../core/sidecar/saved-rules.js";
 import { ControlServer } from "./control-server.js";
 import type { GateGuard, ListenTarget } from "./gate-listen.js";
 import { AuditLog } from "./egress/audit-log.js";
@@ -36,22 +37,21 @@ import { GitGate } from "./git/git-gate.js";
 import { UpstreamCredentials } from "./git/upstream-credentials.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
-export const POLICY_FILE = "policy.json";
+export { POLICY_FILE } from "../core/sidecar/saved-rules.js";
 
 /** What every gate answers (503) while the sidecar has no secrets (fresh start or restart). */
 export const WAITING_FOR_SECRETS =
   "bot-bottle: the sidecar is waiting for its secrets from the host and refuses everything until then; retry shortly (`bottle list` shows its health)";
 
+/**
+ * The rules in force at start: policy.json when the operator changed them, else the plan's. A
+ * policy.json that cannot be parsed stops the start (fail closed: the gates never open on rules
+ * the operator did not set).
+ */
 function readRules(config: SidecarConfig): EgressRules {
-  try {
-    const saved = JSON.parse(
-      fs.readFileSync(path.join(config.state_dir, POLICY_FILE), "utf8"),
-    ) as EgressRules;
-    if (Array.isArray(saved.allow) && Array.isArray(saved.deny)) return saved;
-  } catch {
-    // No saved policy: the plan's rules stand.
-  }
-  return config.egress;
+  const file = path.join(config.state_dir, POLICY_FILE);
+  if (!fs.existsSync(file)) return config.egress;
+  return parseSavedRules(fs.readFileSync(file, "utf8"), file);
 }
 
 /** The bottle's CA, made by the host at the first start (ca/ in the state folder). */

@@ -5,7 +5,7 @@
  * bottle stops.
  */
 import { KEEPER_READY_LINE, SecretKeeper } from "./secret-keeper.js";
-import type { SidecarSecrets } from "../../sidecar/sidecar-config.js";
+import { parseContract, sidecarSecretsSchema } from "../../core/sidecar/contract.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -17,7 +17,11 @@ async function main(): Promise<void> {
   const [controlSocket, metadataFile] = process.argv.slice(2);
   if (controlSocket === undefined || metadataFile === undefined)
     throw new Error("usage: keeper-main <control socket> <metadata file>");
-  const secrets = JSON.parse(await readStdin()) as SidecarSecrets;
+  const secrets = parseContract(
+    sidecarSecretsSchema,
+    JSON.parse(await readStdin()) as unknown,
+    "the secrets on stdin",
+  );
   const keeper = new SecretKeeper(
     { controlSocket, metadataFile },
     secrets,

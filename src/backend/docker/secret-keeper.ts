@@ -10,7 +10,8 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { SidecarSecrets } from "../../sidecar/sidecar-config.js";
+import type { HealthState, SidecarSecrets } from "../../core/sidecar/contract.js";
+import { healthReportSchema } from "../../core/sidecar/contract.js";
 import { controlRequest } from "./control-client.js";
 
 export const KEEPER_POLL_MS = 500;
@@ -31,13 +32,13 @@ function bottleStatus(metadataFile: string): string | undefined {
   }
 }
 
-/** The sidecar's health state, or undefined when it does not answer. */
-export async function sidecarState(controlSocket: string): Promise<string | undefined> {
+/** The sidecar's health state, or undefined when it does not answer or answers nonsense. */
+export async function sidecarState(controlSocket: string): Promise<HealthState | undefined> {
   try {
-    const health = (await controlRequest(controlSocket, "GET", "/health", undefined, 1000)) as {
-      state?: unknown;
-    };
-    return typeof health.state === "string" ? health.state : "ready";
+    const health = healthReportSchema.safeParse(
+      await controlRequest(controlSocket, "GET", "/health", undefined, 1000),
+    );
+    return health.success ? health.data.state : undefined;
   } catch {
     return undefined;
   }
