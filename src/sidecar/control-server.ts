@@ -13,14 +13,14 @@ import fs from "node:fs";
 import http from "node:http";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
-import type { HealthReport, SidecarSecrets } from "../core/sidecar/contract.js";
+import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
 import {
   contractIssues,
   egressRulesSchema,
   sidecarSecretsSchema,
-} from "../core/sidecar/contract.js";
+} from "../core/contract/contract.js";
 
-export type { HealthReport } from "../core/sidecar/contract.js";
+export type { HealthReport } from "../core/contract/contract.js";
 
 export interface ControlHandlers {
   health(): Omit<HealthReport, "uptime_ms">;

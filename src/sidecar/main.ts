@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Sidecar } from "./sidecar.js";
-import { parseContract, sidecarConfigSchema } from "../core/sidecar/contract.js";
+import { parseContract, sidecarConfigSchema } from "../core/contract/contract.js";
 import { READY_LINE, SIDECAR_STATE_DIR } from "./sidecar-config.js";
 
 async function main(): Promise<void> {

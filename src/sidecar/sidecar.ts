@@ -20,7 +20,7 @@ import tls from "node:tls";
 import { GATES } from "../core/plan/layout.js";
 import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
-import { POLICY_FILE, parseSavedRules } from "../core/sidecar/saved-rules.js";
+import { POLICY_FILE, parseSavedRules } from "../core/contract/saved-rules.js";
 import { ControlServer } from "./control-server.js";
 import type { GateGuard, ListenTarget } from "./gate-listen.js";
 import { AuditLog } from "./egress/audit-log.js";
@@ -37,7 +37,7 @@ import { GitGate } from "./git/git-gate.js";
 import { UpstreamCredentials } from "./git/upstream-credentials.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
-export { POLICY_FILE } from "../core/sidecar/saved-rules.js";
+export { POLICY_FILE } from "../core/contract/saved-rules.js";
 
 /** What every gate answers (503) while the sidecar has no secrets (fresh start or restart). */
 export const WAITING_FOR_SECRETS =

@@ -5,7 +5,7 @@
  * bottle stops.
  */
 import { KEEPER_READY_LINE, SecretKeeper } from "./secret-keeper.js";
-import { parseContract, sidecarSecretsSchema } from "../../core/sidecar/contract.js";
+import { parseContract, sidecarSecretsSchema } from "../../core/contract/contract.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -10,8 +10,8 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { HealthState, SidecarSecrets } from "../../core/sidecar/contract.js";
-import { healthReportSchema } from "../../core/sidecar/contract.js";
+import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
+import { healthReportSchema } from "../../core/contract/contract.js";
 import { controlRequest } from "./control-client.js";
 
 export const KEEPER_POLL_MS = 500;

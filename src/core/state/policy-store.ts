@@ -1,13 +1,13 @@
 /**
  * The egress rules in force for a bottle: `policy.json` in its state folder once the operator
  * changed them, else the plan's. The sidecar reads the same file at start (with the same parser,
- * core/sidecar/saved-rules.ts), so `resume` keeps every change.
+ * core/contract/saved-rules.ts), so `resume` keeps every change.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { BottleError } from "../errors.js";
 import type { EgressRules } from "../policy/policy-change.js";
-import { POLICY_FILE, parseSavedRules } from "../sidecar/saved-rules.js";
+import { POLICY_FILE, parseSavedRules } from "../contract/saved-rules.js";
 import type { BottlePaths } from "./bottle-state.js";
 import { readPlan, writeJsonAtomic } from "./bottle-state.js";
 
