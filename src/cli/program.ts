@@ -3,6 +3,7 @@
  * Returns an exit code; only main.ts exits the process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { commandLines } from "../core/command-lines.js";
 import { BottleError, isBottleError } from "../core/errors.js";
 import type { CommandContext } from "./context.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -23,7 +24,7 @@ import {
 
 const VERSION = "0.1.0";
 
-function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void): Command {
+export function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void): Command {
   const program = new Command("bottle")
     .description(
       "Run AI coding agents in bottles: isolated containers whose every way out is a gate you control.",
@@ -170,7 +171,7 @@ function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void):
     .option("--internal", "let the name resolve to an internal (private, loopback) address", false)
     .addHelpText(
       "after",
-      "\nExample:\n  bottle policy dev-k3x9q2 allow api.github.com --method GET",
+      `\nExample:\n  ${commandLines.policyAllow("dev-k3x9q2", "api.github.com", { methods: ["GET"] })}`,
     )
     .action(
       async (

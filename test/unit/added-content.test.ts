@@ -1,5 +1,5 @@
 // What a push adds, read from a real repository with real git and scanned in the worker thread:
-// new files whole, only the lines a changed file gains, messages, paths; gitlinks skipped; an
+// new files whole, only the lines a changed file gains, messages, paths; a harmless gitlink; an
 // object git cannot hand out, or a scanner that stopped, fails the scan. All tokens are fake.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -98,7 +98,7 @@ describe("added content", () => {
     assert.deepEqual(await scan(second), { kind: "github-token", where: "path b.txt" });
   });
 
-  it("skips submodule entries, and fails when git cannot hand out a blob", async () => {
+  it("passes a harmless submodule entry, and fails when git cannot hand out a blob", async () => {
     const gitlink = commit(
       { "fixtures.env": blob(oldFile), vendor: ["160000", "e".repeat(40)] },
       base,

@@ -366,7 +366,7 @@ describe("egress proxy", () => {
         assert.match(denied.stdout, /deny list/);
         assert.match(
           denied.stdout,
-          /ask the operator to allow it, for example `bottle policy <identity> allow blocked\.example`/,
+          /ask the operator to allow it, for example `bottle policy allow <identity> blocked\.example`/,
         );
         assert.ok(!denied.stdout.includes("s3cret"));
 
@@ -440,7 +440,7 @@ describe("egress proxy", () => {
       assert.match(response, /\r\nX-Bot-Bottle-Denied: default-deny\r\n/);
       assert.match(response, /bot-bottle blocked CONNECT to evil\.test:443/);
       assert.match(response, /evil\.test is not in the bottle's allow list/);
-      assert.match(response, /`bottle policy <identity> allow evil\.test`/);
+      assert.match(response, /`bottle policy allow <identity> evil\.test`/);
       assert.deepEqual(
         audits.map((e) => [e.kind, e.host, e.port, e.path, e.verdict, e.rule, e.status]),
         [["connect", "evil.test", 443, null, "deny", "default-deny", 403]],

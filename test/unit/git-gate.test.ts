@@ -302,7 +302,7 @@ describe("git gate", () => {
   it("sends a judged push over its own ssh session, with a lease on every ref", async () => {
     const upstream = upstreams["app"] ?? "";
     const main = bare(upstream, "rev-parse", "refs/heads/main");
-    // A commit the upstream lacks, packed into a quarantine-like folder.
+    // A commit the upstream lacks, in a repository standing for the quarantine.
     const work = path.join(tmp, "session.git");
     execFileSync("git", ["clone", "--quiet", "--bare", upstream, work]);
     const tree = bare(work, "rev-parse", "main^{tree}");
@@ -319,16 +319,8 @@ describe("git gate", () => {
       "-m",
       "via session",
     );
-    const quarantine = path.join(tmp, "session-quarantine");
-    fs.mkdirSync(path.join(quarantine, "pack"), { recursive: true });
-    execFileSync(
-      "git",
-      ["--git-dir", work, "pack-objects", "--revs", "-q", path.join(quarantine, "pack", "pack")],
-      {
-        input: `${made}\n^${main}\n`,
-      },
-    );
     const env = credentials.env("app");
+    const packEnv = { ...env, GIT_DIR: work };
     const ref = "refs/heads/bottle/t1/session";
     const update = (old: string) => [{ ref, old, new: made, fastForward: true }];
 
@@ -337,12 +329,12 @@ describe("git gate", () => {
     assert.ok(unused !== null);
     unused.close();
     // A ref that is not where the gate saw it: refused by the upstream itself.
-    const stale = await UpstreamSession.open(sshd.url("app"), env)?.push(update(main), quarantine);
+    const stale = await UpstreamSession.open(sshd.url("app"), env)?.push(update(main), packEnv);
     assert.ok(stale !== null && stale !== undefined, "the session took the push");
     assert.notEqual(stale.refs[0]?.error ?? null, null);
     assert.throws(() => bare(upstream, "rev-parse", "--verify", "-q", ref));
 
-    const pushed = await UpstreamSession.open(sshd.url("app"), env)?.push(update(ZERO), quarantine);
+    const pushed = await UpstreamSession.open(sshd.url("app"), env)?.push(update(ZERO), packEnv);
     assert.deepEqual(pushed?.refs, [{ ref, error: null }]);
     assert.equal(bare(upstream, "rev-parse", ref), made);
     // Not an SSH upstream: git push does it.

@@ -140,14 +140,18 @@ describe("upstream push", () => {
         { ref: "refs/heads/a", old: A, new: B, fastForward: true },
         { ref: "refs/heads/b", old: A, new: B, fastForward: false },
         { ref: "refs/heads/c", old: A, new: ZERO_ID, fastForward: true },
+        { ref: "refs/heads/d", old: ZERO_ID, new: B, fastForward: true },
       ]),
       [
+        `--force-with-lease=refs/heads/a:${A}`,
         `--force-with-lease=refs/heads/b:${A}`,
         `--force-with-lease=refs/heads/c:${A}`,
+        "--force-with-lease=refs/heads/d:",
         "--",
         `${B}:refs/heads/a`,
         `+${B}:refs/heads/b`,
         ":refs/heads/c",
+        `${B}:refs/heads/d`,
       ],
     );
   });
@@ -304,7 +308,7 @@ describe("git log -z --raw and cat-file --batch", () => {
     }, BatchError);
   });
 
-  it("counts as added a new file whole, the lines a changed file gains, and nothing else", () => {
+  it("counts as added a new file whole, the lines a changed file gains, a new gitlink id, and nothing else", () => {
     const change = (oldMode: string, newMode: string, oldOid: string, newOid: string) =>
       changeContent({ kind: "change", path: "f", oldMode, newMode, oldOid, newOid });
     assert.equal(change("000000", "100644", Z, B), "added");
@@ -312,7 +316,10 @@ describe("git log -z --raw and cat-file --batch", () => {
     assert.equal(change("100644", "100644", A, B), "modified");
     assert.equal(change("100644", "100755", A, A), null);
     assert.equal(change("100644", "000000", A, Z), null);
-    assert.equal(change("000000", "160000", Z, A), null);
+    // A gitlink's id is data: a new or changed one is scanned, an unchanged one is not.
+    assert.equal(change("000000", "160000", Z, A), "gitlink");
+    assert.equal(change("160000", "160000", A, B), "gitlink");
+    assert.equal(change("160000", "160000", A, A), null);
     assert.equal(addedLines("a\nb\nc\n", "a\nnew one\nc\nb\nnew two\r\n"), "new one\nnew two\r");
   });
 });

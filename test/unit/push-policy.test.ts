@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PushPolicy, RefUpdate } from "../../src/sidecar/git/push-policy.js";
-import { ZERO_ID, judgePush, judgeRef } from "../../src/sidecar/git/push-policy.js";
+import { ZERO_ID, judgePush, judgeRef, refusalsByRef } from "../../src/sidecar/git/push-policy.js";
 
 const policy: PushPolicy = {
   branches: ["bottle/dev-k3x9q2/*", "release/**", "refs/tags/v*"],
@@ -57,5 +57,20 @@ describe("push policy", () => {
     assert.equal(mixed.allowed, false);
     assert.match(mixed.reason, /main is protected/);
     assert.match(judgePush(policy, [good], 1001).reason, /1001 bytes, more than the 1000/);
+  });
+
+  it("tells an allowed ref of a refused push which other refs were refused", () => {
+    const verdicts = [
+      judgeRef(policy, update("refs/heads/bottle/dev-k3x9q2/ok")),
+      judgeRef(policy, update("refs/heads/main")),
+      judgeRef(policy, update("refs/heads/release/1", { fastForward: false })),
+    ];
+    const byRef = refusalsByRef(verdicts);
+    assert.match(byRef.get("refs/heads/main") ?? "", /^main is protected/);
+    assert.match(byRef.get("refs/heads/release/1") ?? "", /would be rewritten/);
+    assert.equal(
+      byRef.get("refs/heads/bottle/dev-k3x9q2/ok"),
+      "bottle/dev-k3x9q2/ok itself is allowed, but was not sent: the push is refused whole because other refs were refused (main, release/1)",
+    );
   });
 });

@@ -1,5 +1,6 @@
-/** `bottle policy <identity> list|allow|deny|remove`: the egress rules of a bottle, live. */
+/** `bottle policy list|allow|deny|remove <identity> ...`: the egress rules of a bottle, live. */
 import { controlRequest } from "../../backend/docker/control-client.js";
+import { commandLines } from "../../core/command-lines.js";
 import { BottleError } from "../../core/errors.js";
 import type { EgressRules, PolicyChange } from "../../core/policy/policy-change.js";
 import { applyPolicyChange } from "../../core/policy/policy-change.js";
@@ -32,7 +33,7 @@ function loadRules(ctx: CommandContext, identity: string) {
   const rules = readMetadata(paths) === undefined ? undefined : readRules(paths);
   if (rules === undefined) {
     throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
-      hint: "`bottle list` shows the bottles there are.",
+      hint: `\`${commandLines.list()}\` shows the bottles there are.`,
     });
   }
   return { paths, rules };

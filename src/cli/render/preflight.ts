@@ -2,6 +2,7 @@
  * The preflight summary: what a start is about to do, in the words an operator checks before
  * answering y/N. Shows where each secret comes from, never a secret's value.
  */
+import { commandLines } from "../../core/command-lines.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "../../core/plan/bottle-plan.js";
 
 function formatBytes(bytes: number): string {
@@ -81,7 +82,7 @@ export function renderPreflight(plan: BottlePlan): string {
     Object.entries(plan.env).map(([name, source]) => formatEnv(name, source)),
   );
   lines.push(
-    `  supervise: ${plan.supervise ? "on (the agent can ask for more; you approve)" : "off"}`,
+    `  supervise: ${plan.supervise ? `not built yet: the agent cannot ask for more; widen the policy with \`${commandLines.policyAllow(plan.identity, "<host>")}\`` : "off"}`,
   );
   for (const warning of plan.warnings) lines.push(`  warning: ${warning}`);
   return lines.join("\n");

@@ -249,7 +249,9 @@ const bottle = z
     supervise: z
       .boolean()
       .default(true)
-      .describe("Run the supervise MCP server through which the agent asks the operator for more."),
+      .describe(
+        "Run the supervise MCP server through which the agent asks the operator for more (not built yet: accepted and ignored).",
+      ),
   })
   .superRefine((value, ctx) => {
     const seenRoles = new Map<string, number>();

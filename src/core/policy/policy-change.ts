@@ -1,8 +1,9 @@
 /**
- * Live changes to a bottle's egress policy (`bottle policy <identity> allow|deny|remove`), as a
+ * Live changes to a bottle's egress policy (`bottle policy allow|deny|remove <identity> <host>`), as a
  * pure function from (policy, change) to a new policy. The operator's CLI applies it, stores the
  * result in the bottle's state and hands it to the running sidecar.
  */
+import { commandLines, IDENTITY_SLOT } from "../command-lines.js";
 import { BottleError } from "../errors.js";
 import type { PlanEgressRule } from "../plan/bottle-plan.js";
 import { normalizeHost, parseHostPattern } from "./domain-pattern.js";
@@ -61,7 +62,7 @@ export function applyPolicyChange(rules: EgressRules, change: PolicyChange): Egr
     case "remove":
       if (allow.length === rules.allow.length && deny.length === rules.deny.length) {
         throw new BottleError("usage", `No rule for ${host} in this bottle's policy.`, {
-          hint: "`bottle policy <identity> list` shows the rules.",
+          hint: `\`${commandLines.policyList(IDENTITY_SLOT)}\` shows the rules.`,
         });
       }
       return { allow, deny };

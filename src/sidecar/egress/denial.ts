@@ -7,6 +7,7 @@ import http from "node:http";
 import type net from "node:net";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost } from "./egress-policy.js";
+import { commandLines, IDENTITY_SLOT } from "../../core/command-lines.js";
 
 export const DENIED_HEADER = "X-Bot-Bottle-Denied";
 
@@ -21,10 +22,11 @@ export function headerSafe(text: string): string {
 /** The body of a denial: what, why, and what to do. */
 export function denialText(what: string, host: string, decision: EgressDecision): string {
   const finding = decision.rule?.startsWith("dlp:") === true;
-  const internal = decision.rule === "internal-address" ? " --internal" : "";
+  const internal = decision.rule === "internal-address";
+  const example = commandLines.policyAllow(IDENTITY_SLOT, displayHost(host), { internal });
   const advice = finding
     ? "Remove the secret from the request. Credentials are injected by the bottle's gates; the agent never needs to send one."
-    : `If the task needs it, ask the operator to allow it, for example \`bottle policy <identity> allow ${displayHost(host)}${internal}\`.`;
+    : `If the task needs it, ask the operator to allow it, for example \`${example}\`.`;
   return [`bot-bottle blocked ${what}.`, `Reason: ${decision.reason}.`, advice, ""].join("\n");
 }
 

@@ -2,6 +2,8 @@
  * What the git gate lets an agent push, PURE: per ref update, allowed or refused with a reason the
  * agent can act on, from the git entry's push policy.
  *
+ * - A ref name git itself would refuse, or one that is neither a branch nor a tag, is refused
+ *   first (ref-name.ts).
  * - Only branches (`refs/heads/...`) whose name matches a pattern of `branches` may be updated.
  *   In a pattern, `*` matches any characters but `/`, and `**` any characters, `/` included:
  *   `bottle/abc/*` matches `bottle/abc/feature`, not `bottle/abc/x/y`. Tags and other refs are
@@ -9,6 +11,8 @@
  * - Deleting a ref is refused unless `delete` is set; a non-fast-forward update unless `force`.
  * - A push whose new objects weigh more than `max_size_bytes` is refused whole.
  */
+
+import { refNameProblem } from "./ref-name.js";
 
 export const ZERO_ID = "0".repeat(40);
 
@@ -53,6 +57,8 @@ function shortName(ref: string): string {
 
 export function judgeRef(policy: PushPolicy, update: RefUpdate): RefVerdict {
   const allowedNames = policy.branches.join(", ");
+  const badName = refNameProblem(update.ref);
+  if (badName !== null) return { ref: update.ref, allowed: false, reason: badName };
   if (!policy.branches.some((p) => patternRegex(p).test(update.ref))) {
     return {
       ref: update.ref,
@@ -75,6 +81,23 @@ export function judgeRef(policy: PushPolicy, update: RefUpdate): RefVerdict {
     };
   }
   return { ref: update.ref, allowed: true, reason: "allowed" };
+}
+
+/**
+ * What each ref of a refused push is told, PURE: a refused ref its own reason; an allowed one
+ * that it was not sent because of the refs that were refused, named.
+ */
+export function refusalsByRef(verdicts: readonly RefVerdict[]): Map<string, string> {
+  const refused = verdicts.filter((v) => !v.allowed);
+  const names = refused.map((v) => shortName(v.ref)).join(", ");
+  return new Map(
+    verdicts.map((v) => [
+      v.ref,
+      v.allowed
+        ? `${shortName(v.ref)} itself is allowed, but was not sent: the push is refused whole because ${refused.length === 1 ? "another ref was" : "other refs were"} refused (${names})`
+        : v.reason,
+    ]),
+  );
 }
 
 /** Judges a whole push: each ref, then the size. Any refusal refuses the push. */

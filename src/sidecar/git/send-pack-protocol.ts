@@ -86,7 +86,7 @@ const WANTED = ["report-status", "side-band-64k", "quiet", "delete-refs", "ofs-d
 
 /**
  * Why this upstream cannot take the push as the gate sends it (then git push does), or null: it
- * must report per ref, take deletions when there are any, and take the quarantine's pack as it is
+ * must report per ref, take deletions when there are any, and take the pack the gate makes
  * (ofs-delta, sha1).
  */
 export function unsupportedBy(
@@ -100,6 +100,28 @@ export function unsupportedBy(
   if (format !== undefined && format !== "object-format=sha1") return format;
   if (updates.some((u) => u.new === ZERO_ID) && !caps.has("delete-refs")) return "no delete-refs";
   return null;
+}
+
+/**
+ * The updates whose ref the upstream no longer has where the agent saw it (its old id), with why,
+ * PURE. Sent, the upstream would refuse them only after taking their objects.
+ */
+export function staleRefs(
+  advertisement: UpstreamAdvertisement,
+  updates: readonly RefUpdate[],
+): Map<string, string> {
+  const stale = new Map<string, string>();
+  for (const update of updates) {
+    const upstream = advertisement.refs.get(update.ref) ?? ZERO_ID;
+    if (upstream === update.old) continue;
+    stale.set(
+      update.ref,
+      upstream === ZERO_ID
+        ? `${update.ref} is no longer upstream (someone deleted it): fetch and push again`
+        : `the upstream's ${update.ref} moved since the push was based on it: fetch, rebase or merge, and push again`,
+    );
+  }
+  return stale;
 }
 
 /** The ref updates, the first carrying the capabilities, then a flush. */

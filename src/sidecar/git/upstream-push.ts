@@ -2,8 +2,9 @@
  * Forwards an accepted push to the upstream with `git push --porcelain` from the quarantine
  * (the pushed objects are visible there), and reads back what the upstream did with each ref.
  *
- * A rewrite or deletion is sent with `--force-with-lease` on the old id the agent saw, so the
- * gate never overwrites upstream work the agent did not know about. Lines the upstream printed
+ * Every update is sent with `--force-with-lease` on the old id the agent saw (none: the ref must
+ * not exist), so the gate never overwrites upstream work the agent did not know about, and git
+ * sends nothing for a ref the upstream has moved (it would refuse it only after taking the pack). Lines the upstream printed
  * (`remote: ...`, e.g. from a pre-receive hook) are kept to show the agent.
  */
 import type { GitEnv } from "./git-process.js";
@@ -24,11 +25,10 @@ export function pushArguments(updates: readonly RefUpdate[]): string[] {
   const leases: string[] = [];
   const specs: string[] = [];
   for (const update of updates) {
+    leases.push(`--force-with-lease=${update.ref}:${update.old === ZERO_ID ? "" : update.old}`);
     if (update.new === ZERO_ID) {
-      leases.push(`--force-with-lease=${update.ref}:${update.old}`);
       specs.push(`:${update.ref}`);
     } else if (!update.fastForward) {
-      leases.push(`--force-with-lease=${update.ref}:${update.old}`);
       specs.push(`+${update.new}:${update.ref}`);
     } else {
       specs.push(`${update.new}:${update.ref}`);

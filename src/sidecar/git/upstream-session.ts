@@ -3,8 +3,10 @@
  * (send-pack-protocol.ts), opened as soon as a push arrives: ssh's session and the upstream's ref
  * advertisement then cost nothing while the push is read and judged. Nothing of the push is sent
  * before its verdict; a refused push closes the session with an empty command list, and the
- * upstream changes nothing. An accepted push sends the ref updates and the quarantine's pack as it
- * is: no second pack is made.
+ * upstream changes nothing. An accepted push is first held against the upstream's own refs (a ref
+ * that is not where the agent saw it would be refused only after the objects landed there, so
+ * nothing is sent at all); then it sends the ref updates and a pack made of what the new tips reach
+ * and the upstream lacks (push-pack.ts), never the agent's pack as it is.
  *
  * `push` answers null, having sent nothing, when this way cannot be used (the session failed or
  * ended, or the upstream lacks a capability): the caller then pushes with git (upstream-push.ts),
@@ -12,9 +14,6 @@
  */
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { spawn } from "node:child_process";
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { GitEnv } from "./git-process.js";
 import { FLUSH } from "./pkt-line.js";
@@ -27,14 +26,20 @@ import {
   readUpstreamReport,
   receivePackCommand,
   sshDestination,
+  staleRefs,
   unsupportedBy,
 } from "./send-pack-protocol.js";
 import type { UpstreamPushResult } from "./upstream-push.js";
+import { presentObjects, startPushPack } from "./push-pack.js";
 
-/** A pack of no objects: what receive-pack reads when updates need none it lacks. */
-function emptyPack(): Buffer {
-  const head = Buffer.from([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2, 0, 0, 0, 0]);
-  return Buffer.concat([head, crypto.createHash("sha1").update(head).digest()]);
+function exitOf(child: {
+  once: (event: "close", listener: (code: number | null) => void) => void;
+}) {
+  return new Promise<number>((resolve) => {
+    child.once("close", (code) => {
+      resolve(code ?? 1);
+    });
+  });
 }
 
 export class UpstreamSession {
@@ -102,29 +107,39 @@ export class UpstreamSession {
   }
 
   /**
-   * Sends the updates and the quarantine's pack, and reads what the upstream did with each ref;
-   * null (nothing sent) when this session cannot take the push.
+   * Sends the updates and the pack of what they add (made in `env`, which sees the quarantine),
+   * and reads what the upstream did with each ref; null (nothing sent) when this session cannot
+   * take the push. Refs the upstream has moved since the agent saw them: nothing is sent, and
+   * each ref says why.
    */
-  async push(
-    updates: readonly RefUpdate[],
-    quarantineDir: string,
-  ): Promise<UpstreamPushResult | null> {
+  async push(updates: readonly RefUpdate[], env: GitEnv): Promise<UpstreamPushResult | null> {
     const advertisement = await this.advertised;
     if (advertisement === null || this.ended || unsupportedBy(advertisement, updates) !== null) {
       return null;
     }
+    const stale = staleRefs(advertisement, updates);
+    if (stale.size > 0) {
+      const names = [...stale.keys()].join(", ");
+      return {
+        refs: updates.map((update) => ({
+          ref: update.ref,
+          error:
+            stale.get(update.ref) ??
+            `not sent: the push was held back because the upstream moved ${names}`,
+        })),
+        messages: [],
+      };
+    }
     this.used = true;
     this.child.stdin.write(pushCommands(updates, advertisement));
     if (updates.some((update) => update.new !== ZERO_ID)) {
-      const packs = path.join(quarantineDir, "pack");
-      const pack = fs.readdirSync(packs).find((file) => file.endsWith(".pack"));
-      if (pack === undefined) this.child.stdin.end(emptyPack());
-      else {
-        // An upstream gone mid-pack: its answer, whatever came of it, is read below.
-        await pipeline(fs.createReadStream(path.join(packs, pack)), this.child.stdin).catch(
-          () => undefined,
-        );
-      }
+      const have = await presentObjects(env, [...advertisement.refs.values()]);
+      const pack = startPushPack(env, updates, have);
+      const packed = exitOf(pack);
+      // An upstream gone mid-pack: its answer, whatever came of it, is read below.
+      await pipeline(pack.stdout, this.child.stdin).catch(() => undefined);
+      // A pack that could not be made whole is cut short: the upstream's unpack fails on it.
+      if ((await packed) !== 0) this.child.kill();
     } else {
       this.child.stdin.end();
     }

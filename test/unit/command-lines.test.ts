@@ -1,0 +1,113 @@
+/**
+ * Every command line the product tells someone to type parses against the real command tree:
+ * the README's examples, each command's help examples, the advice in an egress denial and the
+ * hints built by core/command-lines.ts. Parsing only: no action runs.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { describe, it } from "node:test";
+import type { Command } from "commander";
+import { commandLines, IDENTITY_SLOT } from "../../src/core/command-lines.js";
+import { buildProgram } from "../../src/cli/program.js";
+import { denialText } from "../../src/sidecar/egress/denial.js";
+
+function program(): Command {
+  return buildProgram(
+    {
+      host: { env: {}, home: "/nonexistent", cwd: "/nonexistent" },
+      io: { out: () => undefined, err: () => undefined },
+      confirm: undefined,
+    },
+    () => undefined,
+  );
+}
+
+/** Splits a shell-ish line into words (no quoting in our examples beyond plain words). */
+function words(line: string): string[] {
+  return line
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "");
+}
+
+/** Why `argv` would not parse (unknown command or option, wrong operand count), or null. */
+function parseProblem(argv: readonly string[]): string | null {
+  let command = program();
+  let rest = [...argv];
+  for (;;) {
+    const next = rest[0];
+    const sub = command.commands.find((c) => c.name() === next || c.aliases().includes(next ?? ""));
+    if (sub === undefined) break;
+    command = sub;
+    rest = rest.slice(1);
+  }
+  if (command.commands.length > 0 && command.registeredArguments.length === 0)
+    return `"${command.name()}" needs a subcommand, got "${rest[0] ?? ""}"`;
+  const { operands, unknown } = command.parseOptions(rest);
+  if (unknown.length > 0) return `unknown option(s) ${unknown.join(" ")}`;
+  const args = command.registeredArguments;
+  const required = args.filter((a) => a.required).length;
+  const max = args.some((a) => a.variadic) ? Infinity : args.length;
+  if (operands.length < required || operands.length > max)
+    return `${command.name()} takes ${required}..${max} operands, got ${operands.length}`;
+  return null;
+}
+
+/** Optional parts written `[--flag value]` are parsed as given. */
+function assertParses(line: string): void {
+  const argv = words(
+    line
+      .replace(/^npx /, "")
+      .replace(/[[\]]/g, "")
+      .replace(/ [>|].*$/, ""),
+  );
+  assert.equal(argv[0], "bottle", line);
+  assert.equal(parseProblem(argv.slice(1)), null, `${line} does not parse`);
+}
+
+describe("command lines the product prints", () => {
+  it("the checker refuses what the CLI refuses (the old documented policy order)", () => {
+    assert.notEqual(parseProblem(words("policy dev-1 allow api.github.com")), null);
+    assert.notEqual(parseProblem(words("policy allow dev-1")), null);
+    assert.notEqual(parseProblem(words("list --bogus")), null);
+    assert.equal(parseProblem(words("policy allow dev-1 api.github.com --method GET")), null);
+  });
+
+  it("every README example parses", () => {
+    const readme = fs.readFileSync("README.md", "utf8");
+    const lines = [...readme.matchAll(/^npx (bottle [^#\n]*)/gm)].map((m) => m[1] ?? "");
+    assert.ok(lines.length >= 10, `found ${lines.length} examples`);
+    for (const line of lines) assertParses(line);
+  });
+
+  it("every help example parses", () => {
+    const examples: string[] = [];
+    const visit = (command: Command): void => {
+      let help = "";
+      command.configureOutput({ writeOut: (s) => (help += s), writeErr: () => undefined });
+      command.outputHelp();
+      for (const m of help.matchAll(/^\s+(bottle \S.*)$/gm)) examples.push(m[1] ?? "");
+      command.commands.forEach(visit);
+    };
+    visit(program());
+    assert.ok(
+      examples.some((e) => e.startsWith("bottle policy allow")),
+      examples.join("\n"),
+    );
+    for (const line of examples) assertParses(line.replace(/ &&.*$/, ""));
+  });
+
+  it("the advice in a denial parses, and so do the built lines", () => {
+    const text = denialText("GET http://evil.test/", "evil.test", {
+      verdict: "deny",
+      rule: "default-deny",
+      reason: "no rule allows evil.test",
+    });
+    const line = /`(bottle [^`]+)`/.exec(text)?.[1];
+    assert.ok(line !== undefined, text);
+    assertParses(line.replace(IDENTITY_SLOT, "dev-1"));
+    assertParses(commandLines.policyList("dev-1"));
+    assertParses(commandLines.policyAllow("dev-1", "a.test", { internal: true, methods: ["GET"] }));
+    assertParses(commandLines.list());
+  });
+});
