@@ -36,6 +36,24 @@ export default tseslint.config(
     },
   },
   {
+    // core is the bottom layer: it never imports the layers built on it.
+    files: ["src/core/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)(providers|sidecar|cli|backend|relay)/",
+              message:
+                "src/core never imports providers, sidecar, cli, backend or relay; move what core needs into src/core.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/cli/main.ts", "scripts/**", "test/**"],
     rules: { "no-restricted-syntax": "off" },
   },

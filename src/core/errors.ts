@@ -21,7 +21,8 @@ export type ErrorCode =
   | "bottle_unknown"
   | "bottle_not_running"
   | "token_missing"
-  | "doctor_failed";
+  | "doctor_failed"
+  | "state_invalid";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -41,6 +42,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   bottle_not_running: 1,
   token_missing: 2,
   doctor_failed: 1,
+  state_invalid: 2,
 };
 
 export class BottleError extends Error {

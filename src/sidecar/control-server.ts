@@ -11,15 +11,16 @@
  */
 import fs from "node:fs";
 import http from "node:http";
+import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
-import type { SidecarSecrets } from "./sidecar-config.js";
+import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
+import {
+  contractIssues,
+  egressRulesSchema,
+  sidecarSecretsSchema,
+} from "../core/contract/contract.js";
 
-export interface HealthReport {
-  ok: boolean;
-  identity: string;
-  gates: string[];
-  uptime_ms: number;
-}
+export type { HealthReport } from "../core/contract/contract.js";
 
 export interface ControlHandlers {
   health(): Omit<HealthReport, "uptime_ms">;
@@ -30,6 +31,9 @@ export interface ControlHandlers {
 
 const MAX_BODY = 1024 * 1024;
 
+/** A body that cannot be read as JSON: 400, nothing changed. */
+class BadRequest extends Error {}
+
 function readBody(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -37,7 +41,7 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error("body too large"));
+        reject(new BadRequest("body too large"));
         req.destroy();
       } else chunks.push(chunk);
     });
@@ -45,26 +49,21 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
       } catch {
-        reject(new Error("body is not JSON"));
+        reject(new BadRequest("body is not JSON; nothing changed"));
       }
     });
     req.on("error", reject);
   });
 }
 
-function isRules(value: unknown): value is EgressRules {
-  const v = value as Partial<EgressRules> | null;
-  return typeof v === "object" && v !== null && Array.isArray(v.allow) && Array.isArray(v.deny);
-}
-
-function isSecrets(value: unknown): value is SidecarSecrets {
-  const v = value as Partial<SidecarSecrets> | null;
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    typeof v.credentials === "object" &&
-    typeof v.git === "object"
-  );
+function parseBody<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+): { ok: true; value: T } | { ok: false; error: string } {
+  const result = schema.safeParse(body);
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, error: contractIssues(result.error) };
 }
 
 export class ControlServer {
@@ -88,23 +87,28 @@ export class ControlServer {
       } else if (route === "GET /policy") {
         send(200, this.handlers.getPolicy());
       } else if (route === "PUT /policy") {
-        const body = await readBody(req);
-        if (!isRules(body)) {
-          send(400, { error: "expected {allow: [...], deny: [...]}" });
+        const rules = parseBody(egressRulesSchema, await readBody(req));
+        if (!rules.ok) {
+          send(400, { error: `egress rules refused, nothing changed: ${rules.error}` });
           return;
         }
-        this.handlers.setPolicy(body);
+        this.handlers.setPolicy(rules.value);
         send(200, { ok: true });
       } else if (route === "PUT /secrets") {
-        const body = await readBody(req);
-        if (!isSecrets(body)) {
-          send(400, { error: "expected {credentials: {...}, git: {...}}" });
+        const secrets = parseBody(sidecarSecretsSchema, await readBody(req));
+        if (!secrets.ok) {
+          // The issues name fields, never values: a secret is not echoed back.
+          send(400, { error: `secrets refused, nothing changed: ${secrets.error}` });
           return;
         }
-        this.handlers.setSecrets(body);
+        this.handlers.setSecrets(secrets.value);
         send(200, { ok: true });
       } else send(404, { error: `no route ${route}` });
     } catch (error) {
+      if (error instanceof BadRequest) {
+        send(400, { error: error.message });
+        return;
+      }
       send(500, { error: error instanceof Error ? error.message : "internal error" });
     }
   }

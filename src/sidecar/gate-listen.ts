@@ -6,7 +6,47 @@
 import fs from "node:fs";
 import type net from "node:net";
 
-export type ListenTarget = { path: string } | { host: string; port: number };
+/**
+ * Decides, per new connection, whether a gate may serve it. `refusal()` returns the reason to
+ * refuse (the connection gets a 503 with that text and is closed before the gate reads a byte of
+ * it), or undefined to let it through. The sidecar refuses everything this way until the host
+ * has handed over its secrets (fail closed after a restart).
+ */
+export interface GateGuard {
+  refusal(): string | undefined;
+}
+
+export type ListenTarget = ({ path: string } | { host: string; port: number }) & {
+  guard?: GateGuard;
+};
+
+/** Answers 503 with `reason` on a raw connection, then closes it (every gate speaks HTTP). */
+function refuse(socket: net.Socket, reason: string): void {
+  const body = `${reason}\n`;
+  socket.on("error", () => {
+    // The client may be gone already; it was refused either way.
+  });
+  // Closed as soon as the answer is written: a refused socket never lingers (nor holds stop()).
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/** Puts the guard in front of every connection listener the server has (the gate's own). */
+function guardConnections(server: net.Server, guard: GateGuard): void {
+  const inner = server.listeners("connection") as ((socket: net.Socket) => void)[];
+  server.removeAllListeners("connection");
+  server.on("connection", (socket: net.Socket) => {
+    const reason = guard.refusal();
+    if (reason !== undefined) {
+      refuse(socket, reason);
+      return;
+    }
+    for (const listener of inner) listener.call(server, socket);
+  });
+}
 
 function removeStaleSocket(socketPath: string): void {
   let stat: fs.Stats;
@@ -23,6 +63,7 @@ function removeStaleSocket(socketPath: string): void {
 
 export async function listenGate(server: net.Server, target: ListenTarget): Promise<void> {
   if ("path" in target) removeStaleSocket(target.path);
+  if (target.guard !== undefined) guardConnections(server, target.guard);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     const done = (): void => {

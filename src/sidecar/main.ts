@@ -6,12 +6,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Sidecar } from "./sidecar.js";
-import type { SidecarConfig } from "./sidecar-config.js";
+import { parseContract, sidecarConfigSchema } from "../core/contract/contract.js";
 import { READY_LINE, SIDECAR_STATE_DIR } from "./sidecar-config.js";
 
 async function main(): Promise<void> {
   const configPath = process.argv[2] ?? path.join(SIDECAR_STATE_DIR, "sidecar.json");
-  const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as SidecarConfig;
+  const config = parseContract(
+    sidecarConfigSchema,
+    JSON.parse(fs.readFileSync(configPath, "utf8")) as unknown,
+    configPath,
+  );
   const sidecar = new Sidecar(config);
   await sidecar.start();
   process.stdout.write(`${READY_LINE}\n`);

@@ -2,6 +2,7 @@
  * The sidecar's configuration, written by the host into the bottle's state folder
  * (`sidecar.json`) and read by the sidecar at start. Holds policy, never a secret.
  */
+import type { SidecarConfigDocument } from "../core/contract/contract.js";
 import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
 import type { CredentialRoute } from "./credentials/credential-routes.js";
 import type { PushPolicy } from "./git/push-policy.js";
@@ -41,7 +42,8 @@ export interface SidecarConfig {
 export const READY_LINE = "bot-bottle sidecar ready";
 
 /** Secrets the host hands over after start (PUT /secrets): per credential route, per git entry. */
-export interface SidecarSecrets {
-  credentials: Record<string, string>;
-  git: Record<string, { identityKey?: string; token?: string }>;
-}
+export type { SidecarSecrets } from "../core/contract/contract.js";
+
+/** True when A and B have the same shape: keeps this file and the contract's schema in step. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const CONFIG_MATCHES_CONTRACT: Same<SidecarConfig, SidecarConfigDocument> = true;

@@ -9,7 +9,9 @@
  * sidecar.json) and are replaced whole through the control API. The tokens and keys arrive over
  * the control API too (PUT /secrets), are held in memory only (keys: in the gate's private
  * folder), and from then on are used by the gates and looked for by the content checks in
- * everything the agent sends out, pushes included.
+ * everything the agent sends out, pushes included. Until they arrive (a fresh start, or the
+ * container restarted outside the CLI) every gate refuses every connection with 503 and health
+ * says "degraded: waiting for secrets"; the host's keeper hands them over again.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,7 +20,9 @@ import tls from "node:tls";
 import { GATES } from "../core/plan/layout.js";
 import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
+import { POLICY_FILE, parseSavedRules } from "../core/contract/saved-rules.js";
 import { ControlServer } from "./control-server.js";
+import type { GateGuard, ListenTarget } from "./gate-listen.js";
 import { AuditLog } from "./egress/audit-log.js";
 import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
@@ -33,18 +37,21 @@ import { GitGate } from "./git/git-gate.js";
 import { UpstreamCredentials } from "./git/upstream-credentials.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
 
-export const POLICY_FILE = "policy.json";
+export { POLICY_FILE } from "../core/contract/saved-rules.js";
 
+/** What every gate answers (503) while the sidecar has no secrets (fresh start or restart). */
+export const WAITING_FOR_SECRETS =
+  "bot-bottle: the sidecar is waiting for its secrets from the host and refuses everything until then; retry shortly (`bottle list` shows its health)";
+
+/**
+ * The rules in force at start: policy.json when the operator changed them, else the plan's. A
+ * policy.json that cannot be parsed stops the start (fail closed: the gates never open on rules
+ * the operator did not set).
+ */
 function readRules(config: SidecarConfig): EgressRules {
-  try {
-    const saved = JSON.parse(
-      fs.readFileSync(path.join(config.state_dir, POLICY_FILE), "utf8"),
-    ) as EgressRules;
-    if (Array.isArray(saved.allow) && Array.isArray(saved.deny)) return saved;
-  } catch {
-    // No saved policy: the plan's rules stand.
-  }
-  return config.egress;
+  const file = path.join(config.state_dir, POLICY_FILE);
+  if (!fs.existsSync(file)) return config.egress;
+  return parseSavedRules(fs.readFileSync(file, "utf8"), file);
 }
 
 /** The bottle's CA, made by the host at the first start (ca/ in the state folder). */
@@ -78,7 +85,11 @@ const PLACEHOLDERS = [PLACEHOLDER_KEY, TOKEN_PLACEHOLDER];
 
 export class Sidecar {
   private rules: EgressRules;
-  private secrets: SidecarSecrets = { credentials: {}, git: {} };
+  /** Null until the host hands the secrets over: until then every gate refuses everything. */
+  private secrets: SidecarSecrets | null = null;
+  private readonly guard: GateGuard = {
+    refusal: () => (this.secrets === null ? WAITING_FOR_SECRETS : undefined),
+  };
   private dlp = new DlpInspector({ ownSecrets: [], placeholders: PLACEHOLDERS });
   private readonly audit: AuditLog;
   private readonly egress: EgressProxy;
@@ -128,7 +139,8 @@ export class Sidecar {
     this.git = config.git.length === 0 ? null : this.makeGitGate(upstreamCa);
     this.control = new ControlServer({
       health: () => ({
-        ok: true,
+        ok: this.secrets !== null,
+        state: this.secrets === null ? "degraded: waiting for secrets" : "ready",
         identity: config.identity,
         gates: ["egress", "credentials", ...(this.git === null ? [] : ["git"])],
       }),
@@ -170,15 +182,18 @@ export class Sidecar {
 
   /** Names of the secrets held (never their values), for health and tests. */
   secretNames(): string[] {
+    if (this.secrets === null) return [];
     return [...Object.keys(this.secrets.credentials), ...Object.keys(this.secrets.git)];
   }
 
   async start(): Promise<void> {
-    await this.egress.listen({ path: path.join(this.config.socket_dir, GATES.egress.socket) });
-    await this.credentials.listen({
-      path: path.join(this.config.socket_dir, GATES.credentials.socket),
+    const at = (socket: string): ListenTarget => ({
+      path: path.join(this.config.socket_dir, socket),
+      guard: this.guard,
     });
-    await this.git?.gate.listen({ path: path.join(this.config.socket_dir, GATES.git.socket) });
+    await this.egress.listen(at(GATES.egress.socket));
+    await this.credentials.listen(at(GATES.credentials.socket));
+    await this.git?.gate.listen(at(GATES.git.socket));
     await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
   }
 

@@ -27,11 +27,12 @@ import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
-import { probeSidecar } from "./control-client.js";
+import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
+import path from "node:path";
 import { saveFolder } from "./workspace.js";
 import { AGENT_HOME, WORKSPACE_DIR } from "../../core/plan/layout.js";
 
-export type Health = "healthy" | "unhealthy" | "-";
+export type Health = "healthy" | "unhealthy" | "degraded: waiting for secrets" | "-";
 
 export interface BottleSummary {
   identity: string;
@@ -146,11 +147,24 @@ export class DockerBackend {
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         progress,
       });
+      updateStatus(paths, "running");
+      // The keeper hands the secrets over again whenever the sidecar comes back without them.
+      try {
+        await spawnDetachedKeeper(
+          { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
+          secrets,
+          path.join(paths.dir, "keeper.log"),
+          path.join(paths.dir, "keeper.pid"),
+        );
+      } catch (error) {
+        progress(
+          `warning: ${error instanceof Error ? error.message : String(error)}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
+        );
+      }
     } catch (error) {
       updateStatus(paths, "failed");
       throw error;
     }
-    updateStatus(paths, "running");
   }
 
   private async agentContainer(identity: string): Promise<string> {
@@ -202,12 +216,16 @@ export class DockerBackend {
         containers.some((c) => c.role === role && c.state === "running");
       let health: Health = "-";
       if (metadata?.status === "running") {
+        const state =
+          running("agent") && running("sidecar")
+            ? await sidecarState(this.paths(identity).controlSocket)
+            : undefined;
         health =
-          running("agent") &&
-          running("sidecar") &&
-          (await probeSidecar(this.paths(identity).controlSocket))
+          state === "ready"
             ? "healthy"
-            : "unhealthy";
+            : state === "degraded: waiting for secrets"
+              ? state
+              : "unhealthy";
       }
       summaries.push({
         identity,

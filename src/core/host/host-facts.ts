@@ -12,7 +12,7 @@ import type { BottleSpec, Manifest } from "../manifest/schema.js";
 import { knownHostsName } from "../plan/git-remotes.js";
 import type { HostFacts } from "../plan/make-plan.js";
 import type { EngineFacts } from "../plan/runtime.js";
-import { providerSpec } from "../../providers/provider.js";
+import { providerSpec } from "../plan/provider-spec.js";
 import { expandPath } from "./paths.js";
 import type { HostEnv } from "./paths.js";
 import { packageRoot } from "./package-root.js";

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import { BottleError } from "../errors.js";
 import type { BottlePlan } from "../plan/bottle-plan.js";
-import type { SidecarSecrets } from "../../sidecar/sidecar-config.js";
+import type { SidecarSecrets } from "../contract/contract.js";
 
 export type BottleSecrets = SidecarSecrets;
 

@@ -7,7 +7,7 @@ import { didYouMean } from "../manifest/did-you-mean.js";
 import type { BottleSpec, CredentialSpec, EgressRuleSpec, Manifest } from "../manifest/schema.js";
 import { FORWARD_PATTERN } from "../manifest/schema.js";
 import { expandPath, skillDir } from "../host/paths.js";
-import { providerSpec } from "../../providers/provider.js";
+import { providerSpec } from "./provider-spec.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";

@@ -1,0 +1,94 @@
+/**
+ * The contract between the host and a bottle's sidecar, as zod schemas parsed at every boundary:
+ * the sidecar's configuration (sidecar.json), the secrets handed over (PUT /secrets), the egress
+ * rules (policy.json, GET/PUT /policy) and the health report. Every object is strict: an unknown,
+ * missing or mistyped field refuses the whole document, so nothing is ever half-applied.
+ */
+import { z } from "zod";
+
+const nonEmpty = z.string().min(1);
+
+export const egressRuleSchema = z.strictObject({
+  host: nonEmpty,
+  ports: z.array(z.number().int().min(1).max(65535)),
+  methods: z.array(nonEmpty).nullable(),
+  paths: z.array(z.string()).nullable(),
+  tls: z.enum(["intercept", "passthrough"]),
+  internal: z.boolean(),
+  source: z.string(),
+});
+
+export const egressRulesSchema = z.strictObject({
+  allow: z.array(egressRuleSchema),
+  deny: z.array(nonEmpty),
+});
+
+export const sidecarSecretsSchema = z.strictObject({
+  credentials: z.record(nonEmpty, nonEmpty),
+  git: z.record(
+    nonEmpty,
+    z.strictObject({ identityKey: nonEmpty.optional(), token: nonEmpty.optional() }),
+  ),
+});
+
+export const sidecarConfigSchema = z.strictObject({
+  identity: nonEmpty,
+  socket_dir: nonEmpty,
+  state_dir: nonEmpty,
+  egress: egressRulesSchema,
+  dlp: z.enum(["block", "warn", "off"]),
+  credentials: z.array(
+    z.strictObject({
+      name: nonEmpty,
+      path: nonEmpty,
+      upstream: nonEmpty,
+      role: z.string().nullable(),
+      inject: nonEmpty,
+    }),
+  ),
+  git: z.array(
+    z.strictObject({
+      name: nonEmpty,
+      upstream: nonEmpty,
+      push: z.strictObject({
+        branches: z.array(nonEmpty),
+        force: z.boolean(),
+        delete: z.boolean(),
+        max_size_bytes: z.number().int().nonnegative(),
+      }),
+      known_hosts: z.string(),
+    }),
+  ),
+  upstream_ca: z.array(z.string()),
+});
+
+export const HEALTH_STATES = ["ready", "degraded: waiting for secrets"] as const;
+
+export const healthReportSchema = z.strictObject({
+  /** True once the secrets are held and the gates serve; false while they refuse everything. */
+  ok: z.boolean(),
+  state: z.enum(HEALTH_STATES),
+  identity: nonEmpty,
+  gates: z.array(z.string()),
+  uptime_ms: z.number(),
+});
+
+export type SidecarSecrets = z.infer<typeof sidecarSecretsSchema>;
+export type SidecarConfigDocument = z.infer<typeof sidecarConfigSchema>;
+export type HealthReport = z.infer<typeof healthReportSchema>;
+export type HealthState = HealthReport["state"];
+
+/** The issues of a refused document in one line: where, and what was wrong. */
+export function contractIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(top)"}: ${issue.message}`)
+    .join("; ");
+}
+
+/** Parses `value` with `schema`, or throws an Error naming `what` and the issues. */
+export function parseContract<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${what} is malformed: ${contractIssues(result.error)}`);
+  return result.data;
+}
