@@ -3,6 +3,8 @@
  * It serves on a unix socket (the relay maps 127.0.0.1:3129 to it), or on TCP for tests.
  *
  * Contract (routing and headers in credential-routes.ts):
+ * - A request target that could leave its route's base path (dot segments, encoded separators,
+ *   `//`, absolute-form; route-decision.ts) is refused with 400 and nothing is sent upstream.
  * - A request under a route is forwarded to the route's upstream with the real token injected and
  *   the agent's own credentials removed. Tokens arrive after start (`setTokens`); until then a
  *   route answers 503. A path under no route answers 404, naming the routes.
@@ -21,7 +23,8 @@ import type net from "node:net";
 import type { ListenTarget } from "../gate-listen.js";
 import { boundPort, listenGate } from "../gate-listen.js";
 import type { CredentialRoute } from "./credential-routes.js";
-import { selectRoute, upstreamHeaders, upstreamUrl } from "./credential-routes.js";
+import { upstreamHeaders } from "./credential-routes.js";
+import { decideRoute } from "./route-decision.js";
 
 export interface CredentialAuditEntry {
   time: string;
@@ -113,7 +116,8 @@ export class CredentialProxy {
     let bytesUp = 0;
     let bytesDown = 0;
     let failure: string | undefined;
-    const route = selectRoute(this.options.routes, rawPath);
+    const decision = decideRoute(this.options.routes, rawPath);
+    const route = decision.kind === "forward" ? decision.route : undefined;
     res.on("error", () => undefined);
     res.once("close", () => {
       this.audit({
@@ -137,22 +141,26 @@ export class CredentialProxy {
       res.writeHead(status, { "content-type": "application/json", connection: "close" });
       res.end(errorBody(message));
     };
-    if (route === undefined) {
+    if (decision.kind === "refuse") {
+      fail(decision.status, `${decision.reason}; send a plain path under a route`);
+      return;
+    }
+    if (decision.kind === "none") {
       const known = this.options.routes.map((r) => r.path).join(", ") || "none";
       fail(404, `no credential route for ${pathOnly}; routes: ${known}`);
       return;
     }
-    const token = this.tokens[route.name];
+    const { route: chosen, url } = decision;
+    const token = this.tokens[chosen.name];
     if (token === undefined || token === "") {
-      fail(503, `the token of route ${route.name} has not been handed over yet; retry shortly`);
+      fail(503, `the token of route ${chosen.name} has not been handed over yet; retry shortly`);
       return;
     }
 
-    const url = upstreamUrl(route, rawPath);
     const client = url.protocol === "https:" ? https : http;
     const upstream = client.request(url, {
       method,
-      headers: upstreamHeaders(route, req.headers, token, url),
+      headers: upstreamHeaders(chosen, req.headers, token, url),
       ...(url.protocol === "https:" && this.options.upstreamCa !== undefined
         ? { ca: this.options.upstreamCa }
         : {}),
