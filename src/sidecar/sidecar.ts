@@ -147,6 +147,7 @@ export class Sidecar {
       setSecrets: (secrets) => {
         this.secrets = secrets;
         this.credentials.setTokens(secrets.credentials);
+        this.credentials.setOwnSecrets(secretValues(secrets));
         this.git?.credentials.set(secrets.git);
         const dlp = { ownSecrets: secretValues(secrets), placeholders: PLACEHOLDERS };
         this.dlp = new DlpInspector(dlp);

@@ -3,10 +3,16 @@
  * It serves on a unix socket (the relay maps 127.0.0.1:3129 to it), or on TCP for tests.
  *
  * Contract (routing and headers in credential-routes.ts):
+ * - A request target that could leave its route's base path (dot segments, encoded separators,
+ *   `//`, absolute-form; route-decision.ts) is refused with 400 and nothing is sent upstream.
  * - A request under a route is forwarded to the route's upstream with the real token injected and
  *   the agent's own credentials removed. Tokens arrive after start (`setTokens`); until then a
  *   route answers 503. A path under no route answers 404, naming the routes.
- * - Bodies stream both ways without buffering: the response head is sent as soon as it arrives,
+ * - What is forwarded (path, query, header names and values, body) is scanned for the bottle's
+ *   own secrets (every route token, since the agent never holds one, and the git secrets given
+ *   by `setOwnSecrets`; own-secret-matcher.ts): a hit is refused with 403, nothing sent, and the
+ *   audit entry names no value. Request bodies are therefore read whole first (up to 32 MiB, 413).
+ * - Response bodies stream without buffering: the response head is sent as soon as it arrives,
  *   Nagle is off, nothing is compressed; server-sent events reach the agent event by event.
  * - Upstream TLS is verified (Node's roots, or `upstreamCa`). No connection: 502. No response
  *   head in `timeoutMs`, or silence for `idleMs`: 504. Errors come in Anthropic's error shape.
@@ -21,7 +27,9 @@ import type net from "node:net";
 import type { ListenTarget } from "../gate-listen.js";
 import { boundPort, listenGate } from "../gate-listen.js";
 import type { CredentialRoute } from "./credential-routes.js";
-import { selectRoute, upstreamHeaders, upstreamUrl } from "./credential-routes.js";
+import { upstreamHeaders } from "./credential-routes.js";
+import { OwnSecretMatcher } from "./own-secret-matcher.js";
+import { decideRoute } from "./route-decision.js";
 
 export interface CredentialAuditEntry {
   time: string;
@@ -47,6 +55,8 @@ export interface CredentialProxyOptions {
 }
 
 const REDACTED = "[held by bot-bottle]";
+/** Bodies are read whole and scanned before anything is sent; over this, 413. */
+const MAX_BODY = 32 * 1024 * 1024;
 
 function errorBody(message: string): string {
   return JSON.stringify({
@@ -65,6 +75,8 @@ export class CredentialProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private tokens: Readonly<Record<string, string>> = {};
+  private otherSecrets: readonly string[] = [];
+  private matcher: { key: string; matcher: OwnSecretMatcher } | undefined;
 
   constructor(private readonly options: CredentialProxyOptions) {
     this.server = http.createServer((req, res) => {
@@ -82,6 +94,11 @@ export class CredentialProxy {
   /** Replaces the tokens, by route name; effective for the next request. */
   setTokens(tokens: Readonly<Record<string, string>>): void {
     this.tokens = { ...tokens };
+  }
+
+  /** Replaces the bottle's other own secrets (git tokens, key lines): never forwarded. */
+  setOwnSecrets(secrets: readonly string[]): void {
+    this.otherSecrets = [...secrets];
   }
 
   listen(target: ListenTarget): Promise<void> {
@@ -109,11 +126,12 @@ export class CredentialProxy {
     const started = Date.now();
     const method = req.method ?? "GET";
     const rawPath = req.url ?? "/";
-    const pathOnly = rawPath.split("?")[0] ?? "/";
+    let pathOnly = rawPath.split("?")[0] ?? "/";
     let bytesUp = 0;
     let bytesDown = 0;
     let failure: string | undefined;
-    const route = selectRoute(this.options.routes, rawPath);
+    const decision = decideRoute(this.options.routes, rawPath);
+    const route = decision.kind === "forward" ? decision.route : undefined;
     res.on("error", () => undefined);
     res.once("close", () => {
       this.audit({
@@ -137,85 +155,125 @@ export class CredentialProxy {
       res.writeHead(status, { "content-type": "application/json", connection: "close" });
       res.end(errorBody(message));
     };
-    if (route === undefined) {
+    if (decision.kind === "refuse") {
+      fail(decision.status, `${decision.reason}; send a plain path under a route`);
+      return;
+    }
+    if (decision.kind === "none") {
       const known = this.options.routes.map((r) => r.path).join(", ") || "none";
       fail(404, `no credential route for ${pathOnly}; routes: ${known}`);
       return;
     }
-    const token = this.tokens[route.name];
+    const { route: chosen, url } = decision;
+    const token = this.tokens[chosen.name];
     if (token === undefined || token === "") {
-      fail(503, `the token of route ${route.name} has not been handed over yet; retry shortly`);
+      fail(503, `the token of route ${chosen.name} has not been handed over yet; retry shortly`);
       return;
     }
-
-    const url = upstreamUrl(route, rawPath);
-    const client = url.protocol === "https:" ? https : http;
-    const upstream = client.request(url, {
-      method,
-      headers: upstreamHeaders(route, req.headers, token, url),
-      ...(url.protocol === "https:" && this.options.upstreamCa !== undefined
-        ? { ca: this.options.upstreamCa }
-        : {}),
-      agent: false,
-    });
-    upstream.setTimeout(this.options.timeoutMs ?? 120_000, () => {
-      failure = "timeout";
-      upstream.destroy();
-      fail(504, `${url.host} did not answer in time`);
-    });
-    upstream.on("socket", (socket: net.Socket) => {
-      socket.setNoDelay(true);
-    });
-    upstream.on("error", (error) => {
-      if (failure !== undefined) return;
-      failure = errorCode(error);
-      fail(502, `could not reach ${url.host} (${failure})`);
-    });
-    upstream.on("response", (upstreamRes) => {
-      upstream.setTimeout(this.options.idleMs ?? 300_000, () => {
-        failure = "idle";
-        upstream.destroy();
-        res.destroy();
-      });
-      const headers: http.OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(upstreamRes.headers)) {
-        if (value === undefined || ["connection", "keep-alive", "transfer-encoding"].includes(name))
-          continue;
-        headers[name] = Array.isArray(value)
-          ? value.map((v) => v.split(token).join(REDACTED))
-          : value.split(token).join(REDACTED);
-      }
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-      res.flushHeaders();
-      let tail = "";
-      upstreamRes.on("data", (chunk: Buffer) => {
-        const text = chunk.toString("latin1");
-        if ((tail + text).includes(token)) {
-          failure = "the upstream's answer carried the token; cut off";
-          upstream.destroy();
-          res.destroy();
-          return;
-        }
-        tail = text.slice(-(token.length - 1));
-        bytesDown += chunk.length;
-        if (!res.write(chunk)) {
-          upstreamRes.pause();
-          res.once("drain", () => upstreamRes.resume());
-        }
-      });
-      upstreamRes.on("end", () => res.end());
-      upstreamRes.on("error", (error) => {
-        failure = errorCode(error);
-        res.destroy();
-      });
-    });
-    res.once("close", () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
+    const secrets = this.ownSecrets();
+    if (secrets.foundIn(rawPath) || secrets.foundIn(req.rawHeaders.join("\n"))) {
+      if (secrets.foundIn(rawPath)) pathOnly = REDACTED;
+      failure = "the request carried one of the bottle's own secrets";
+      fail(403, "the request carries one of the bottle's own secrets; it was not sent");
+      return;
+    }
+    const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => {
       bytesUp += chunk.length;
+      if (bytesUp <= MAX_BODY) chunks.push(chunk);
     });
-    req.pipe(upstream);
+    req.once("error", () => res.destroy());
+    req.once("end", () => {
+      if (bytesUp > MAX_BODY) {
+        failure = "body too large";
+        fail(413, `the request body is over ${MAX_BODY} bytes`);
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      if (secrets.foundIn(body.toString("latin1"))) {
+        failure = "the request carried one of the bottle's own secrets";
+        fail(403, "the request body carries one of the bottle's own secrets; it was not sent");
+        return;
+      }
+      send(body);
+    });
+    const send = (body: Buffer): void => {
+      const client = url.protocol === "https:" ? https : http;
+      const upstream = client.request(url, {
+        method,
+        headers: upstreamHeaders(chosen, req.headers, token, url),
+        ...(url.protocol === "https:" && this.options.upstreamCa !== undefined
+          ? { ca: this.options.upstreamCa }
+          : {}),
+        agent: false,
+      });
+      upstream.setTimeout(this.options.timeoutMs ?? 120_000, () => {
+        failure = "timeout";
+        upstream.destroy();
+        fail(504, `${url.host} did not answer in time`);
+      });
+      upstream.on("socket", (socket: net.Socket) => {
+        socket.setNoDelay(true);
+      });
+      upstream.on("error", (error) => {
+        if (failure !== undefined) return;
+        failure = errorCode(error);
+        fail(502, `could not reach ${url.host} (${failure})`);
+      });
+      upstream.on("response", (upstreamRes) => {
+        upstream.setTimeout(this.options.idleMs ?? 300_000, () => {
+          failure = "idle";
+          upstream.destroy();
+          res.destroy();
+        });
+        const headers: http.OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(upstreamRes.headers)) {
+          if (
+            value === undefined ||
+            ["connection", "keep-alive", "transfer-encoding"].includes(name)
+          )
+            continue;
+          headers[name] = Array.isArray(value)
+            ? value.map((v) => v.split(token).join(REDACTED))
+            : value.split(token).join(REDACTED);
+        }
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+        res.flushHeaders();
+        let tail = "";
+        upstreamRes.on("data", (chunk: Buffer) => {
+          const text = chunk.toString("latin1");
+          if ((tail + text).includes(token)) {
+            failure = "the upstream's answer carried the token; cut off";
+            upstream.destroy();
+            res.destroy();
+            return;
+          }
+          tail = text.slice(-(token.length - 1));
+          bytesDown += chunk.length;
+          if (!res.write(chunk)) {
+            upstreamRes.pause();
+            res.once("drain", () => upstreamRes.resume());
+          }
+        });
+        upstreamRes.on("end", () => res.end());
+        upstreamRes.on("error", (error) => {
+          failure = errorCode(error);
+          res.destroy();
+        });
+      });
+      res.once("close", () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      upstream.end(body);
+    };
+  }
+
+  /** Every own secret: the route tokens (the agent never holds them) and the other ones. */
+  private ownSecrets(): OwnSecretMatcher {
+    const values = [...Object.values(this.tokens), ...this.otherSecrets];
+    const key = values.join("\n");
+    if (this.matcher?.key !== key) this.matcher = { key, matcher: new OwnSecretMatcher(values) };
+    return this.matcher.matcher;
   }
 
   private audit(entry: CredentialAuditEntry): void {
