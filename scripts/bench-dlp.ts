@@ -1,9 +1,10 @@
 /**
  * `npm run bench:dlp`: the throughput of the egress gate's content checks (DlpInspector), in MB/s,
  * on source-like text (this repository's own TypeScript files, concatenated) and on JSON API
- * bodies (generated: nested objects of ids, names, URLs and base64 hashes). Each input is
+ * bodies (generated: nested objects of ids, names, URLs and base64 digests). Each input is
  * inspected as a request body ROUNDS times; the median round is printed.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DlpInspector } from "../src/sidecar/dlp/dlp-inspector.js";
@@ -43,7 +44,7 @@ function jsonBody(limit: number): string {
       name: `package-${i}`,
       description: "A small library that does one thing well, with tests and types.",
       url: `https://registry.example.test/package-${i}/-/package-${i}-1.0.${i}.tgz`,
-      integrity: `sha512-${Buffer.from(`digest-${i}-`.repeat(6)).toString("base64")}`,
+      integrity: `sha512-${createHash("sha512").update(`package-${i}`).digest("base64")}`,
       tags: ["stable", "typescript", `v${i % 7}`],
       stats: { downloads: i * 31, stars: i % 1000 },
     };
