@@ -192,8 +192,8 @@ describe("WebSocket messages", () => {
 });
 
 describe("run finding", () => {
-  // The regular expressions decodeLayers used before it looked for runs with a loop: the loop
-  // must find the same readings.
+  // The regular expressions decodeLayers used before it looked for runs with a loop, and decoded
+  // one level: every reading they found must still be read (inside one at least as long).
   const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
   const HEX_RUN = /(?:[0-9a-fA-F]{2}[:\- ]?){10,}/g;
   function printable(bytes: Buffer): string[] {
@@ -217,10 +217,10 @@ describe("run finding", () => {
         for (const s of printable(Buffer.from(even, "hex"))) layers.add(s);
       }
     }
-    return [...layers].slice(0, 64).sort();
+    return [...layers].sort();
   }
 
-  it("finds what the regular expressions found, on text made to be full of near misses", () => {
+  it("finds all the regular expressions found, on text made to be full of near misses", () => {
     let seed = 7;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -245,11 +245,13 @@ describe("run finding", () => {
       const text = Array.from({ length: 1 + random(12) }, () => pieces[random(pieces.length)]).join(
         random(2) === 0 ? "" : " ",
       );
-      const ours = decodeLayers(text)
-        .filter((layer) => layer !== text)
-        .sort();
-      const theirs = reference(text).filter((layer) => layer !== text);
-      assert.deepEqual(ours, theirs, JSON.stringify(text));
+      const ours = decodeLayers(text);
+      for (const layer of reference(text)) {
+        assert.ok(
+          ours.some((reading) => reading.includes(layer)),
+          JSON.stringify({ text, layer }),
+        );
+      }
     }
   });
 });

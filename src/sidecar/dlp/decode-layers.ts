@@ -1,92 +1,112 @@
 /**
- * The readings of a piece of text that content checks look at, PURE: the text itself, its
- * percent-decoded forms (up to three rounds, `+` as space too), and the printable strings inside
- * every base64 or hex run (hex with or without `:`/`-`/space between bytes), one level deep from
- * each of those. Bounded: at most MAX_LAYERS readings, runs up to MAX_RUN characters.
+ * Every reading of a piece of text that content checks look at, PURE: the text, its Unicode
+ * normalisation (normalise.ts), and every layer the decoders (text-decoders.ts: percent, HTML
+ * entities, backslash escapes, base64 plain and wrapped, base32, hex, compressed data, UTF-16)
+ * find in it, each decoded layer decoded again, to a FIXED POINT: until no decoder finds a layer
+ * not seen before.
+ *
+ * Budgets bound the walk, in proportion to the text's size so that ordinary traffic never meets
+ * them: layers, characters decoded, depth of nesting, and time. A walk that meets one ends as
+ * `exhausted`, which the inspector turns into a finding (fail closed): decoys that use up the
+ * checks before the secret is reached get the request refused, not passed.
  */
+import { normaliseUnicode } from "./normalise.js";
+import {
+  BudgetExceeded,
+  base32Decoded,
+  compressedText,
+  base64Decoded,
+  hexDecoded,
+  type StepLimits,
+  unescaped,
+} from "./text-decoders.js";
 
-import { BASE64_CHARS, charClass, classRuns } from "./char-runs.js";
+export { printableStrings } from "./text-decoders.js";
 
-const MAX_LAYERS = 64;
-const MAX_RUN = 64 * 1024;
-const MIN_STRING = 10;
-
-/** The shortest base64 run read. */
-const MIN_BASE64 = 16;
-const HEX_RUN = /(?:[0-9a-fA-F]{2}[:\- ]?){10,}/g;
-/** Every character a hex run can hold; a run of them shorter than this holds no hex run. */
-const HEX_RUN_CHARS = charClass("0123456789abcdefABCDEF:- ");
-const MIN_HEX_SPAN = 20;
-
-function percentDecode(text: string): string {
-  return text.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) =>
-    String.fromCharCode(parseInt(hex, 16)),
-  );
+export interface DecodeBudget {
+  /** Layers read, the text itself included. */
+  maxLayers: number;
+  /** Characters of all decoded layers together. */
+  maxChars: number;
+  /** Layers nested in one another. */
+  maxDepth: number;
+  /** Milliseconds for the whole walk. */
+  maxMillis: number;
 }
 
-const PRINTABLE = new RegExp(`[\\x20-\\x7e]{${MIN_STRING},}`, "g");
-
-/** Printable ASCII runs of bytes, as strings a secret could hide in. */
-export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
-  const text = bytes.toString("latin1");
-  const pattern = min === MIN_STRING ? PRINTABLE : new RegExp(`[\\x20-\\x7e]{${min},}`, "g");
-  return text.match(pattern) ?? [];
+/** The budget for `text`: generous for ordinary text, in proportion to its size. */
+export function budgetFor(text: string): DecodeBudget {
+  return {
+    maxLayers: 2048 + Math.ceil(text.length / 32),
+    maxChars: 1024 * 1024 + 8 * text.length,
+    maxDepth: 24,
+    maxMillis: 5000 + Math.ceil(text.length / 1000),
+  };
 }
 
-/** Whether `bytes` hold a printable run long enough to be a finding: a cheap test first. */
-function hasPrintableRun(bytes: Buffer): boolean {
-  let run = 0;
-  for (const byte of bytes) {
-    run = byte >= 0x20 && byte <= 0x7e ? run + 1 : 0;
-    if (run >= MIN_STRING) return true;
-  }
-  return false;
-}
+export type WalkResult = "found" | "clean" | "exhausted";
 
-/** The decoded strings of `text`'s runs, lazily: a reader stops once it has enough. */
-function* decodedRuns(text: string): Generator<string> {
-  for (const [start, end] of classRuns(text, BASE64_CHARS, MIN_BASE64)) {
-    const clean = text.slice(start, Math.min(end, start + MAX_RUN));
-    const padded = text.startsWith("=", end);
-    // A run with no upper or no lower case letter is a word or a number, not base64 data.
-    if (!/[A-Z]/.test(clean) && !/[0-9+/]/.test(clean) && !padded) continue;
-    const encoding = /[_-]/.test(clean) ? "base64url" : "base64";
-    for (let shift = 0; shift < 4; shift += 1) {
-      const bytes = Buffer.from(shift === 0 ? clean : clean.slice(shift), encoding);
-      if (hasPrintableRun(bytes)) yield* printableStrings(bytes);
+type Decoder = (text: string, limits: StepLimits) => string[];
+
+const DECODERS: readonly Decoder[] = [
+  unescaped,
+  compressedText,
+  base64Decoded,
+  base32Decoded,
+  compressedText,
+  hexDecoded,
+];
+
+/**
+ * Calls `visit` on every reading of `text` until it returns true ("found"), no reading is left
+ * ("clean"), or a budget is met ("exhausted").
+ */
+export function walkLayers(
+  text: string,
+  visit: (layer: string) => boolean,
+  budget: DecodeBudget = budgetFor(text),
+  now: () => number = () => performance.now(),
+): WalkResult {
+  const deadline = now() + budget.maxMillis;
+  const seen = new Set<string>([text]);
+  const queue: { layer: string; depth: number }[] = [{ layer: text, depth: 0 }];
+  let chars = 0;
+  const add = (layer: string, depth: number): boolean => {
+    if (layer.length === 0 || seen.has(layer)) return true;
+    seen.add(layer);
+    chars += layer.length;
+    if (seen.size > budget.maxLayers || chars > budget.maxChars || depth > budget.maxDepth) {
+      return false;
+    }
+    queue.push({ layer, depth });
+    return true;
+  };
+  for (let next = 0; next < queue.length; next += 1) {
+    const { layer, depth } = queue[next] ?? { layer: "", depth: 0 };
+    if (visit(layer)) return "found";
+    const normal = normaliseUnicode(layer);
+    if (normal !== layer && !add(normal, depth)) return "exhausted";
+    if (now() > deadline) return "exhausted";
+    for (const decoder of DECODERS) {
+      let decoded: string[];
+      try {
+        decoded = decoder(layer, { maxBytes: budget.maxChars - chars });
+      } catch (error) {
+        if (error instanceof BudgetExceeded) return "exhausted";
+        throw error;
+      }
+      for (const out of decoded) if (!add(out, depth + 1)) return "exhausted";
     }
   }
-  // Hex runs lie inside spans of hex digits and separators: only those are searched.
-  for (const [start, end] of classRuns(text, HEX_RUN_CHARS, MIN_HEX_SPAN)) {
-    yield* decodedHex(text.slice(start, end));
-  }
+  return "clean";
 }
 
-function* decodedHex(span: string): Generator<string> {
-  for (const match of span.matchAll(HEX_RUN)) {
-    const hex = match[0].replace(/[:\- ]/g, "").slice(0, MAX_RUN);
-    for (const start of [0, 1]) {
-      const even = hex.slice(start, start + ((hex.length - start) & ~1));
-      yield* printableStrings(Buffer.from(even, "hex"));
-    }
-  }
-}
-
+/** Every reading of `text` (for tests and tools); stops at the budget. */
 export function decodeLayers(text: string): string[] {
-  const layers = new Set<string>([text]);
-  let current = text;
-  for (let round = 0; round < 3 && current.includes("%"); round += 1) {
-    const next = percentDecode(current.replace(/\+/g, " "));
-    if (next === current) break;
-    layers.add(next);
-    current = next;
-  }
-  for (const layer of [...layers]) {
-    if (layers.size >= MAX_LAYERS) break;
-    for (const decoded of decodedRuns(layer)) {
-      layers.add(decoded);
-      if (layers.size >= MAX_LAYERS) break;
-    }
-  }
-  return [...layers];
+  const layers: string[] = [];
+  walkLayers(text, (layer) => {
+    layers.push(layer);
+    return false;
+  });
+  return layers;
 }

@@ -19,7 +19,7 @@ import type {
   WebSocketInspector,
 } from "../egress/content-inspector.js";
 import { decodeBody } from "./body-decoding.js";
-import { decodeLayers } from "./decode-layers.js";
+import { walkLayers } from "./decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "./exfil-shapes.js";
 import { OwnSecrets } from "./own-secrets.js";
 import { firstSecret } from "./secret-patterns.js";
@@ -67,12 +67,14 @@ export class DlpInspector implements ContentInspector {
   private kindIn(text: string): string | null {
     if (text.length === 0) return null;
     const clean = this.withoutPlaceholders(text);
-    for (const layer of decodeLayers(clean)) {
-      if (!this.own.empty && this.own.foundIn(layer)) return "own-secret";
-      const kind = firstSecret(layer);
-      if (kind !== null) return kind;
-    }
-    return null;
+    let found: string | null = null;
+    const result = walkLayers(clean, (layer) => {
+      if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
+      else found = firstSecret(layer);
+      return found !== null;
+    });
+    // Checks that could not finish are a finding: what they did not read may hold the secret.
+    return result === "exhausted" ? "dlp:budget" : found;
   }
 
   scanText(text: string, where: string): ContentFinding[] {
@@ -83,7 +85,11 @@ export class DlpInspector implements ContentInspector {
   inspectHost(host: string): ContentFinding[] {
     const shape = hostExfiltration(host.toLowerCase());
     if (shape !== null) return [{ kind: "hostname-exfiltration", where: "host" }];
-    return this.scanText(host, "host");
+    const found = this.scanText(host, "host");
+    if (found.length > 0) return found;
+    // The labels joined: a secret (or a piece of the bottle's own) cut across labels.
+    const labels = host.split(".");
+    return this.scanText(labels.slice(0, -1).join(""), "host");
   }
 
   private inspectUrl(path: string): ContentFinding[] {
@@ -121,7 +127,9 @@ export class DlpInspector implements ContentInspector {
       this.maxBodyBytes,
     );
     if (!decoded.ok) return [{ kind: decoded.problem, where: "body" }];
-    const text = decoded.body.toString("latin1");
+    // UTF-8 text is read as such (its lookalike letters normalised); anything else byte for byte.
+    const utf8 = decoded.body.toString("utf8");
+    const text = utf8.includes("\ufffd") ? decoded.body.toString("latin1") : utf8;
     const found = this.scanText(text, "body");
     if (found.length > 0) return found;
     const type = request.headers["content-type"] ?? "";

@@ -4,7 +4,9 @@
  * Host names: the labels left of the registrable part (the last two labels) are looked at. A name
  * is refused when it is very long, when a label is very long, when a label is hex that decodes to
  * text, when a label looks like base32 data, or when it chains many data-like labels. Ordinary
- * CDN and service names (`cdnjs.cloudflare.com`, `d1a2b3c4.cloudfront.net`) pass.
+ * CDN and service names (`cdnjs.cloudflare.com`, `d1a2b3c4.cloudfront.net`) pass. Labels are
+ * judged together too: short base32 or hex labels that decode to text once joined, or random
+ * labels that are long together, are data cut to fit under an allowed wildcard.
  *
  * Paths: a segment of 24 or more letters and digits mixing upper case, lower case and digits, at
  * the entropy of random data, is refused (hex ids such as commit hashes and UUIDs are not mixed
@@ -44,6 +46,49 @@ function dataLike(label: string): boolean {
   );
 }
 
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** Whether base32 `data` (lower case) decodes, at some alignment, to mostly printable text. */
+function base32Text(data: string): boolean {
+  for (let shift = 0; shift < 8; shift += 1) {
+    const bytes: number[] = [];
+    let bits = 0;
+    let value = 0;
+    for (const char of data.slice(shift)) {
+      value = ((value << 5) | BASE32.indexOf(char)) & 0xffff;
+      bits += 5;
+      if (bits >= 8) {
+        bytes.push((value >>> (bits - 8)) & 0xff);
+        bits -= 8;
+      }
+    }
+    const printable = bytes.filter((b) => b >= 0x20 && b < 0x7f).length;
+    if (bytes.length >= 8 && printable >= bytes.length * 0.9) return true;
+  }
+  return false;
+}
+
+/**
+ * The labels judged together: data spread over several short labels (each too short to look
+ * like data alone) is data when they are joined: base32 or hex that decodes to text, or a long
+ * run of random-looking characters.
+ */
+function joinedLabels(labels: readonly string[]): string | null {
+  const data = labels.filter((label) => /^[a-z0-9]+$/.test(label));
+  if (data.length < 2) return null;
+  const joined = data.join("");
+  if (joined.length >= 16 && /^[a-z2-7]+$/.test(joined) && base32Text(joined)) {
+    return "base32-labels";
+  }
+  if (data.every((label) => /^[0-9a-f]+$/.test(label)) && hexText(joined)) return "hex-labels";
+  const mixed = data.filter(dataLike);
+  const mixedJoined = mixed.join("");
+  if (mixed.length >= 2 && mixedJoined.length >= 28 && entropy(mixedJoined) >= 4.0) {
+    return "data-labels";
+  }
+  return null;
+}
+
 /** Why a host name looks like it carries data, or null. `host` is lower-case. */
 export function hostExfiltration(host: string): string | null {
   if (/^[0-9.]+$/.test(host) || host.includes(":")) return null;
@@ -53,7 +98,7 @@ export function hostExfiltration(host: string): string | null {
   if (labels.some(hexText)) return "hex-label";
   if (labels.some(base32Data)) return "base32-label";
   if (labels.filter(dataLike).length >= 4) return "data-labels";
-  return null;
+  return joinedLabels(labels);
 }
 
 /** True when a path segment looks like random data (an encoded secret or a key). */

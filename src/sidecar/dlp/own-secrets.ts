@@ -3,9 +3,20 @@
  * raw, percent-encoded, base64 (standard and URL-safe, at each of the three alignments a secret
  * can take inside a longer blob) and hex (lower and upper case). PURE; built once per set of
  * secrets. Secrets shorter than MIN_SECRET are ignored: they would match ordinary text.
+ *
+ * Fragments: any piece of a secret at least fragmentLength() long, in any letter case, is found
+ * too, so a secret sent in halves (two requests, two files) is caught in each. Other encodings of
+ * a fragment are undone by decode-layers.ts before the text gets here.
  */
 
 const MIN_SECRET = 8;
+/** The q-grams the fragment search samples the text by. */
+const GRAM = 8;
+
+/** The shortest fragment of a secret that is found: 16, or half of it, but at least 12. */
+export function fragmentLength(secret: string): number {
+  return Math.min(secret.length, Math.max(12, Math.min(16, Math.floor(secret.length / 2))));
+}
 
 function base64Forms(secret: Buffer): string[] {
   const forms: string[] = [];
@@ -26,11 +37,30 @@ function base64Forms(secret: Buffer): string[] {
 
 export class OwnSecrets {
   private readonly forms: string[];
+  /** Lower-case secrets, each with the shortest fragment of it found. */
+  private readonly fragments: { secret: string; min: number }[] = [];
+  /** Every GRAM-long piece of a lower-case secret, to the secrets it is in. */
+  private readonly grams = new Map<string, number[]>();
+  private readonly step: number = Number.MAX_SAFE_INTEGER;
 
   constructor(secrets: readonly string[]) {
     const forms = new Set<string>();
     for (const secret of secrets) {
       if (secret.length < MIN_SECRET) continue;
+      const lower = secret.toLowerCase();
+      const min = fragmentLength(secret);
+      if (min >= GRAM) {
+        const index = this.fragments.length;
+        this.fragments.push({ secret: lower, min });
+        for (let at = 0; at + GRAM <= lower.length; at += 1) {
+          const gram = lower.slice(at, at + GRAM);
+          const list = this.grams.get(gram) ?? [];
+          if (!list.includes(index)) list.push(index);
+          this.grams.set(gram, list);
+        }
+        // A fragment `min` long covers a GRAM-long piece starting at every step-th position.
+        this.step = Math.min(this.step, min - GRAM + 1);
+      }
       const bytes = Buffer.from(secret, "utf8");
       forms.add(secret);
       forms.add(encodeURIComponent(secret));
@@ -45,8 +75,44 @@ export class OwnSecrets {
     return this.forms.length === 0;
   }
 
-  /** True when any form of any secret appears in `text`. */
+  /** True when any form of any secret, or a long enough fragment in any case, is in `text`. */
   foundIn(text: string): boolean {
-    return this.forms.some((form) => text.includes(form));
+    return this.forms.some((form) => text.includes(form)) || this.fragmentIn(text);
   }
+
+  private fragmentIn(text: string): boolean {
+    if (this.fragments.length === 0 || text.length < GRAM) return false;
+    const lower = text.toLowerCase();
+    for (let at = 0; at + GRAM <= lower.length; at += this.step) {
+      const hits = this.grams.get(lower.slice(at, at + GRAM));
+      if (hits === undefined) continue;
+      for (const index of hits) {
+        const fragment = this.fragments[index];
+        if (fragment !== undefined && sharedRun(lower, at, fragment.secret) >= fragment.min) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}
+
+/** The longest run of `text` around its GRAM-long piece at `at` that is also a run of `secret`. */
+function sharedRun(text: string, at: number, secret: string): number {
+  const gram = text.slice(at, at + GRAM);
+  let best = 0;
+  for (let pos = secret.indexOf(gram); pos !== -1; pos = secret.indexOf(gram, pos + 1)) {
+    let before = 0;
+    while (
+      pos - before > 0 &&
+      at - before > 0 &&
+      secret[pos - before - 1] === text[at - before - 1]
+    ) {
+      before += 1;
+    }
+    let after = GRAM;
+    while (pos + after < secret.length && secret[pos + after] === text[at + after]) after += 1;
+    best = Math.max(best, before + after);
+  }
+  return best;
 }
