@@ -1,0 +1,105 @@
+/**
+ * Secrets assigned to names that say what they are, PURE: `password:`, `token=`, `api_key`,
+ * `client_secret`, `private_key`... in YAML, JSON, .env, INI, TOML, form bodies, command lines
+ * and CSV columns. The name is not enough: code that merely names a secret (types, variables,
+ * environment look-ups, templates, placeholders, examples) must pass, so the value must look like
+ * a secret written out: long enough, mixed, random enough, and none of the shapes of a reference.
+ */
+import { entropy } from "../exfil-shapes.js";
+import { type SecretPattern, caseless, prefixed } from "./detector.js";
+
+/** Names whose value is a secret; the name must END with one (`accessToken`, `DB_PASSWORD`). */
+const NAME =
+  "(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)";
+
+/** Names ending so that carry no secret (paging cursors, CSRF form fields). */
+const HARMLESS_NAME =
+  /(?:page|next|continuation|sync|csrf|xsrf|authenticity|cancel|max|id)[_-]?token$/i;
+
+/** Words that mark a value as an example or a placeholder. */
+const STOPWORDS =
+  /change_?me|example|placeholder|your|redacted|dummy|sample|fake|test|insert|replace|todo|lorem|foobar|secret|password|passwd|token|x{4}|\*{3}|\.{3}|<|>|\{\{|\}\}/i;
+
+/** Values that refer to a secret kept elsewhere, or are code. */
+const REFERENCE =
+  /^(?:\$|%|@|#\{|\(|\[|\{|\/|\.\/|~\/|https?:\/\/|file:)|process\.env|os\.environ|getenv|ENV\[|secrets\.|vault:|\w\(|=>|\)$/;
+
+const SEPARATOR = `\\\\?["'\`]?\\s*(?::=|=>|[:=])[ \\t]*`;
+const QUOTED = `\\\\?(?<q>["'\`])(?<quoted>[^"'\`\\n\\\\]{1,200})\\\\?\\k<q>`;
+const BARE = `(?<bare>[^\\s"'\`&;,#<>]{1,200})`;
+const ASSIGNMENT = new RegExp(`${NAME}(?![A-Za-z0-9])${SEPARATOR}(?:${QUOTED}|${BARE})`, "i");
+const NAME_AT_START = new RegExp(`^${NAME}`, "i");
+const FLAG = new RegExp(`--(?:[a-z]+-)*${NAME}[ =](?<bare>[^\\s"'&;]{1,200})`, "i");
+
+/** Character kinds a value mixes: lower, upper, digit, other. */
+function kinds(value: string): number {
+  return [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
+}
+
+/** True when `value`, assigned to a secret's name, looks like the secret written out. */
+export function looksLikeSecretValue(value: string, quoted: boolean): boolean {
+  if (value.length < 8 || value.length > 200) return false;
+  if (STOPWORDS.test(value) || REFERENCE.test(value)) return false;
+  if (/^(?:true|false|null|nil|none|undefined)$/i.test(value)) return false;
+  if (/^(.)\1+$/.test(value)) return false;
+  if (/\s\S*\s/.test(value)) return false; // prose: three words or more
+  if (/^v?\d+(?:\.\d+)+/.test(value)) return false; // a version
+  // Names, not values: an identifier, a member access, a constant's name, kebab or snake case.
+  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[[^\]]*\])+$/.test(value)) return false;
+  if (/^[a-z][a-z_.-]*$/.test(value) || /^[A-Z][A-Z0-9_]*$/.test(value)) return false;
+  if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(value) || /^[A-Z][a-z]+(?:[A-Z][a-z]+)*$/.test(value)) {
+    return false;
+  }
+  if (!quoted && /^[A-Za-z_$][\w$]*$/.test(value) && !/[0-9]/.test(value)) return false;
+  return kinds(value) >= 2 && entropy(value) >= 3;
+}
+
+function assignment(match: RegExpMatchArray): boolean {
+  const groups = match.groups ?? {};
+  const start = match.index ?? 0;
+  const before = (match.input ?? "").slice(Math.max(0, start - 40), start);
+  const name = `${before}${NAME_AT_START.exec(match[0])?.[0] ?? ""}`.match(/[A-Za-z0-9_-]*$/)?.[0];
+  if (HARMLESS_NAME.test(name ?? "")) return false;
+  const quoted = groups["quoted"];
+  if (quoted !== undefined) return looksLikeSecretValue(quoted, true);
+  return looksLikeSecretValue((groups["bare"] ?? "").replace(/[,;)\]}]+$/, ""), false);
+}
+
+const CSV_NAME = new RegExp(`^"?[A-Za-z _-]{0,30}${NAME}"?$`, "i");
+
+/** A CSV table with a column named as a secret, and a value in it that looks like one. */
+function csvColumn(text: string): boolean {
+  const lines = text.split(/\r?\n/, 2000);
+  for (let i = 0; i < lines.length - 1; i += 1) {
+    const header = lines[i] ?? "";
+    if (!header.includes(",")) continue;
+    const columns = header.split(",").map((cell) => cell.trim());
+    const column = columns.findIndex((cell) => CSV_NAME.test(cell));
+    if (column === -1) continue;
+    for (const line of lines.slice(i + 1, i + 51)) {
+      const cells = line.split(",");
+      if (cells.length !== columns.length) break;
+      const cell = (cells[column] ?? "").trim().replace(/^"(.*)"$/, "$1");
+      if (looksLikeSecretValue(cell, true)) return true;
+    }
+  }
+  return false;
+}
+
+const NAME_PREFIX = new RegExp(
+  ["password", "passwd", "passphrase", "secret", "token", "key", "credential"]
+    .map(caseless)
+    .join("|"),
+).source;
+
+export const GENERIC_PATTERNS: readonly SecretPattern[] = [
+  prefixed("generic-secret-assignment", new RegExp(NAME_PREFIX), ASSIGNMENT, assignment),
+  prefixed("generic-secret-assignment", new RegExp(NAME_PREFIX), FLAG, (match) =>
+    looksLikeSecretValue(match.groups?.["bare"] ?? "", false),
+  ),
+  {
+    kind: "generic-secret-assignment",
+    prefix: NAME_PREFIX,
+    find: csvColumn,
+  },
+];
