@@ -148,6 +148,26 @@ describe("bottle lifecycle", () => {
     assert.match(again.stderr, /Nothing to clean up/);
   });
 
+  it("cleanup with another state home leaves a running bottle alone, even with --all-homes", async () => {
+    const first = dockerSandbox(shellManifest());
+    const second = dockerSandbox(shellManifest());
+    const identity = await startDetached(first);
+    try {
+      const own = await cliProcess(["cleanup", "--yes"], second);
+      assert.equal(own.code, 0, own.stderr);
+      assert.doesNotMatch(own.stderr, new RegExp(identity));
+      assert.match(own.stderr, /other state homes left alone/);
+      const all = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stderr, new RegExp(`${identity}: kept, its sidecar answers`));
+      assert.deepEqual(await objectsOf(identity), { containers: 2, networks: 1, volumes: 1 });
+      const still = await bottleExec(first, identity, "echo alive");
+      assert.equal(still.stdout.trim(), "alive");
+    } finally {
+      await cliProcess(["stop", identity], first);
+    }
+  });
+
   it("gives two simultaneous starts of one agent distinct identities and names", async () => {
     const box = dockerSandbox(shellManifest());
     const [a, b] = await Promise.all([startDetached(box), startDetached(box)]);
