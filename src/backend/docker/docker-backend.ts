@@ -250,8 +250,9 @@ export class DockerBackend {
 
   /**
    * What cleanup would remove: objects of this home's bottles that are not running (of every
-   * home with allHomes), and state of unfinished starts. A bottle whose sidecar answers health
-   * is never a leftover, whatever its state folder says.
+   * home with allHomes), and state of unfinished starts. A bottle with no state folder here
+   * whose sidecar answers health is never a leftover; one whose own state says its start failed
+   * or its starter died is, even if its sidecar (without its secrets) still answers.
    */
   async findLeftovers(options: { allHomes: boolean } = { allHomes: false }): Promise<Leftovers> {
     const groups = await findBottleObjects(this.docker);
@@ -268,7 +269,9 @@ export class DockerBackend {
       const metadata = this.isOwn(group) ? readMetadata(this.paths(identity)) : undefined;
       if (metadata?.status === "running" || (metadata?.status === "starting" && !isStale(metadata)))
         continue;
-      if (await this.sidecarAnswers(group)) leftovers.alive.push(identity);
+      // Without state here, the bottle may be a live one of a home we cannot see: ask it.
+      if (metadata === undefined && (await this.sidecarAnswers(group)))
+        leftovers.alive.push(identity);
       else leftovers.objects.push(group);
     }
     for (const identity of listStateIdentities(this.host)) {
