@@ -144,7 +144,8 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       "Find leftovers by label (containers, networks, volumes, stale state) and remove them",
     )
     .option("-y, --yes", "remove without asking", false)
-    .action(async (opts: { yes: boolean }) => {
+    .option("--all-homes", "also look at bottles made with another BOT_BOTTLE_HOME", false)
+    .action(async (opts: { yes: boolean; allHomes: boolean }) => {
       await cleanupCommand(opts, ctx);
     });
 

@@ -148,6 +148,62 @@ describe("bottle lifecycle", () => {
     assert.match(again.stderr, /Nothing to clean up/);
   });
 
+  for (const point of ["sidecar-created", "sidecar-running", "agent-created"] as const) {
+    it(`a start killed with SIGKILL at ${point} leaves no agent running, and cleanup removes it`, async () => {
+      const box = dockerSandbox(shellManifest());
+      const home = box.env["BOT_BOTTLE_HOME"] ?? "";
+      const child = spawnCli(["start", "sh", "--yes", "--detach"], box);
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      const identity = await waitFor(`the new bottle at ${point}`, async () => {
+        const containers = await docker.listContainers({
+          all: true,
+          filters: { label: ["bot-bottle.identity"] },
+        });
+        const mine = containers.filter((c) =>
+          fs.existsSync(path.join(home, "state", c.Labels["bot-bottle.identity"] ?? "-")),
+        );
+        const role = (r: string) => mine.find((c) => c.Labels["bot-bottle.role"] === r);
+        const hit =
+          point === "sidecar-created"
+            ? role("sidecar")
+            : point === "sidecar-running"
+              ? mine.find((c) => c.Labels["bot-bottle.role"] === "sidecar" && c.State === "running")
+              : role("agent");
+        return hit?.Labels["bot-bottle.identity"];
+      });
+      child.kill("SIGKILL");
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      const running = await docker.listContainers({
+        filters: { label: [`bot-bottle.identity=${identity}`, "bot-bottle.role=agent"] },
+      });
+      assert.equal(running.length, 0, "an agent of the killed start is running");
+      const cleanup = await cliProcess(["cleanup", "--yes"], box);
+      assert.equal(cleanup.code, 0, cleanup.stderr);
+      assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
+    });
+  }
+
+  it("cleanup with another state home leaves a running bottle alone, even with --all-homes", async () => {
+    const first = dockerSandbox(shellManifest());
+    const second = dockerSandbox(shellManifest());
+    const identity = await startDetached(first);
+    try {
+      const own = await cliProcess(["cleanup", "--yes"], second);
+      assert.equal(own.code, 0, own.stderr);
+      assert.doesNotMatch(own.stderr, new RegExp(identity));
+      assert.match(own.stderr, /other state homes left alone/);
+      const all = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stderr, new RegExp(`${identity}: kept, its sidecar answers`));
+      assert.deepEqual(await objectsOf(identity), { containers: 2, networks: 1, volumes: 1 });
+      const still = await bottleExec(first, identity, "echo alive");
+      assert.equal(still.stdout.trim(), "alive");
+    } finally {
+      await cliProcess(["stop", identity], first);
+    }
+  });
+
   it("gives two simultaneous starts of one agent distinct identities and names", async () => {
     const box = dockerSandbox(shellManifest());
     const [a, b] = await Promise.all([startDetached(box), startDetached(box)]);

@@ -7,10 +7,12 @@ import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
+import { botBottleHome } from "../../core/host/paths.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import type { BottleMetadata, BottlePaths } from "../../core/state/bottle-state.js";
 import {
   bottlePaths,
+  bottlePathsIn,
   createBottleState,
   listStateIdentities,
   metadataFromPlan,
@@ -22,7 +24,7 @@ import {
 } from "../../core/state/bottle-state.js";
 import type { Progress } from "./build-image.js";
 import type { BottleObjects } from "./engine-objects.js";
-import { findBottleObjects, removeBottleObjects } from "./engine-objects.js";
+import { findBottleObjects, removeBottleObjects, sidecarStateFolder } from "./engine-objects.js";
 import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
@@ -30,7 +32,8 @@ import { launchBottle } from "./launch.js";
 import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
 import path from "node:path";
 import { saveFolder } from "./workspace.js";
-import { AGENT_HOME, WORKSPACE_DIR } from "../../core/plan/layout.js";
+import { AGENT_HOME, LABELS, WORKSPACE_DIR, homeTag } from "../../core/plan/layout.js";
+import { SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 
 export type Health = "healthy" | "unhealthy" | "degraded: waiting for secrets" | "-";
 
@@ -48,6 +51,10 @@ export interface Leftovers {
   objects: BottleObjects[];
   /** State folders of starts that never finished. */
   staleState: string[];
+  /** Bottles of other state homes left alone (cleanup without --all-homes). */
+  otherHomes: number;
+  /** Bottles that look left over but whose sidecar answers: never removed. */
+  alive: string[];
 }
 
 function isAlive(pid: number | undefined): boolean {
@@ -66,6 +73,11 @@ export class DockerBackend {
     private readonly host: HostEnv,
     private readonly root: string,
   ) {}
+
+  /** The home label this backend puts on every engine object it makes. */
+  homeTag(): string {
+    return homeTag(botBottleHome(this.host));
+  }
 
   paths(identity: string): BottlePaths {
     return bottlePaths(this.host, identity);
@@ -138,7 +150,7 @@ export class DockerBackend {
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
       await launchBottle(this.docker, {
-        plan,
+        plan: { ...plan, labels: { ...plan.labels, [LABELS.home]: this.homeTag() } },
         paths,
         secrets,
         root: this.root,
@@ -239,24 +251,52 @@ export class DockerBackend {
     return summaries;
   }
 
-  /** What cleanup would remove: objects of bottles not running, and state of unfinished starts. */
-  async findLeftovers(): Promise<Leftovers> {
+  /** Objects of this home: labelled with it, or unlabelled (older) with a state folder here. */
+  private isOwn(group: BottleObjects): boolean {
+    if (group.home !== undefined) return group.home === this.homeTag();
+    return fs.existsSync(this.paths(group.identity).dir);
+  }
+
+  /** Whether the bottle's sidecar is running and answers health on its control socket. */
+  private async sidecarAnswers(group: BottleObjects): Promise<boolean> {
+    const sidecar = group.containers.find((c) => c.role === "sidecar" && c.state === "running");
+    if (sidecar === undefined) return false;
+    const folder = await sidecarStateFolder(this.docker, sidecar.id, SIDECAR_STATE_DIR);
+    const socket = folder === undefined ? undefined : bottlePathsIn(folder).controlSocket;
+    return socket !== undefined && (await probeSidecar(socket));
+  }
+
+  /**
+   * What cleanup would remove: objects of this home's bottles that are not running (of every
+   * home with allHomes), and state of unfinished starts. A bottle with no state folder here
+   * whose sidecar answers health is never a leftover; one whose own state says its start failed
+   * or its starter died is, even if its sidecar (without its secrets) still answers.
+   */
+  async findLeftovers(options: { allHomes: boolean } = { allHomes: false }): Promise<Leftovers> {
     const groups = await findBottleObjects(this.docker);
-    const objects: BottleObjects[] = [];
-    const staleState: string[] = [];
+    const leftovers: Leftovers = { objects: [], staleState: [], otherHomes: 0, alive: [] };
     const isStale = (m: BottleMetadata | undefined): boolean =>
       m === undefined ||
       m.status === "failed" ||
       (m.status === "starting" && !isAlive(m.starter_pid));
     for (const [identity, group] of groups) {
-      const metadata = readMetadata(this.paths(identity));
-      if (metadata?.status !== "running" && (metadata?.status !== "starting" || isStale(metadata)))
-        objects.push(group);
+      if (!options.allHomes && !this.isOwn(group)) {
+        leftovers.otherHomes++;
+        continue;
+      }
+      const metadata = this.isOwn(group) ? readMetadata(this.paths(identity)) : undefined;
+      if (metadata?.status === "running" || (metadata?.status === "starting" && !isStale(metadata)))
+        continue;
+      // Without state here, the bottle may be a live one of a home we cannot see: ask it.
+      if (metadata === undefined && (await this.sidecarAnswers(group)))
+        leftovers.alive.push(identity);
+      else leftovers.objects.push(group);
     }
     for (const identity of listStateIdentities(this.host)) {
-      if (isStale(readMetadata(this.paths(identity)))) staleState.push(identity);
+      if (leftovers.alive.includes(identity)) continue;
+      if (isStale(readMetadata(this.paths(identity)))) leftovers.staleState.push(identity);
     }
-    return { objects, staleState };
+    return leftovers;
   }
 
   async removeLeftovers(leftovers: Leftovers): Promise<void> {

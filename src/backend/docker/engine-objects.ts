@@ -8,6 +8,8 @@ import { LABELS } from "../../core/plan/layout.js";
 
 export interface BottleObjects {
   identity: string;
+  /** The home label (homeTag) of the objects; undefined for objects made before it existed. */
+  home: string | undefined;
   containers: { id: string; name: string; role: string; state: string }[];
   networks: { id: string; name: string }[];
   volumes: { name: string }[];
@@ -29,18 +31,19 @@ export async function findBottleObjects(
     docker.listVolumes({ filters }),
   ]);
   const groups = new Map<string, BottleObjects>();
-  const group = (id: string): BottleObjects => {
+  const group = (id: string, labels?: Record<string, string> | null): BottleObjects => {
     let found = groups.get(id);
     if (found === undefined) {
-      found = { identity: id, containers: [], networks: [], volumes: [] };
+      found = { identity: id, home: undefined, containers: [], networks: [], volumes: [] };
       groups.set(id, found);
     }
+    found.home ??= labels?.[LABELS.home];
     return found;
   };
   for (const c of containers) {
     const id = c.Labels[LABELS.identity];
     if (id !== undefined)
-      group(id).containers.push({
+      group(id, c.Labels).containers.push({
         id: c.Id,
         name: (c.Names[0] ?? "").replace(/^\//, ""),
         role: c.Labels[LABELS.role] ?? "",
@@ -49,12 +52,12 @@ export async function findBottleObjects(
   }
   for (const n of networks) {
     const id = n.Labels?.[LABELS.identity];
-    if (id !== undefined) group(id).networks.push({ id: n.Id, name: n.Name });
+    if (id !== undefined) group(id, n.Labels).networks.push({ id: n.Id, name: n.Name });
   }
   for (const v of volumes.Volumes) {
     const labels = v.Labels as Record<string, string> | null;
     const id = labels?.[LABELS.identity];
-    if (id !== undefined) group(id).volumes.push({ name: v.Name });
+    if (id !== undefined) group(id, labels).volumes.push({ name: v.Name });
   }
   return groups;
 }
@@ -124,5 +127,25 @@ export async function removeBottleObjects(docker: Docker, identity: string): Pro
         hint: "Run `bottle cleanup` again; `docker ps -a --filter label=bot-bottle.identity` shows what is left.",
       },
     );
+  }
+}
+
+/**
+ * The host folder a sidecar container keeps its state in (its bind mount at `stateDir`), which
+ * holds its control socket: how cleanup asks a bottle of any home whether it is alive.
+ */
+export async function sidecarStateFolder(
+  docker: Docker,
+  containerId: string,
+  stateDir: string,
+): Promise<string | undefined> {
+  try {
+    const info = (await docker.getContainer(containerId).inspect()) as {
+      Mounts?: { Destination?: string; Source?: string }[];
+    };
+    return info.Mounts?.find((m) => m.Destination === stateDir)?.Source;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
   }
 }

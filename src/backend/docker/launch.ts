@@ -210,7 +210,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
     progress(`starting sidecar and agent (${plan.runtime.resolved})`);
     const sidecar = await createSidecar(docker, input, volume, labels);
     stack.push("sidecar", () => sidecar.remove({ force: true }));
-    let agentId = "";
+    let agent: Docker.Container | undefined;
     await allOrFirstError([
       (async () => {
         await sidecar.start();
@@ -218,18 +218,21 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
       })(),
       (async () => {
-        const agent = await createAgent(docker, input, volume, labels);
-        agentId = agent.id;
-        stack.push("agent", () => agent.remove({ force: true }));
+        const created = await createAgent(docker, input, volume, labels);
+        agent = created;
+        stack.push("agent", () => created.remove({ force: true }));
         await Promise.all([
-          prepareAgent(docker, agent.id, input),
-          installCaTrust(docker, agent.id, caPem),
+          prepareAgent(docker, created.id, input),
+          installCaTrust(docker, created.id, caPem),
         ]);
-        await agent.start();
-        await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
       })(),
     ]);
-    return { agentContainer: agentId, sidecarContainer: sidecar.id };
+    // The agent starts only once its sidecar holds its secrets, and only this process starts it:
+    // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
+    if (agent === undefined) throw new Error("agent container was not created");
+    await agent.start();
+    await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+    return { agentContainer: agent.id, sidecarContainer: sidecar.id };
   } catch (error) {
     const leftovers = await stack.unwind();
     if (error instanceof BottleError) throw error;

@@ -81,11 +81,17 @@ export async function resumeCommand(
 }
 
 export async function cleanupCommand(
-  options: { yes: boolean },
+  options: { yes: boolean; allHomes?: boolean },
   ctx: CommandContext,
 ): Promise<void> {
   const backend = await dockerBackend(ctx);
-  const leftovers = await backend.findLeftovers();
+  const leftovers = await backend.findLeftovers({ allHomes: options.allHomes === true });
+  for (const identity of leftovers.alive)
+    ctx.io.err(`${identity}: kept, its sidecar answers (stop it with \`bottle stop\` in its home)`);
+  if (leftovers.otherHomes > 0)
+    ctx.io.err(
+      `${leftovers.otherHomes} bottle(s) of other state homes left alone (\`bottle cleanup --all-homes\` looks at them too).`,
+    );
   const lines: string[] = [];
   for (const group of leftovers.objects) {
     const names = [

@@ -2,6 +2,8 @@
  * Fixed places inside a bottle: where the gate sockets live and which loopback port the relay in
  * the agent container maps to each of them.
  */
+import { createHash } from "node:crypto";
+
 export const SOCKET_DIR = "/run/bot-bottle";
 export const WORKSPACE_DIR = "/workspace";
 /** The agent user's home (uid 1500 in every agent image). */
@@ -25,7 +27,17 @@ export const LABELS = {
   role: "bot-bottle.role",
   agent: "bot-bottle.agent",
   bottle: "bot-bottle.bottle",
+  /** Which state home made the object: see homeTag. */
+  home: "bot-bottle.home",
 } as const;
+
+/**
+ * The value of the home label: a short hash of the resolved BOT_BOTTLE_HOME, so `cleanup` run
+ * with one home never takes another home's bottles for leftovers.
+ */
+export function homeTag(resolvedHome: string): string {
+  return createHash("sha256").update(resolvedHome).digest("hex").slice(0, 16);
+}
 
 export function objectName(
   identity: string,

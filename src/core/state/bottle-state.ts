@@ -53,7 +53,11 @@ export interface BottlePaths {
 }
 
 export function bottlePaths(host: HostEnv, identity: string): BottlePaths {
-  const dir = path.join(stateDir(host), identity);
+  return bottlePathsIn(path.join(stateDir(host), identity));
+}
+
+/** The files of a bottle whose state folder is `dir` (of any home). */
+export function bottlePathsIn(dir: string): BottlePaths {
   return {
     dir,
     metadata: path.join(dir, "metadata.json"),
