@@ -30,6 +30,7 @@ import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
 import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
+import { probeSidecar } from "./control-client.js";
 import path from "node:path";
 import { saveFolder } from "./workspace.js";
 import { AGENT_HOME, LABELS, WORKSPACE_DIR, homeTag } from "../../core/plan/layout.js";
