@@ -45,7 +45,8 @@ describe("interactive session", () => {
       "Enter",
     );
     try {
-      const screen = () => tmux("capture-pane", "-p", "-t", session);
+      // The whole scrollback: the preflight can be taller than the pane.
+      const screen = () => tmux("capture-pane", "-p", "-S", "-", "-t", session);
       const identity = await waitFor(
         "the bottle's shell prompt",
         async () => {
