@@ -22,7 +22,10 @@ export type ErrorCode =
   | "bottle_not_running"
   | "token_missing"
   | "doctor_failed"
-  | "state_invalid";
+  | "state_invalid"
+  | "request_limit"
+  | "request_unknown"
+  | "request_changed";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -43,6 +46,9 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   token_missing: 2,
   doctor_failed: 1,
   state_invalid: 2,
+  request_limit: 1,
+  request_unknown: 2,
+  request_changed: 1,
 };
 
 export class BottleError extends Error {
