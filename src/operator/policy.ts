@@ -87,5 +87,7 @@ export async function changePolicy(
   now = new Date(),
 ): Promise<PolicyUpdate> {
   const ref = bottleRef(host, identity);
-  return updatePolicy(ref, (rules) => applyPolicyChange(rules, change, { by, at: now }));
+  const recorded: PolicyChange =
+    change.kind === "allow" ? { ...change, added_by: by, added_at: now.toISOString() } : change;
+  return updatePolicy(ref, (rules) => applyPolicyChange(rules, recorded));
 }

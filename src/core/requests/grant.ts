@@ -9,7 +9,7 @@
  * before anything is written.
  */
 import { BottleError } from "../errors.js";
-import type { EgressRule } from "../contract/contract.js";
+import type { PlanEgressRule as EgressRule } from "../plan/bottle-plan.js";
 import { normalizeHost } from "../policy/domain-pattern.js";
 import type { BottleRequest, Decision, DecisionScope, EgressSpec, RequestSpec } from "./request.js";
 
@@ -33,12 +33,19 @@ export interface Grant {
 }
 
 function refuseWider(what: string, asked: string): never {
-  throw new BottleError("usage", `The approval would grant ${what}, which the agent did not ask for.`, {
-    hint: `An approval may narrow a request, never widen it: the request asked for ${asked}. Deny it and let the agent ask again for more.`,
-  });
+  throw new BottleError(
+    "usage",
+    `The approval would grant ${what}, which the agent did not ask for.`,
+    {
+      hint: `An approval may narrow a request, never widen it: the request asked for ${asked}. Deny it and let the agent ask again for more.`,
+    },
+  );
 }
 
-function narrowMethods(asked: string[] | null, given: readonly string[] | undefined): string[] | null {
+function narrowMethods(
+  asked: string[] | null,
+  given: readonly string[] | undefined,
+): string[] | null {
   if (given === undefined || given.length === 0) return asked;
   const methods = [...new Set(given.map((m) => m.trim().toUpperCase()).filter((m) => m !== ""))];
   if (methods.some((m) => !/^[A-Z]{1,20}$/.test(m))) {
@@ -47,11 +54,15 @@ function narrowMethods(asked: string[] | null, given: readonly string[] | undefi
     });
   }
   const extra = asked === null ? [] : methods.filter((m) => !asked.includes(m));
-  if (extra.length > 0) refuseWider(`method ${extra.join(", ")}`, `methods ${(asked ?? []).join(", ")}`);
+  if (extra.length > 0)
+    refuseWider(`method ${extra.join(", ")}`, `methods ${(asked ?? []).join(", ")}`);
   return methods.sort();
 }
 
-function narrowPaths(asked: string[] | null, given: readonly string[] | undefined): string[] | null {
+function narrowPaths(
+  asked: string[] | null,
+  given: readonly string[] | undefined,
+): string[] | null {
   if (given === undefined || given.length === 0) return asked;
   const paths = [...new Set(given.map((p) => p.trim()))];
   if (paths.some((p) => !p.startsWith("/"))) {
@@ -60,7 +71,8 @@ function narrowPaths(asked: string[] | null, given: readonly string[] | undefine
     });
   }
   const extra = asked === null ? [] : paths.filter((p) => !asked.some((a) => p.startsWith(a)));
-  if (extra.length > 0) refuseWider(`path ${extra.join(", ")}`, `paths ${(asked ?? []).join(", ")}`);
+  if (extra.length > 0)
+    refuseWider(`path ${extra.join(", ")}`, `paths ${(asked ?? []).join(", ")}`);
   return paths.sort();
 }
 
@@ -76,9 +88,13 @@ export function grantedEgress(asked: EgressSpec, options: GrantOptions): EgressS
 
 /** What is granted for a request of any kind (only egress requests can be narrowed). */
 export function grantedSpec(spec: RequestSpec, options: GrantOptions): RequestSpec {
-  if (spec.kind === "egress") return { kind: "egress", egress: grantedEgress(spec.egress, options) };
+  if (spec.kind === "egress")
+    return { kind: "egress", egress: grantedEgress(spec.egress, options) };
   if (options.methods !== undefined || options.paths !== undefined) {
-    throw new BottleError("usage", `--methods and --paths narrow egress requests; this is a ${spec.kind} request.`);
+    throw new BottleError(
+      "usage",
+      `--methods and --paths narrow egress requests; this is a ${spec.kind} request.`,
+    );
   }
   return spec;
 }
@@ -93,7 +109,9 @@ export function grantExpiry(options: GrantOptions, now: Date): string | null {
     return null;
   }
   if (options.durationMs === undefined || options.durationMs <= 0) {
-    throw new BottleError("usage", "--for needs a duration.", { hint: "For example --for 1h or --for 30m." });
+    throw new BottleError("usage", "--for needs a duration.", {
+      hint: "For example --for 1h or --for 30m.",
+    });
   }
   return new Date(now.getTime() + options.durationMs).toISOString();
 }
@@ -140,7 +158,12 @@ export function approve(
 }
 
 /** The denial of `request`, with the reason passed back to the agent. */
-export function deny(request: BottleRequest, reason: string | undefined, by: string, now: Date): Decision {
+export function deny(
+  request: BottleRequest,
+  reason: string | undefined,
+  by: string,
+  now: Date,
+): Decision {
   return {
     request_id: request.id,
     revision: request.revision,

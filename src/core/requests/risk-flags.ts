@@ -7,6 +7,7 @@
  * spec as it would be granted (after the operator narrowed it), so narrowing that removes a risk
  * removes its flag.
  */
+import { branchPatternRegex } from "../policy/branch-pattern.js";
 import { BUILTIN_DENY } from "../policy/builtin-deny.js";
 import { hostMatches, normalizeHost, parseHostPattern } from "../policy/domain-pattern.js";
 import type { HostPattern } from "../policy/domain-pattern.js";
@@ -21,6 +22,7 @@ export const RISK_CODES = [
   "write-on-read-only",
   "exfil-domain",
   "unusual-port",
+  "default-branch",
 ] as const;
 export type RiskCode = (typeof RISK_CODES)[number];
 
@@ -163,6 +165,30 @@ export function egressRiskFlags(spec: EgressSpec, context: RiskContext): RiskFla
     flags.push({
       code: "unusual-port",
       text: `port ${odd.join(", ")}: not a web port (80, 443); another protocol may run there`,
+    });
+  }
+  return flags;
+}
+
+/** Branch names that usually hold the reviewed history: a pattern covering one is flagged. */
+const DEFAULT_BRANCHES = ["main", "master", "trunk", "develop", "production", "release"];
+
+/** The risk flags of letting the agent push to branches matching `pattern` (git gate syntax). */
+export function pushRiskFlags(pattern: string): RiskFlag[] {
+  const flags: RiskFlag[] = [];
+  const covered = DEFAULT_BRANCHES.filter((name) =>
+    branchPatternRegex(pattern).test(`refs/heads/${name}`),
+  );
+  if (covered.length > 0) {
+    flags.push({
+      code: "default-branch",
+      text: `${pattern} covers ${covered.join(", ")}: the agent could push to a branch that usually holds reviewed work`,
+    });
+  }
+  if (pattern.includes("*") && !/[^*/]/.test(pattern.split("/")[0] ?? "")) {
+    flags.push({
+      code: "wildcard",
+      text: `${pattern} starts with a wildcard: branches of any name`,
     });
   }
   return flags;
