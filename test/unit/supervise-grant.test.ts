@@ -100,7 +100,7 @@ describe("approve: scopes and the rule with its provenance", () => {
     assert.equal(timed.rule?.expires_at, "2026-12-03T10:00:02.000Z");
     const once = approve(request(), { scope: "once" }, "cli:a", NOW);
     assert.equal(once.rule?.once, true);
-    assert.equal(once.rule?.expires_at, null);
+    assert.equal(once.rule.expires_at, null);
     assert.equal(
       code(() => approve(request(), { scope: "for" }, "cli:a", NOW)),
       "usage",
@@ -121,7 +121,7 @@ describe("approve: scopes and the rule with its provenance", () => {
   it("narrows methods and paths, and refuses to widen them", () => {
     const narrowed = approve(request(), { methods: ["get"], paths: ["/v1/items"] }, "cli:a", NOW);
     assert.deepEqual(narrowed.rule?.methods, ["GET"]);
-    assert.deepEqual(narrowed.rule?.paths, ["/v1/items"]);
+    assert.deepEqual(narrowed.rule.paths, ["/v1/items"]);
     assert.equal(
       code(() => approve(request(), { methods: ["DELETE"] }, "cli:a", NOW)),
       "usage",
@@ -143,7 +143,7 @@ describe("approve: scopes and the rule with its provenance", () => {
     });
     const { rule } = approve(any, { methods: ["GET"] }, "cli:a", NOW);
     assert.deepEqual(rule?.methods, ["GET"]);
-    assert.deepEqual(rule?.ports, [8443]);
+    assert.deepEqual(rule.ports, [8443]);
   });
 
   it("push-branch requests grant their pattern and no rule; methods do not apply", () => {
@@ -172,11 +172,15 @@ describe("approve: scopes and the rule with its provenance", () => {
 describe("the approve/show binding", () => {
   it("refuses when the request's revision changed since it was shown", () => {
     assert.equal(
-      code(() => checkShownRevision(request(null, 1), 1)),
+      code(() => {
+        checkShownRevision(request(null, 1), 1);
+      }),
       "no error",
     );
     assert.equal(
-      code(() => checkShownRevision(request(null, 2), 1)),
+      code(() => {
+        checkShownRevision(request(null, 2), 1);
+      }),
       "request_changed",
     );
   });
