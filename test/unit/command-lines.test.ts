@@ -114,7 +114,7 @@ describe("command lines the product prints", () => {
     assertParses(commandLines.requests());
     assertParses(commandLines.requests({ identity: "dev-1", all: true, watch: true }));
     assertParses(commandLines.approve("r-1a2b3c"));
-    assertParses(commandLines.approve("r-1a2b3c", { scope: "once", yes: true }));
+    assertParses(commandLines.approve("r-1a2b3c", { scope: "once", internal: true, yes: true }));
     assertParses(commandLines.approve("dev-1/r-1a2b3c", { scope: "bottle" }));
     assertParses(
       commandLines.approve("r-1a2b3c", {
