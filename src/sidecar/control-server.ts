@@ -6,6 +6,8 @@
  *   PUT  /secrets  the bottle's tokens and keys, held in memory only (never written, never logged)
  *   GET  /policy   the egress rules in force
  *   PUT  /policy   replace the egress rules, effective for the next request
+ *   PUT  /git/branches  replace the git gate's push branches of the named entries (an approved
+ *                       push-branch request), effective for the next push
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
@@ -13,9 +15,11 @@ import http from "node:http";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
+import type { GitBranches } from "../core/contract/contract.js";
 import {
   contractIssues,
   egressRulesSchema,
+  gitBranchesSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
 
@@ -29,6 +33,8 @@ export interface ControlHandlers {
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
+  /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
+  setPushBranches(branches: GitBranches["branches"]): void;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -96,6 +102,19 @@ export class ControlServer {
           return;
         }
         this.handlers.setPolicy(rules.value);
+        send(200, { ok: true });
+      } else if (route === "PUT /git/branches") {
+        const body = parseBody(gitBranchesSchema, await readBody(req));
+        if (!body.ok) {
+          send(400, { error: `push branches refused, nothing changed: ${body.error}` });
+          return;
+        }
+        try {
+          this.handlers.setPushBranches(body.value.branches);
+        } catch (error) {
+          send(400, { error: `push branches refused, nothing changed: ${String(error)}` });
+          return;
+        }
         send(200, { ok: true });
       } else if (route === "PUT /secrets") {
         const secrets = parseBody(sidecarSecretsSchema, await readBody(req));

@@ -158,6 +158,10 @@ export class Sidecar {
       setPolicy: (rules) => {
         this.rules = rules;
       },
+      setPushBranches: (branches) => {
+        if (this.git === null) throw new Error("this bottle has no git entries");
+        this.git.gate.setPushBranches(branches);
+      },
     });
   }
 

@@ -104,3 +104,13 @@ export function parseContract<T>(schema: z.ZodType<T>, value: unknown, what: str
   if (!result.success) throw new Error(`${what} is malformed: ${contractIssues(result.error)}`);
   return result.data;
 }
+
+/**
+ * The git gate's push branches, replaced live per entry (PUT /git/branches) when the operator
+ * approves a push-branch request. Entries not named keep theirs; an unknown entry refuses all.
+ */
+export const gitBranchesSchema = z.strictObject({
+  branches: z.record(nonEmpty, z.array(nonEmpty).min(1)),
+});
+
+export type GitBranches = z.infer<typeof gitBranchesSchema>;
