@@ -69,6 +69,6 @@ export async function fakeSidecar(bottle: FakeBottle): Promise<FakeSidecar> {
   });
   const socket = path.join(bottle.dir, "control", "control.sock");
   fs.mkdirSync(path.dirname(socket), { recursive: true });
-  await server.listen(socket);
+  await server.listen({ path: socket, mode: 0o600 });
   return { rules: () => rules, branches: () => branches, stop: () => server.stop() };
 }
