@@ -89,7 +89,7 @@ describe("init, validate, dry run", () => {
     // The preflight's supervise line names the commands that decide (each parses: command-lines).
     assert.match(
       run.stdout,
-      /supervise: on: the agent can ask for more \(MCP tools on 127\.0\.0\.1:3131\); you decide: `bottle requests --watch`, then `bottle approve <id>` or `bottle deny <id>`/,
+      /supervise: on: the agent can ask for more \(MCP tools at 127\.0\.0\.1:3131\/mcp\); you decide: `bottle requests --watch`, then `bottle approve <id>` or `bottle deny <id>`/,
     );
     assert.ok(!run.stdout.includes(fakeToken) && !run.stdout.includes("FAKE-USER"));
   });
