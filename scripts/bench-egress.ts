@@ -5,7 +5,7 @@
  * bottles (runc and runsc), through the relay and the sidecar, with each hop's share.
  *
  * Settings (environment): ROUNDS (5), BIG_MIB (64), FRESH (40 per round), KEPT (200 per round),
- * RUNTIMES (`runc,runsc`). The peers are Debian's packages; the bench installs nothing
+ * RUNTIMES (`runc,runsc`), PEERS (`squid,tinyproxy,mitmproxy`). The peers are Debian's packages; the bench installs nothing
  * (scripts/setup-bench.sh does). `--json` prints one object with every figure.
  */
 import fs from "node:fs";

@@ -84,12 +84,12 @@ function rawConnect(job: Job): Promise<net.Socket> {
   });
 }
 
-function secure(job: Job, raw: net.Socket, ca: string[]): Promise<tls.TLSSocket> {
+function secure(job: Job, raw: net.Socket, context: tls.SecureContext): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const isIp = net.isIP(job.target.host) !== 0;
     const socket = tls.connect({
       socket: raw,
-      ca,
+      secureContext: context,
       host: job.target.host,
       ...(isIp ? {} : { servername: job.target.host }),
       ALPNProtocols: ["http/1.1"],
@@ -146,14 +146,16 @@ function hostHeader(job: Job): string {
   return job.target.port === 443 ? host : `${host}:${job.target.port}`;
 }
 
-async function open(job: Job, ca: string[]): Promise<tls.TLSSocket> {
+async function open(job: Job, context: tls.SecureContext): Promise<tls.TLSSocket> {
   const raw = await rawConnect(job);
-  const socket = await secure(job, raw, ca);
-  return socket;
+  return secure(job, raw, context);
 }
 
 export async function runJob(job: Job): Promise<Sample> {
-  const ca = job.caFiles.map((file) => fs.readFileSync(file, "utf8"));
+  // One context for every connection (a fresh tunnel is a fresh session: none is resumed).
+  const ca = tls.createSecureContext({
+    ca: job.caFiles.map((file) => fs.readFileSync(file, "utf8")),
+  });
   const sample: Sample = { big: [], fresh: [], kept: [] };
   for (let i = 0; i < job.bigRuns; i += 1) {
     const socket = await open(job, ca);

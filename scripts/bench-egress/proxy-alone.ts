@@ -97,7 +97,8 @@ export async function proxyAlone(
         caFile: path.join(dir, "bottle-ca-intercept.pem"),
       },
     ];
-    for (const name of PEER_NAMES) {
+    const wanted = (process.env["PEERS"] ?? PEER_NAMES.join(",")).split(",");
+    for (const name of PEER_NAMES.filter((n) => wanted.includes(n))) {
       const peer = await startPeer(name, dir, certs.caFile);
       if ("skipped" in peer) {
         log(`${name}: skipped: ${peer.skipped}`);

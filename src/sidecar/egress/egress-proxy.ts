@@ -49,6 +49,7 @@ import { TlsInterception } from "./tls-interception.js";
 import type { Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
 import { passThrough } from "./passthrough-tunnel.js";
+import { UpstreamTls } from "./upstream-connection.js";
 import { hostFinding, onPlainRequest, onPlainUpgrade, refusalStatus } from "./plain-requests.js";
 import type { ListenTarget } from "../gate-listen.js";
 import { boundPort, listenGate } from "../gate-listen.js";
@@ -131,7 +132,7 @@ export class EgressProxy {
       ranges: new InternalRanges(),
       resolve: options.resolve ?? systemResolver,
       dial,
-      upstreamCa: options.upstreamCa,
+      upstreamTls: new UpstreamTls(options.upstreamCa),
       limits,
       track: (socket) => {
         this.track(socket);
