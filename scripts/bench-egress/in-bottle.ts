@@ -50,7 +50,7 @@ async function putFile(container: string, file: string, content: string): Promis
       ["exec", "-i", "-u", AGENT_UID, container, "sh", "-c", `mkdir -p ${INSIDE} && cat > ${file}`],
       (error) => {
         if (error === null) resolve();
-        else reject(error);
+        else reject(new Error(`copying ${file} in: ${error.message}`));
       },
     );
     child.stdin?.end(content);
@@ -184,7 +184,9 @@ export async function inBottle(
       "127.0.0.1",
       JSON.stringify(certs.leaves.slice(2)),
     ]);
-    stops.push(hostLoop.stop);
+    stops.push(() => {
+      hostLoop.stop();
+    });
     const ip = (
       await docker(
         "inspect",

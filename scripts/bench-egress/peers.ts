@@ -174,7 +174,7 @@ export async function startPeer(
   const { args, caFile } = recipe.setup(dir, port, upstreamCaFile);
   const child = spawn(recipe.program, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
+  child.stderr.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-2000);
   });
   try {

@@ -8,6 +8,7 @@
  * pressure); anything else answers `ok` (2 bytes). Connections are kept alive.
  */
 import fs from "node:fs";
+import type http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import tls from "node:tls";
@@ -21,7 +22,7 @@ interface Leaf {
 
 const CHUNK = Buffer.alloc(256 * 1024, 0x61);
 
-function serveBig(res: import("node:http").ServerResponse, bytes: number): void {
+function serveBig(res: http.ServerResponse, bytes: number): void {
   res.writeHead(200, {
     "content-length": String(bytes),
     "content-type": "application/octet-stream",

@@ -29,6 +29,7 @@ import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
+import type { StartTimings } from "./start-timings.js";
 import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
 import { probeSidecar } from "./control-client.js";
 import path from "node:path";
@@ -96,7 +97,10 @@ export class DockerBackend {
   }
 
   /** Creates the state, launches the bottle, and records it as running. */
-  async start(plan: BottlePlan, options: { detached: boolean; progress: Progress }): Promise<void> {
+  async start(
+    plan: BottlePlan,
+    options: { detached: boolean; progress: Progress; timings?: StartTimings },
+  ): Promise<void> {
     const paths = this.paths(plan.identity);
     createBottleState(paths);
     writeJsonAtomic(paths.plan, plan);
@@ -104,7 +108,9 @@ export class DockerBackend {
       ...metadataFromPlan(plan, new Date(), options.detached),
       starter_pid: process.pid,
     });
-    await this.launch(plan, paths, options.progress, undefined);
+    await this.launch(plan, paths, options.progress, undefined, options.timings);
+    options.timings?.mark("done");
+    options.timings?.write(path.join(paths.dir, "start-timings.json"));
   }
 
   /** Starts a stopped bottle again: same identity, plan, policy and workspace. */
@@ -143,6 +149,7 @@ export class DockerBackend {
     paths: BottlePaths,
     progress: Progress,
     resumeFrom: LaunchInput["resumeFrom"],
+    timings?: StartTimings,
   ): Promise<void> {
     try {
       const { secrets, missing, missingGit } = readBottleSecrets(plan, this.host.env);
@@ -158,6 +165,7 @@ export class DockerBackend {
         hostEnv: this.host.env,
         sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
+        ...(timings === undefined ? {} : { timings }),
         progress,
       });
       updateStatus(paths, "running");
@@ -169,6 +177,7 @@ export class DockerBackend {
           path.join(paths.dir, "keeper.log"),
           path.join(paths.dir, "keeper.pid"),
         );
+        timings?.mark("keeper");
       } catch (error) {
         progress(
           `warning: ${error instanceof Error ? error.message : String(error)}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
