@@ -157,6 +157,18 @@ export class DockerBackend {
         progress(`warning: no token for credential ${name}; its route answers 503`);
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
+      // The keeper hands the secrets over again whenever the sidecar comes back without them.
+      // Its process starts beside the launch (status is `starting`, which it watches; a failed
+      // launch marks the bottle failed and the keeper ends at its next look).
+      const keeper = spawnDetachedKeeper(
+        { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
+        secrets,
+        path.join(paths.dir, "keeper.log"),
+        path.join(paths.dir, "keeper.pid"),
+      ).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
       await launchBottle(this.docker, {
         plan: { ...plan, labels: { ...plan.labels, [LABELS.home]: this.homeTag() } },
         paths,
@@ -169,18 +181,11 @@ export class DockerBackend {
         progress,
       });
       updateStatus(paths, "running");
-      // The keeper hands the secrets over again whenever the sidecar comes back without them.
-      try {
-        await spawnDetachedKeeper(
-          { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
-          secrets,
-          path.join(paths.dir, "keeper.log"),
-          path.join(paths.dir, "keeper.pid"),
-        );
-        timings?.mark("keeper");
-      } catch (error) {
+      const keeperFailure = await keeper;
+      timings?.mark("keeper");
+      if (keeperFailure !== undefined) {
         progress(
-          `warning: ${error instanceof Error ? error.message : String(error)}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
+          `warning: ${keeperFailure}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
         );
       }
     } catch (error) {
