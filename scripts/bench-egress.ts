@@ -74,7 +74,7 @@ function targets(alone: ProxyAloneResult): string[] {
 function print(alone: ProxyAloneResult, bottles: BottleResult[]): void {
   const s = alone.settings;
   const lines = [
-    `bench:egress: proxy alone on TCP, ${s.rounds} rounds; each round ${s.bigBytes >> 20} MiB download, ${s.fresh} requests on fresh tunnels, ${s.kept} in one kept-alive tunnel (mitmproxy: 16 MiB and a quarter of the requests); medians, ms; ratios and +p50 against direct`,
+    `bench:egress: proxy alone on TCP, ${s.rounds} rounds; each round ${s.bigBytes >> 20} MiB download, ${s.fresh} requests on fresh tunnels, ${s.kept} in one kept-alive tunnel (mitmproxy: 16 MiB and a quarter of the requests); medians, ms; ratios and +p50 against direct; cpu/MiB: the proxy process's CPU ms per MiB of the download`,
     ...table(
       Object.entries(alone.paths).map(
         ([name, row]) => [name, "skipped" in row ? `skipped: ${row.skipped}` : row] as const,

@@ -21,6 +21,8 @@ export interface Compared extends PathFigures {
   /** p50 added over the reference's, in ms. */
   fresh_added_ms: number;
   kept_added_ms: number;
+  /** CPU time the proxy process used per MiB downloaded (proxy-alone rows). */
+  proxy_cpu_ms_per_mib?: number;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -61,7 +63,7 @@ const pad = (text: string, width: number): string => text.padStart(width);
 
 /** A table: one line per path. */
 export function table(rows: readonly (readonly [string, Compared | string])[]): string[] {
-  const head = `${"path".padEnd(28)}${pad("MiB/s", 9)}${pad("x ref", 7)}${pad("fresh p50", 11)}${pad("p99", 8)}${pad("+p50", 8)}${pad("kept p50", 10)}${pad("p99", 8)}${pad("+p50", 8)}`;
+  const head = `${"path".padEnd(28)}${pad("MiB/s", 9)}${pad("x ref", 7)}${pad("fresh p50", 11)}${pad("p99", 8)}${pad("+p50", 8)}${pad("kept p50", 10)}${pad("p99", 8)}${pad("+p50", 8)}${pad("cpu/MiB", 9)}`;
   const lines = [head];
   for (const [name, row] of rows) {
     if (typeof row === "string") {
@@ -70,7 +72,7 @@ export function table(rows: readonly (readonly [string, Compared | string])[]): 
     }
     const ms = (v: number): string => v.toFixed(2);
     lines.push(
-      `${name.padEnd(28)}${pad(row.mibps.toFixed(0), 9)}${pad(row.ratio.toFixed(2), 7)}${pad(ms(row.fresh_p50_ms), 11)}${pad(ms(row.fresh_p99_ms), 8)}${pad(ms(row.fresh_added_ms), 8)}${pad(ms(row.kept_p50_ms), 10)}${pad(ms(row.kept_p99_ms), 8)}${pad(ms(row.kept_added_ms), 8)}`,
+      `${name.padEnd(28)}${pad(row.mibps.toFixed(0), 9)}${pad(row.ratio.toFixed(2), 7)}${pad(ms(row.fresh_p50_ms), 11)}${pad(ms(row.fresh_p99_ms), 8)}${pad(ms(row.fresh_added_ms), 8)}${pad(ms(row.kept_p50_ms), 10)}${pad(ms(row.kept_p99_ms), 8)}${pad(ms(row.kept_added_ms), 8)}${pad(row.proxy_cpu_ms_per_mib === undefined ? "" : ms(row.proxy_cpu_ms_per_mib), 9)}`,
     );
   }
   return lines;

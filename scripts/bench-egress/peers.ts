@@ -13,6 +13,7 @@ import path from "node:path";
 export interface RunningPeer {
   name: string;
   port: number;
+  pid: number;
   /** The CA the client must trust for this peer (mitmproxy intercepts). */
   caFile: string | null;
   stop(): void;
@@ -191,6 +192,7 @@ export async function startPeer(
   return {
     name,
     port,
+    pid: child.pid ?? 0,
     caFile,
     stop: () => {
       child.kill("SIGKILL");

@@ -14,6 +14,8 @@ import type { RunningPeer } from "./peers.js";
 import { PEER_NAMES, startPeer } from "./peers.js";
 import type { Server } from "./processes.js";
 import { runClient, startServer } from "./processes.js";
+import { cpuMs } from "./cpu-time.js";
+import { median } from "../median.js";
 
 export interface Settings {
   rounds: number;
@@ -33,6 +35,8 @@ interface PathSpec {
   caFile: string;
   /** Smaller downloads for a slow path (MiB/s is still comparable). */
   bigBytes?: number;
+  /** The proxy's process, for its CPU time per MiB. */
+  pid?: number;
 }
 
 /** An upstream CA and a leaf for `names` (the first also serves connections without SNI). */
@@ -82,19 +86,23 @@ export async function proxyAlone(
         }),
       ]);
       servers.push(server);
-      return server.port;
+      return server;
     };
+    const passthrough = await gate("passthrough");
+    const intercept = await gate("intercept");
     const specs: PathSpec[] = [
       { name: "direct", proxy: null, caFile: certs.caFile },
       {
         name: "gate passthrough",
-        proxy: { host: "127.0.0.1", port: await gate("passthrough") },
+        proxy: { host: "127.0.0.1", port: passthrough.port },
         caFile: certs.caFile,
+        pid: passthrough.child.pid ?? 0,
       },
       {
         name: "gate intercept",
-        proxy: { host: "127.0.0.1", port: await gate("intercept") },
+        proxy: { host: "127.0.0.1", port: intercept.port },
         caFile: path.join(dir, "bottle-ca-intercept.pem"),
+        pid: intercept.child.pid ?? 0,
       },
     ];
     const wanted = (process.env["PEERS"] ?? PEER_NAMES.join(",")).split(",");
@@ -110,29 +118,40 @@ export async function proxyAlone(
         name,
         proxy: { host: "127.0.0.1", port: peer.port },
         caFile: peer.caFile ?? certs.caFile,
+        pid: peer.pid,
         ...(name === "mitmproxy" ? { bigBytes: Math.min(settings.bigBytes, 16 << 20) } : {}),
       });
     }
     const samples = new Map<string, Sample[]>(specs.map((s) => [s.name, []]));
+    const cpu = new Map<string, number[]>(specs.map((s) => [s.name, []]));
     for (let round = 0; round < settings.rounds; round += 1) {
       log(`proxy alone: round ${round + 1} of ${settings.rounds}`);
       for (const spec of specs) {
         const slow = spec.name === "mitmproxy";
-        const sample = await runClient({
-          proxy: spec.proxy,
-          target,
-          caFiles: [spec.caFile],
-          bigBytes: spec.bigBytes ?? settings.bigBytes,
-          bigRuns: 1,
+        const common = { proxy: spec.proxy, target, caFiles: [spec.caFile] };
+        const bigBytes = spec.bigBytes ?? settings.bigBytes;
+        const cpuBefore = spec.pid === undefined ? 0 : cpuMs(spec.pid);
+        const big = await runClient({ ...common, bigBytes, bigRuns: 1, fresh: 0, kept: 0 });
+        if (spec.pid !== undefined) {
+          cpu.get(spec.name)?.push((cpuMs(spec.pid) - cpuBefore) / (bigBytes / (1 << 20)));
+        }
+        const small = await runClient({
+          ...common,
+          bigBytes,
+          bigRuns: 0,
           fresh: slow ? Math.ceil(settings.fresh / 4) : settings.fresh,
           kept: slow ? Math.ceil(settings.kept / 4) : settings.kept,
         });
-        samples.get(spec.name)?.push(sample);
+        samples.get(spec.name)?.push({ ...small, big: big.big });
       }
     }
     const reference = figuresOf(samples.get("direct") ?? []);
     for (const spec of specs) {
-      paths[spec.name] = compare(figuresOf(samples.get(spec.name) ?? []), reference);
+      const proxyCpu = cpu.get(spec.name) ?? [];
+      paths[spec.name] = {
+        ...compare(figuresOf(samples.get(spec.name) ?? []), reference),
+        ...(proxyCpu.length > 0 ? { proxy_cpu_ms_per_mib: median(proxyCpu) } : {}),
+      };
     }
     return { settings, paths };
   } finally {
