@@ -8,8 +8,7 @@
  * a non-root user, limits from the plan, and runs under the plan's runtime (runsc when the engine
  * has it). Its only mount is the socket volume, read-only. The sidecar runs under runc on its own
  * bridge network: it needs a route out, and the runsc registration here is network-less.
- * Sidecar and agent start side by side (the agent's gates refuse until the sidecar holds its
- * secrets); `timings` marks when each phase ended, for `bench:start`.
+ * `timings` marks when each phase ended, for `bench:start`.
  */
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
@@ -221,10 +220,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
     const sidecar = await createSidecar(docker, input, volume, labels);
     stack.push("sidecar", () => sidecar.remove({ force: true }));
     mark("sidecar created");
-    // Sidecar and agent come up side by side. The agent may start before its sidecar holds the
-    // secrets: until then every gate refuses (fail closed), and the agent container's only
-    // process is the relay; the bottle is ready (and its agent program run) only once both are.
-    let agentId: string | undefined;
+    let agent: Docker.Container | undefined;
     await allOrFirstError([
       (async () => {
         await sidecar.start();
@@ -236,6 +232,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
       })(),
       (async () => {
         const created = await createAgent(docker, input, volume, labels);
+        agent = created;
         stack.push("agent", () => created.remove({ force: true }));
         mark("agent created");
         await Promise.all([
@@ -243,15 +240,16 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
           installCaTrust(docker, created.id, caPem),
         ]);
         mark("agent provisioned");
-        await created.start();
-        mark("agent started");
-        await waitForLogLine(docker, created.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
-        mark("agent ready");
-        agentId = created.id;
       })(),
     ]);
-    if (agentId === undefined) throw new Error("agent container was not started");
-    return { agentContainer: agentId, sidecarContainer: sidecar.id };
+    // The agent starts only once its sidecar holds its secrets, and only this process starts it:
+    // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
+    if (agent === undefined) throw new Error("agent container was not created");
+    await agent.start();
+    mark("agent started");
+    await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+    mark("agent ready");
+    return { agentContainer: agent.id, sidecarContainer: sidecar.id };
   } catch (error) {
     const leftovers = await stack.unwind();
     if (error instanceof BottleError) throw error;
