@@ -1,7 +1,9 @@
 /**
- * `npm run bench:start`: time from `bottle start --detach` to a ready bottle (images already
- * built), beside a bare `docker run --rm <agent image> true` under the same runtime, measured in
- * the same run. Prints medians over RUNS runs each and their ratio. RUNTIME=runc measures runc.
+ * `npm run bench:start [-- --json]`: time from `bottle start --detach` to a ready bottle (images
+ * already built), beside a bare `docker run --rm <agent image> true` under the same runtime,
+ * measured in the same run, for each runtime in RUNTIMES (default `runc,runsc`). Prints medians
+ * over RUNS runs each, their ratio, and where the time goes: the median time at which each phase
+ * of the start ended (from the bottle's start-timings.json; ms since the CLI process began).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -9,26 +11,14 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { packageRoot } from "../src/core/host/package-root.js";
+import type { StartMark } from "../src/backend/docker/start-timings.js";
 import { median } from "./median.js";
 
 const run = promisify(execFile);
 const RUNS = Number(process.env["RUNS"] ?? 7);
-/** `auto` (runsc when the engine has it) or `runc`. */
-const RUNTIME = process.env["RUNTIME"] ?? "auto";
+const RUNTIMES = (process.env["RUNTIMES"] ?? process.env["RUNTIME"] ?? "runc,runsc").split(",");
+const json = process.argv.includes("--json");
 const root = packageRoot();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-start-"));
-const env = {
-  ...process.env,
-  BOT_BOTTLE_HOME: path.join(dir, "home"),
-  BOT_BOTTLE_BASE_IMAGE: process.env["BOT_BOTTLE_BASE_IMAGE"] ?? "bot-bottle/base:bookworm",
-};
-fs.writeFileSync(
-  path.join(dir, "bottle.yaml"),
-  `agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${RUNTIME}\n    egress: {allow: [allowed.test]}\n`,
-);
-
-const bottle = (...args: string[]) =>
-  run(process.execPath, [path.join(root, "bin", "bottle.js"), ...args], { cwd: dir, env });
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
@@ -36,53 +26,107 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-async function main(): Promise<void> {
-  // Warm-up: builds the images if needed and tells us the agent image and runtime.
-  const warm = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
-  const plan = JSON.parse(
-    fs.readFileSync(path.join(env.BOT_BOTTLE_HOME, "state", warm, "plan.json"), "utf8"),
-  ) as {
-    images: { agent: { tag: string } };
-    runtime: { resolved: string };
-  };
-  await bottle("stop", warm);
-  const image = plan.images.agent.tag;
-  const runtime = plan.runtime.resolved;
+interface RuntimeResult {
+  runtime: string;
+  start_ms: number[];
+  bare_ms: number[];
+  ratio: number;
+  /** Median time each phase ended, in ms since the CLI process began. */
+  phases: Record<string, number>;
+}
 
-  const starts: number[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    let identity = "";
-    starts.push(
-      await timed(async () => {
-        identity = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
-      }),
-    );
-    await bottle("stop", identity);
-    bare.push(
-      await timed(() =>
-        run("docker", [
-          "run",
-          "--rm",
-          `--runtime=${runtime}`,
-          "--network=none",
-          "--entrypoint",
-          "true",
-          image,
-        ]),
-      ),
-    );
+async function measure(runtime: string): Promise<RuntimeResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-start-"));
+  const env = {
+    ...process.env,
+    BOT_BOTTLE_HOME: path.join(dir, "home"),
+    BOT_BOTTLE_BASE_IMAGE: process.env["BOT_BOTTLE_BASE_IMAGE"] ?? "bot-bottle/base:bookworm",
+  };
+  fs.writeFileSync(
+    path.join(dir, "bottle.yaml"),
+    `agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${runtime}\n    egress: {allow: [allowed.test]}\n`,
+  );
+  const bottle = (...args: string[]) =>
+    run(process.execPath, [path.join(root, "bin", "bottle.js"), ...args], { cwd: dir, env });
+  const statePath = (identity: string, file: string) =>
+    path.join(env.BOT_BOTTLE_HOME, "state", identity, file);
+  try {
+    // Warm-up: builds the images if needed and tells us the agent image and runtime.
+    const warm = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
+    const plan = JSON.parse(fs.readFileSync(statePath(warm, "plan.json"), "utf8")) as {
+      images: { agent: { tag: string } };
+      runtime: { resolved: string };
+    };
+    await bottle("stop", warm);
+    const image = plan.images.agent.tag;
+    const resolved = plan.runtime.resolved;
+
+    const starts: number[] = [];
+    const bare: number[] = [];
+    const marks: StartMark[][] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let identity = "";
+      starts.push(
+        await timed(async () => {
+          identity = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
+        }),
+      );
+      const file = statePath(identity, "start-timings.json");
+      if (fs.existsSync(file)) marks.push(JSON.parse(fs.readFileSync(file, "utf8")) as StartMark[]);
+      await bottle("stop", identity);
+      bare.push(
+        await timed(() =>
+          run("docker", [
+            "run",
+            "--rm",
+            `--runtime=${resolved}`,
+            "--network=none",
+            "--entrypoint",
+            "true",
+            image,
+          ]),
+        ),
+      );
+    }
+    const phases: Record<string, number> = {};
+    for (const phase of marks[0]?.map((m) => m.phase) ?? []) {
+      phases[phase] = median(marks.map((m) => m.find((x) => x.phase === phase)?.at_ms ?? 0));
+    }
+    return {
+      runtime: resolved,
+      start_ms: starts,
+      bare_ms: bare,
+      ratio: median(starts) / median(bare),
+      phases,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function print(result: RuntimeResult): string[] {
   const ms = (v: number) => `${v.toFixed(0)} ms`;
-  console.log(`runtime ${runtime}, ${RUNS} runs each`);
-  console.log(
-    `bottle start --detach (to ready):  median ${ms(median(starts))}  [${starts.map(ms).join(", ")}]`,
-  );
-  console.log(
-    `docker run --rm IMAGE true:        median ${ms(median(bare))}  [${bare.map(ms).join(", ")}]`,
-  );
-  console.log(`ratio start / bare run: ${(median(starts) / median(bare)).toFixed(2)}x`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  const start = median(result.start_ms);
+  const bare = median(result.bare_ms);
+  const lines = [
+    `runtime ${result.runtime}, ${RUNS} runs each`,
+    `bottle start --detach (to ready):  median ${ms(start)}  [${result.start_ms.map(ms).join(", ")}]`,
+    `docker run --rm IMAGE true:        median ${ms(bare)}  [${result.bare_ms.map(ms).join(", ")}]`,
+    `ratio start / bare run: ${result.ratio.toFixed(2)}x`,
+    `targets: <= 2x the bare run: ${result.ratio <= 2 ? "met" : "NOT met"}; under 1 s: ${start < 1000 ? "met" : "NOT met"}`,
+    "where the time goes (median ms since the CLI process began, when each phase ended; sidecar and agent run side by side):",
+  ];
+  for (const [phase, at] of Object.entries(result.phases)) {
+    lines.push(`  ${phase.padEnd(24)}${at.toFixed(0).padStart(6)}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const results: RuntimeResult[] = [];
+  for (const runtime of RUNTIMES) results.push(await measure(runtime));
+  if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else process.stdout.write(results.flatMap((r) => [...print(r), ""]).join("\n"));
 }
 
 await main();

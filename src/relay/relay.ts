@@ -36,7 +36,8 @@ function ignore(): void {
 
 function serve(pair: RelayPair, open: Set<net.Socket>): net.Server {
   // Half-open on both sides: a client that ends its request still gets the whole answer.
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  // No Nagle on the loopback side: a small answer is passed on at once, not after an ACK.
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     const gate = net.connect({ path: pair.socket, allowHalfOpen: true });
     for (const socket of [client, gate]) {
       open.add(socket);

@@ -29,6 +29,7 @@ import type { ExecOutput } from "./exec.js";
 import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
+import type { StartTimings } from "./start-timings.js";
 import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
 import { probeSidecar, saveLiveRules } from "./control-client.js";
 import path from "node:path";
@@ -96,7 +97,10 @@ export class DockerBackend {
   }
 
   /** Creates the state, launches the bottle, and records it as running. */
-  async start(plan: BottlePlan, options: { detached: boolean; progress: Progress }): Promise<void> {
+  async start(
+    plan: BottlePlan,
+    options: { detached: boolean; progress: Progress; timings?: StartTimings },
+  ): Promise<void> {
     const paths = this.paths(plan.identity);
     createBottleState(paths);
     writeJsonAtomic(paths.plan, plan);
@@ -104,7 +108,9 @@ export class DockerBackend {
       ...metadataFromPlan(plan, new Date(), options.detached),
       starter_pid: process.pid,
     });
-    await this.launch(plan, paths, options.progress, undefined);
+    await this.launch(plan, paths, options.progress, undefined, options.timings);
+    options.timings?.mark("done");
+    options.timings?.write(path.join(paths.dir, "start-timings.json"));
   }
 
   /** Starts a stopped bottle again: same identity, plan, policy and workspace. */
@@ -143,6 +149,7 @@ export class DockerBackend {
     paths: BottlePaths,
     progress: Progress,
     resumeFrom: LaunchInput["resumeFrom"],
+    timings?: StartTimings,
   ): Promise<void> {
     try {
       const { secrets, missing, missingGit } = readBottleSecrets(plan, this.host.env);
@@ -150,6 +157,18 @@ export class DockerBackend {
         progress(`warning: no token for credential ${name}; its route answers 503`);
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
+      // The keeper hands the secrets over again whenever the sidecar comes back without them.
+      // Its process starts beside the launch (status is `starting`, which it watches; a failed
+      // launch marks the bottle failed and the keeper ends at its next look).
+      const keeper = spawnDetachedKeeper(
+        { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
+        secrets,
+        path.join(paths.dir, "keeper.log"),
+        path.join(paths.dir, "keeper.pid"),
+      ).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
       await launchBottle(this.docker, {
         plan: { ...plan, labels: { ...plan.labels, [LABELS.home]: this.homeTag() } },
         paths,
@@ -158,20 +177,15 @@ export class DockerBackend {
         hostEnv: this.host.env,
         sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
+        ...(timings === undefined ? {} : { timings }),
         progress,
       });
       updateStatus(paths, "running");
-      // The keeper hands the secrets over again whenever the sidecar comes back without them.
-      try {
-        await spawnDetachedKeeper(
-          { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
-          secrets,
-          path.join(paths.dir, "keeper.log"),
-          path.join(paths.dir, "keeper.pid"),
-        );
-      } catch (error) {
+      const keeperFailure = await keeper;
+      timings?.mark("keeper");
+      if (keeperFailure !== undefined) {
         progress(
-          `warning: ${error instanceof Error ? error.message : String(error)}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
+          `warning: ${keeperFailure}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
         );
       }
     } catch (error) {

@@ -8,6 +8,7 @@
  * a non-root user, limits from the plan, and runs under the plan's runtime (runsc when the engine
  * has it). Its only mount is the socket volume, read-only. The sidecar runs under runc on its own
  * bridge network: it needs a route out, and the runsc registration here is network-less.
+ * `timings` marks when each phase ended, for `bench:start`.
  */
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
@@ -24,6 +25,7 @@ import type { Progress } from "./build-image.js";
 import { ensureImage } from "./build-image.js";
 import { waitForLogLine } from "./container-logs.js";
 import { controlRequest } from "./control-client.js";
+import type { StartTimings } from "./start-timings.js";
 import { TeardownStack } from "./teardown-stack.js";
 import { AGENT_UID, copyFolderIn, copySkillIn, restoreFolder, writeFilesIn } from "./workspace.js";
 import { provisionFiles } from "../../providers/provision.js";
@@ -50,6 +52,8 @@ export interface LaunchInput {
   /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
   resumeFrom?: { workspace: string | undefined; home: string | undefined };
   progress: Progress;
+  /** Marks the end of each phase (for the start's breakdown). */
+  timings?: StartTimings;
 }
 
 export interface LaunchedBottle {
@@ -189,6 +193,7 @@ async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
 
 export async function launchBottle(docker: Docker, input: LaunchInput): Promise<LaunchedBottle> {
   const { plan, paths, progress } = input;
+  const mark = (phase: string): void => input.timings?.mark(phase);
   const labels: Labeller = (role) => ({ ...plan.labels, [LABELS.role]: role });
   const stack = new TeardownStack();
   const [socketMount] = plan.mounts;
@@ -208,14 +213,17 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
     await allOrFirstError([
       (async () => {
         caPem = (await ensureBottleCa(paths.dir, plan.identity)).certPem;
+        mark("bottle CA");
       })(),
       (async () => {
         await ensureImage(docker, input.root, plan.images.sidecar, progress);
         await ensureImage(docker, input.root, plan.images.agent, progress);
+        mark("images");
       })(),
       (async () => {
         await docker.createVolume({ Name: volume, Labels: labels("sockets") });
         stack.push("socket volume", () => docker.getVolume(volume).remove());
+        mark("socket volume");
       })(),
       (async () => {
         const network = await docker.createNetwork({
@@ -224,6 +232,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
           Labels: labels("network"),
         });
         stack.push("network", () => network.remove());
+        mark("network");
       })(),
     ]);
 
@@ -231,28 +240,36 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
     progress(`starting sidecar and agent (${plan.runtime.resolved})`);
     const sidecar = await createSidecar(docker, input, volume, labels);
     stack.push("sidecar", () => sidecar.remove({ force: true }));
+    mark("sidecar created");
     let agent: Docker.Container | undefined;
     await allOrFirstError([
       (async () => {
         await sidecar.start();
+        mark("sidecar started");
         await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
+        mark("sidecar ready");
         await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
+        mark("sidecar holds secrets");
       })(),
       (async () => {
         const created = await createAgent(docker, input, volume, labels);
         agent = created;
         stack.push("agent", () => created.remove({ force: true }));
+        mark("agent created");
         await Promise.all([
           prepareAgent(docker, created.id, input),
           installCaTrust(docker, created.id, caPem),
         ]);
+        mark("agent provisioned");
       })(),
     ]);
     // The agent starts only once its sidecar holds its secrets, and only this process starts it:
     // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
     if (agent === undefined) throw new Error("agent container was not created");
     await agent.start();
+    mark("agent started");
     await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+    mark("agent ready");
     return { agentContainer: agent.id, sidecarContainer: sidecar.id };
   } catch (error) {
     const leftovers = await stack.unwind();

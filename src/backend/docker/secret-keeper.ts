@@ -2,7 +2,9 @@
  * Keeps a running bottle's sidecar supplied with its secrets. A sidecar restarted outside the CLI
  * (`docker restart`, a daemon restart) comes back without them and refuses everything; the keeper
  * polls its health over the control socket and hands the secrets over again as soon as it says
- * "waiting for secrets". It stops when the bottle's metadata no longer says starting or running.
+ * "waiting for secrets". It stops when the bottle's metadata no longer says starting or running,
+ * or says starting while the process that was starting it is gone. The detached keeper is spawned
+ * beside the launch (while the bottle is starting), so a start does not wait for it at the end.
  *
  * Run in-process by an attached `bottle start`/`resume`, and as a small detached host process
  * (keeper-main.ts) for --detach; the secrets reach that process over a pipe only.
@@ -22,10 +24,23 @@ export interface KeeperTarget {
   metadataFile: string;
 }
 
-/** Status from metadata.json; undefined when it cannot be read (the bottle is gone). */
+/**
+ * Status from metadata.json; undefined when it cannot be read (the bottle is gone). A start whose
+ * process is gone (killed half-way) reads as `abandoned`: the keeper of that start ends.
+ */
 function bottleStatus(metadataFile: string): string | undefined {
   try {
-    const parsed = JSON.parse(fs.readFileSync(metadataFile, "utf8")) as { status?: unknown };
+    const parsed = JSON.parse(fs.readFileSync(metadataFile, "utf8")) as {
+      status?: unknown;
+      starter_pid?: unknown;
+    };
+    if (parsed.status === "starting" && typeof parsed.starter_pid === "number") {
+      try {
+        process.kill(parsed.starter_pid, 0);
+      } catch {
+        return "abandoned";
+      }
+    }
     return typeof parsed.status === "string" ? parsed.status : undefined;
   } catch {
     return undefined;

@@ -12,6 +12,7 @@ import type { EngineFacts } from "../../core/plan/runtime.js";
 import type { CommandContext } from "../context.js";
 import { renderPreflight } from "../render/preflight.js";
 import { askEngine, confirmOrRefuse, dockerBackend } from "./lifecycle-context.js";
+import { StartTimings } from "../../backend/docker/start-timings.js";
 import { runSession } from "./session.js";
 
 export interface StartOptions {
@@ -76,21 +77,27 @@ export async function startCommand(
     ctx.io.out(options.format === "json" ? JSON.stringify(plan, null, 2) : renderPreflight(plan));
     return 0;
   }
+  const timings = new StartTimings();
+  timings.mark("cli loaded");
   // Plan first (no engine needed), check the token, then let the engine decide the runtime.
   const draft = planStart(agent, options, ctx, undefined);
   requireModelToken(draft, ctx);
+  timings.mark("planned");
   const plan: BottlePlan = {
     ...draft,
     runtime: resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
   };
+  timings.mark("engine asked");
   ctx.io.err(renderPreflight(plan));
   if (!(await confirmOrRefuse(ctx, "Start this bottle? [y/N] ", options.yes))) {
     ctx.io.err("Not started.");
     return 1;
   }
   const backend = await dockerBackend(ctx);
+  timings.mark("backend loaded");
   await backend.start(plan, {
     detached: options.detach,
+    timings,
     progress: (line) => {
       ctx.io.err(line);
     },

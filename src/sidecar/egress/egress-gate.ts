@@ -10,6 +10,7 @@ import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { InternalRanges } from "./ip-address.js";
 import type { Resolver } from "./upstream-address.js";
+import type { UpstreamTls } from "./upstream-connection.js";
 
 /** Opens a TCP connection to an upstream at a checked address; net.connect unless injected. */
 export type EgressDial = (address: string, port: number) => net.Socket;
@@ -52,8 +53,8 @@ export interface EgressGate {
   ranges: InternalRanges;
   resolve: Resolver;
   dial: EgressDial;
-  /** Trusted roots for upstream TLS; undefined means Node's defaults. */
-  upstreamCa: string[] | undefined;
+  /** Upstream TLS: the trusted roots (one shared context) and sessions to resume. */
+  upstreamTls: UpstreamTls;
   limits: EgressLimits;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;

@@ -49,6 +49,7 @@ import { TlsInterception } from "./tls-interception.js";
 import type { Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
 import { passThrough } from "./passthrough-tunnel.js";
+import { UpstreamTls } from "./upstream-connection.js";
 import { hostFinding, onPlainRequest, onPlainUpgrade, refusalStatus } from "./plain-requests.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
@@ -124,7 +125,7 @@ export class EgressProxy {
       ranges: new InternalRanges(),
       resolve: options.resolve ?? systemResolver,
       dial,
-      upstreamCa: options.upstreamCa,
+      upstreamTls: new UpstreamTls(options.upstreamCa),
       limits,
       track: (socket) => {
         this.server.track(socket);

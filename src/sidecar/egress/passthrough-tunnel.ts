@@ -22,6 +22,9 @@ export function passThrough(
   try {
     upstream = gate.dial(entry.address ?? host, port);
     gate.track(upstream);
+    // Bytes are passed on as they come: no small write waits for an earlier one's ACK.
+    upstream.setNoDelay(true);
+    client.setNoDelay(true);
   } catch (error) {
     failTunnel(client, host, port, errorCode(error));
     gate.audit({ ...entry, status: 502, error: errorCode(error), duration_ms: 0 });

@@ -13,6 +13,10 @@
  * a mismatch is refused as `domain-fronting`. Allowed requests are content-checked and forwarded
  * to the tunnel's pinned address, over TLS verified for that host, on connections kept alive for
  * the tunnel's life. WebSocket upgrades are bridged (websocket-bridge.ts).
+ *
+ * The first upstream connection (TCP and TLS, to the CONNECT host, already allowed) is opened as
+ * soon as the agent's handshake starts, so both handshakes run at once; no request byte goes up
+ * before its request has been judged and checked.
  */
 import http from "node:http";
 import type net from "node:net";
@@ -126,8 +130,23 @@ export class TlsInterception {
     const start = (first: Buffer): void => {
       client.pause();
       client.unshift(first);
-      if (first[0] === TLS_HANDSHAKE) void this.openTls(client, state);
-      else this.serve(client, state, false);
+      const secure = first[0] === TLS_HANDSHAKE;
+      const target: UpstreamTarget = {
+        host: state.host,
+        port: state.port,
+        address: state.address,
+        secure,
+        rule: state.rule,
+      };
+      state.target = target;
+      state.agent = new PinnedAgent(this.gate, target, true);
+      if (!secure) {
+        this.serve(client, state);
+        return;
+      }
+      // The upstream's TCP and TLS handshakes run while the agent's handshake with us does.
+      if (this.leaves !== undefined) state.agent.warm();
+      void this.openTls(client, state);
     };
     if (head.length > 0) {
       start(head);
@@ -138,16 +157,7 @@ export class TlsInterception {
     });
   }
 
-  private serve(socket: net.Socket, state: Tunnel, secure: boolean): void {
-    const target: UpstreamTarget = {
-      host: state.host,
-      port: state.port,
-      address: state.address,
-      secure,
-      rule: state.rule,
-    };
-    state.target = target;
-    state.agent = new PinnedAgent(this.gate, target, true);
+  private serve(socket: net.Socket, state: Tunnel): void {
     this.tunnels.set(socket, state);
     this.inner.emit("connection", socket);
     socket.resume();
@@ -187,7 +197,7 @@ export class TlsInterception {
       state.record.error ??= `TLS: ${error.code ?? error.message}`;
       client.destroy();
     });
-    this.serve(secure, state, true);
+    this.serve(secure, state);
   }
 
   private tunnelOf(req: http.IncomingMessage): Tunnel | undefined {
