@@ -72,6 +72,8 @@ function readJson(
 export class SuperviseGate {
   private readonly server: GateServer;
   private readonly context: SuperviseContext;
+  /** Aborted by stop(): every wait in progress returns at once. */
+  private readonly stopping = new AbortController();
 
   constructor(options: SuperviseGateOptions) {
     this.context = { ...options, audit: guardedSink<SuperviseAuditEntry>(options.audit) };
@@ -101,6 +103,7 @@ export class SuperviseGate {
 
   /** Stops accepting and closes every open connection (a wait in progress ends with it). */
   stop(): Promise<void> {
+    this.stopping.abort();
     return this.server.stop();
   }
 
@@ -143,12 +146,18 @@ export class SuperviseGate {
       return;
     }
     const mcp = new McpServer({ name: "bot-bottle-supervise", version: "1.0.0" });
-    registerSuperviseTools(mcp, this.context);
+    const exchange = new AbortController();
+    registerSuperviseTools(
+      mcp,
+      this.context,
+      AbortSignal.any([exchange.signal, this.stopping.signal]),
+    );
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
     res.once("close", () => {
+      exchange.abort();
       void transport.close();
       void mcp.close();
     });
