@@ -16,6 +16,7 @@ import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
+import { containerPidsLimit } from "../../core/plan/process-limits.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
 import { READY_LINE, SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 import type { Progress } from "./build-image.js";
@@ -136,7 +137,11 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
       NetworkMode: "none",
       Runtime: plan.runtime.resolved,
       Init: true,
-      PidsLimit: plan.resources.pids,
+      // The agent's user meets RLIMIT_NPROC (its command fails); the cgroup, with room for the
+      // runtime's own threads, is the backstop (core/plan/process-limits.ts). Computed here, not
+      // read from the plan, so a plan saved before the field existed (resume) is limited too.
+      PidsLimit: containerPidsLimit(plan.resources.pids, plan.runtime.resolved),
+      Ulimits: [{ Name: "nproc", Soft: plan.resources.pids, Hard: plan.resources.pids }],
       Memory: plan.resources.memory_bytes,
       MemorySwap: plan.resources.memory_bytes,
       NanoCpus: plan.resources.nano_cpus,

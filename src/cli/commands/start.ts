@@ -8,6 +8,7 @@ import { loadManifest } from "../../core/manifest/load.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { makePlan } from "../../core/plan/make-plan.js";
 import { resolveRuntime } from "../../core/plan/runtime.js";
+import { withRuntime } from "../../core/plan/process-limits.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import type { CommandContext } from "../context.js";
 import { renderPreflight } from "../render/preflight.js";
@@ -79,10 +80,10 @@ export async function startCommand(
   // Plan first (no engine needed), check the token, then let the engine decide the runtime.
   const draft = planStart(agent, options, ctx, undefined);
   requireModelToken(draft, ctx);
-  const plan: BottlePlan = {
-    ...draft,
-    runtime: resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
-  };
+  const plan: BottlePlan = withRuntime(
+    draft,
+    resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
+  );
   ctx.io.err(renderPreflight(plan));
   if (!(await confirmOrRefuse(ctx, "Start this bottle? [y/N] ", options.yes))) {
     ctx.io.err("Not started.");

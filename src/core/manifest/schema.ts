@@ -241,7 +241,9 @@ const bottle = z
           .min(32)
           .max(65536)
           .default(512)
-          .describe("Process limit of the agent container."),
+          .describe(
+            "Processes and threads the agent may run at once (its user's RLIMIT_NPROC, `ulimit -u`). Past it, the command that forks fails (\"fork: Resource temporarily unavailable\") and the bottle stays up. The container's pids cgroup is set higher (2 x pids + 256 under runsc, whose own threads count against it; pids + 256 under runc), so the runtime never meets it first. 512 fits npm install, git push and a Claude Code session.",
+          ),
       })
       .prefault({})
       .describe("Limits of the agent container."),

@@ -22,6 +22,7 @@ import {
 } from "./layout.js";
 import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
+import { containerPidsLimit } from "./process-limits.js";
 import { parseSize } from "./units.js";
 import { knownHostsName, matchWorkspaceRemotes, pinnedFor } from "./git-remotes.js";
 import path from "node:path";
@@ -212,6 +213,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     }
   }
 
+  const runtime = resolveRuntime(bottle.runtime, facts.engine);
   const command = [
     ...provider.command,
     ...(agent.prompt !== undefined && provider.promptArgs !== undefined
@@ -234,7 +236,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     command,
     resume_command: [...command, ...provider.resumeArgs],
     skills: agent.skills.map((name) => ({ name, from: skillDir(facts.home, name) })),
-    runtime: resolveRuntime(bottle.runtime, facts.engine),
+    runtime,
     images: {
       agent: {
         role: "agent",
@@ -253,6 +255,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       memory_bytes: parseSize(bottle.resources.memory),
       nano_cpus: Math.round(bottle.resources.cpus * 1e9),
       pids: bottle.resources.pids,
+      container_pids: containerPidsLimit(bottle.resources.pids, runtime.resolved),
     },
     egress: {
       default: "deny",
