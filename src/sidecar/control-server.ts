@@ -9,7 +9,6 @@
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
-import fs from "node:fs";
 import http from "node:http";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
@@ -19,6 +18,9 @@ import {
   egressRulesSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
+
+import type { ListenTarget } from "./shared/gate-listen.js";
+import { GateServer } from "./shared/gate-server.js";
 
 export type { HealthReport } from "../core/contract/contract.js";
 
@@ -67,13 +69,14 @@ function parseBody<T>(
 }
 
 export class ControlServer {
-  private readonly server: http.Server;
+  private readonly server: GateServer;
   private readonly startedAt = Date.now();
 
   constructor(private readonly handlers: ControlHandlers) {
-    this.server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       void this.route(req, res);
     });
+    this.server = new GateServer(server, "the control API");
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -113,21 +116,16 @@ export class ControlServer {
     }
   }
 
-  async listen(socketPath: string): Promise<void> {
-    fs.rmSync(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(socketPath, resolve);
-    });
-    fs.chmodSync(socketPath, 0o600);
+  /**
+   * Listens on the control socket (mode 0600: the operator's only), never with a guard: the
+   * host must reach it while the gates wait for their secrets. A stale socket is replaced; any
+   * other file in the way is refused, never removed.
+   */
+  listen(target: ListenTarget): Promise<void> {
+    return this.server.listen(target);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
