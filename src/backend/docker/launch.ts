@@ -9,6 +9,9 @@
  * has it). Its only mount is the socket volume, read-only. The sidecar runs under runc on its own
  * bridge network: it needs a route out, and the runsc registration here is network-less.
  */
+import { SIDECAR_CONTAINER } from "../../core/contract/sidecar-limits.js";
+import type { SidecarUser } from "./sidecar-user.js";
+import { handStateTo, userSpec } from "./sidecar-user.js";
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
@@ -42,8 +45,8 @@ export interface LaunchInput {
   root: string;
   /** Host environment: values of variables the plan forwards. */
   hostEnv: Readonly<Record<string, string | undefined>>;
-  /** uid:gid the sidecar runs as, so files it writes in the state folder belong to the operator. */
-  sidecarUser: string;
+  /** Who the sidecar runs as (sidecar-user.ts): never root. */
+  sidecarUser: SidecarUser;
   /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
   secrets: BottleSecrets;
   /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
@@ -106,17 +109,29 @@ const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
 
 type Labeller = (role: string) => Record<string, string>;
 
+/**
+ * The sidecar: never root, a read-only root file system (its state folder and socket volume are
+ * its own mounts; /tmp a small tmpfs for the git gate's private key folder), memory and pids
+ * limits (core/contract/sidecar-limits.ts). Under runc: runsc is registered network-less here,
+ * and the sidecar needs a route out.
+ */
 async function createSidecar(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
   return docker.createContainer({
     name: input.plan.containers.sidecar,
     Image: input.plan.images.sidecar.tag,
-    User: input.sidecarUser,
+    User: userSpec(input.sidecarUser),
+    Env: ["HOME=/tmp"],
     Labels: labels("sidecar"),
     HostConfig: {
       ...HARDENING,
       NetworkMode: input.plan.network.sidecar,
       Runtime: "runc",
       Init: true,
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,noexec,mode=1777,size=${SIDECAR_CONTAINER.tmpBytes}` },
+      Memory: SIDECAR_CONTAINER.memoryBytes,
+      MemorySwap: SIDECAR_CONTAINER.memoryBytes,
+      PidsLimit: SIDECAR_CONTAINER.pids,
       Binds: [`${input.paths.dir}:${SIDECAR_STATE_DIR}`],
       Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR }],
     },
@@ -211,6 +226,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
       })(),
     ]);
 
+    handStateTo(paths.dir, input.sidecarUser);
     // The sidecar is created first: its image gives the fresh socket volume its mode (1777).
     progress(`starting sidecar and agent (${plan.runtime.resolved})`);
     const sidecar = await createSidecar(docker, input, volume, labels);

@@ -4,6 +4,8 @@
  * once per proxy from its options; no module state.
  */
 import type net from "node:net";
+import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
+import type { BufferBudget } from "../shared/buffer-budget.js";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import type { AuditEntry } from "./egress-audit-entry.js";
 import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
@@ -31,6 +33,8 @@ export interface EgressLimits {
   maxWebSocketMessageBytes: number;
   /** Time an upstream has to answer a request with its response head. */
   upstreamTimeoutMs: number;
+  /** Open client connections at once (tunnels included); more get 503 unread. */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: EgressLimits = {
@@ -42,6 +46,7 @@ export const DEFAULT_LIMITS: EgressLimits = {
   maxWebSocketFrameBytes: 16 * 1024 * 1024,
   maxWebSocketMessageBytes: 16 * 1024 * 1024,
   upstreamTimeoutMs: 5 * 60_000,
+  maxConnections: GATE_CONNECTIONS.egress,
 };
 
 export interface EgressGate {
@@ -55,6 +60,8 @@ export interface EgressGate {
   /** Trusted roots for upstream TLS; undefined means Node's defaults. */
   upstreamCa: string[] | undefined;
   limits: EgressLimits;
+  /** Request bodies held in memory, shared with the sidecar's other gates. */
+  budget: BufferBudget;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;
 }

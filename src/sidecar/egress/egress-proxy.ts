@@ -24,6 +24,8 @@
  *   tunnels (503 beyond), inspected body size. Errors on any socket are handled: a bad client or
  *   upstream never crashes the process. stop() destroys every open socket.
  */
+import { BUFFERED_BYTES } from "../../core/contract/sidecar-limits.js";
+import { BufferBudget } from "../shared/buffer-budget.js";
 import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
@@ -74,6 +76,8 @@ export interface EgressProxyOptions {
   /** What a finding does; default block. */
   dlp?: DlpMode;
   limits?: Partial<EgressLimits>;
+  /** Request bodies held in memory, shared with the other gates; its own when absent. */
+  budget?: BufferBudget;
 }
 
 export type { ListenTarget } from "../shared/gate-listen.js";
@@ -124,6 +128,7 @@ export class EgressProxy {
       dial,
       upstreamCa: options.upstreamCa,
       limits,
+      budget: options.budget ?? new BufferBudget(BUFFERED_BYTES),
       track: (socket) => {
         this.server.track(socket);
       },
@@ -140,7 +145,9 @@ export class EgressProxy {
       requestTimeout: 0,
       keepAliveTimeout: limits.idleTimeoutMs,
     });
-    this.server = new GateServer(server, "the egress proxy");
+    this.server = new GateServer(server, "the egress proxy", {
+      maxConnections: limits.maxConnections,
+    });
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       void onPlainRequest(this.gate, req, res);
     });
