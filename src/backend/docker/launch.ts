@@ -160,7 +160,9 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
       Memory: plan.resources.memory_bytes,
       MemorySwap: plan.resources.memory_bytes,
       NanoCpus: plan.resources.nano_cpus,
-      Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR, ReadOnly: true }],
+      // nocopy: the agent image's own /run/bot-bottle (root, 0755) must not be copied over the
+      // mode the sidecar's image gave the still empty volume (1777): the sidecar is not root.
+      Binds: [`${volume}:${SOCKET_DIR}:ro,nocopy`],
     },
   });
 }
