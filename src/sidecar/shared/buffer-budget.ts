@@ -34,6 +34,16 @@ export class BufferBudget {
         taken += bytes;
         return true;
       },
+      resize: (bytes) => {
+        if (bytes <= taken) {
+          this.give(taken - bytes);
+          taken = bytes;
+          return true;
+        }
+        if (!this.take(bytes - taken)) return false;
+        taken = bytes;
+        return true;
+      },
       release: () => {
         this.give(taken);
         taken = 0;
@@ -44,6 +54,8 @@ export class BufferBudget {
 
 export interface BufferHold {
   take(bytes: number): boolean;
+  /** Makes the hold exactly `bytes` (what is held right now); false when growing would pass. */
+  resize(bytes: number): boolean;
   release(): void;
 }
 
