@@ -120,15 +120,15 @@ describe("the sidecar as a hard target", () => {
   it("holds twenty held-open 15 MB uploads within its budget, refusing the rest", async () => {
     const before = await sidecarRssKiB(sidecar);
     let peak = before;
-    let running = true;
+    const sampler = { running: true };
     const sampling = (async () => {
-      while (running) {
+      while (sampler.running) {
         peak = Math.max(peak, await sidecarRssKiB(sidecar).catch(() => 0));
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     })();
     const result = await bottleExec(box, identity, uploadScript(20, 15 * MiB, 16 * MiB, 20_000));
-    running = false;
+    sampler.running = false;
     await sampling;
     assert.equal(result.code, 0, result.stderr);
     const outcome = JSON.parse(result.stdout.trim()) as {
