@@ -5,7 +5,7 @@ import type { Manifest } from "../../src/core/manifest/schema.js";
 import { manifestSchema } from "../../src/core/manifest/schema.js";
 import type { HostFacts } from "../../src/core/plan/make-plan.js";
 import { makePlan } from "../../src/core/plan/make-plan.js";
-import { containerPidsLimit, withRuntime } from "../../src/core/plan/process-limits.js";
+import { agentNproc, containerPidsLimit, withRuntime } from "../../src/core/plan/process-limits.js";
 
 function manifest(overrides: Record<string, unknown> = {}): Manifest {
   return manifestSchema.parse({
@@ -247,7 +247,9 @@ describe("makePlan", () => {
 describe("process limits", () => {
   it("gives the cgroup room for gVisor's own threads above the agent's RLIMIT_NPROC", () => {
     assert.equal(containerPidsLimit(512, "runsc"), 1280);
-    assert.equal(containerPidsLimit(512, "runc"), 768);
+    assert.equal(containerPidsLimit(512, "runc"), 512);
+    assert.equal(agentNproc(512, "runc"), undefined);
+    assert.equal(agentNproc(512, "runsc"), 512);
   });
 
   it("recomputes the cgroup limit when the engine decides the runtime after planning", () => {

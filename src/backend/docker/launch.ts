@@ -19,7 +19,7 @@ import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
-import { containerPidsLimit } from "../../core/plan/process-limits.js";
+import { agentNproc, containerPidsLimit } from "../../core/plan/process-limits.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
 import { READY_LINE, SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 import type { Progress } from "./build-image.js";
@@ -109,6 +109,11 @@ const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
 
 type Labeller = (role: string) => Record<string, string>;
 
+function nprocUlimit(plan: BottlePlan): { Name: string; Soft: number; Hard: number }[] {
+  const nproc = agentNproc(plan.resources.pids, plan.runtime.resolved);
+  return nproc === undefined ? [] : [{ Name: "nproc", Soft: nproc, Hard: nproc }];
+}
+
 /**
  * The sidecar: never root, a read-only root file system (its state folder and socket volume are
  * its own mounts; /tmp a small tmpfs for the git gate's private key folder), memory and pids
@@ -156,7 +161,7 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
       // runtime's own threads, is the backstop (core/plan/process-limits.ts). Computed here, not
       // read from the plan, so a plan saved before the field existed (resume) is limited too.
       PidsLimit: containerPidsLimit(plan.resources.pids, plan.runtime.resolved),
-      Ulimits: [{ Name: "nproc", Soft: plan.resources.pids, Hard: plan.resources.pids }],
+      Ulimits: nprocUlimit(plan),
       Memory: plan.resources.memory_bytes,
       MemorySwap: plan.resources.memory_bytes,
       NanoCpus: plan.resources.nano_cpus,

@@ -62,7 +62,7 @@ export async function runSandboxProbe(
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges:true"],
       PidsLimit: containerPidsLimit(PROBE_PIDS, runtime),
-      Ulimits: [{ Name: "nproc", Soft: PROBE_PIDS, Hard: PROBE_PIDS }],
+      Ulimits: runtime === "runsc" ? [{ Name: "nproc", Soft: PROBE_PIDS, Hard: PROBE_PIDS }] : [],
       Memory: 256 * 1024 ** 2,
     },
   });

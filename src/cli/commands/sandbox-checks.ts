@@ -54,8 +54,9 @@ export function judgeProcessLimit(outcome: ProbeOutcome, runtime: RuntimeName): 
   const alive = outcome.output.split("\n").some((l) => l.trim() === "alive");
   const forkExit = field(outcome.output, "fork-exit");
   const how =
-    "pids in a manifest is the agent user's RLIMIT_NPROC; the container's pids cgroup is set higher " +
-    `(${runtime === "runsc" ? "2 x pids + 256: gVisor's own threads count against it" : "pids + 256"})`;
+    runtime === "runsc"
+      ? "pids in a manifest is the agent user's RLIMIT_NPROC; the container's pids cgroup is set higher (2 x pids + 256: gVisor's own threads count against it)"
+      : "pids in a manifest is the container's pids cgroup (runc fails the fork, not the container)";
   if (!alive) {
     return {
       name: "pids",
@@ -68,7 +69,7 @@ export function judgeProcessLimit(outcome: ProbeOutcome, runtime: RuntimeName): 
     return {
       name: "pids",
       status: "warn",
-      detail: `${runtime} did not enforce RLIMIT_NPROC: a fork storm meets the cgroup limit instead`,
+      detail: `${runtime} let a command fork past the process limit`,
       fix: "Under gVisor that kills the whole bottle; use a runsc from 2024 or later (see the shell check).",
     };
   }

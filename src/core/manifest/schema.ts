@@ -242,7 +242,7 @@ const bottle = z
           .max(65536)
           .default(512)
           .describe(
-            "Processes and threads the agent may run at once (its user's RLIMIT_NPROC, `ulimit -u`). Past it, the command that forks fails (\"fork: Resource temporarily unavailable\") and the bottle stays up. The container's pids cgroup is set higher (2 x pids + 256 under runsc, whose own threads count against it; pids + 256 under runc), so the runtime never meets it first. 512 fits npm install, git push and a Claude Code session.",
+            "Processes and threads the agent may run at once. Past it, the command that forks fails (\"fork: Resource temporarily unavailable\") and the bottle stays up. Under runsc it is the agent user's RLIMIT_NPROC (`ulimit -u`) and the container's pids cgroup is set to 2 x pids + 256, because gVisor's own threads count against the cgroup and a full one kills the whole sandbox; under runc it is the pids cgroup. 512 fits npm install, git push and a Claude Code session.",
           ),
       })
       .prefault({})

@@ -1,10 +1,14 @@
 /**
  * How a bottle's `pids` becomes two limits (PURE).
  *
- * `pids` is what the agent may run: the processes and threads of the agent's user inside the
- * bottle, enforced as RLIMIT_NPROC (`ulimit -u`). Past it, fork and clone fail with EAGAIN: the
- * command that asked for one more process fails ("fork: Resource temporarily unavailable"), the
- * bottle does not.
+ * `pids` is what the agent may run: the processes and threads inside the bottle. Past it, fork
+ * and clone fail with EAGAIN: the command that asked for one more process fails ("fork: Resource
+ * temporarily unavailable"), the bottle does not.
+ *
+ * Under runc that is simply the container's pids cgroup: the kernel fails the fork. (RLIMIT_NPROC
+ * is no use there: it counts every process of the uid on the host, and every bottle's agent is
+ * uid 1500.) Under runsc it is the agent user's RLIMIT_NPROC (`ulimit -u`), which gVisor's own
+ * kernel counts per sandbox.
  *
  * The container's pids cgroup counts host tasks, and under gVisor those are not the agent's:
  * measured with runsc 0.0~20240729 (systrap), an idle sandbox holds about 27 host threads (the
@@ -24,8 +28,12 @@ export const CGROUP_HEADROOM = 256;
 
 /** The container's pids cgroup limit for an agent limited to `pids` processes and threads. */
 export function containerPidsLimit(pids: number, runtime: RuntimeName): number {
-  const perThread = runtime === "runsc" ? GVISOR_TASKS_PER_THREAD : 1;
-  return pids * perThread + CGROUP_HEADROOM;
+  return runtime === "runsc" ? pids * GVISOR_TASKS_PER_THREAD + CGROUP_HEADROOM : pids;
+}
+
+/** RLIMIT_NPROC of the agent's user: under runsc only (see above). */
+export function agentNproc(pids: number, runtime: RuntimeName): number | undefined {
+  return runtime === "runsc" ? pids : undefined;
 }
 
 /**
