@@ -6,6 +6,8 @@
  *   PUT  /secrets  the bottle's tokens and keys, held in memory only (never written, never logged)
  *   GET  /policy   the egress rules in force
  *   PUT  /policy   replace the egress rules, effective for the next request
+ *   PUT  /git/branches  replace the git gate's push branches of the named entries (an approved
+ *                       push-branch request), effective for the next push
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
@@ -14,9 +16,11 @@ import { GATE_CONNECTIONS } from "../core/contract/sidecar-limits.js";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
+import type { GitBranches } from "../core/contract/contract.js";
 import {
   contractIssues,
   egressRulesSchema,
+  gitBranchesSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
 
@@ -26,10 +30,13 @@ import { GateServer } from "./shared/gate-server.js";
 export type { HealthReport } from "../core/contract/contract.js";
 
 export interface ControlHandlers {
-  health(): Omit<HealthReport, "uptime_ms">;
+  /** The report without the uptime (added here); `once_consumed` defaults to 0. */
+  health(): Omit<HealthReport, "uptime_ms" | "once_consumed"> & { once_consumed?: number };
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
+  /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
+  setPushBranches(branches: GitBranches["branches"]): void;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -89,7 +96,11 @@ export class ControlServer {
     try {
       const route = `${req.method ?? ""} ${req.url ?? ""}`;
       if (route === "GET /health") {
-        send(200, { ...this.handlers.health(), uptime_ms: Date.now() - this.startedAt });
+        send(200, {
+          once_consumed: 0,
+          ...this.handlers.health(),
+          uptime_ms: Date.now() - this.startedAt,
+        });
       } else if (route === "GET /policy") {
         send(200, this.handlers.getPolicy());
       } else if (route === "PUT /policy") {
@@ -99,6 +110,19 @@ export class ControlServer {
           return;
         }
         this.handlers.setPolicy(rules.value);
+        send(200, { ok: true });
+      } else if (route === "PUT /git/branches") {
+        const body = parseBody(gitBranchesSchema, await readBody(req));
+        if (!body.ok) {
+          send(400, { error: `push branches refused, nothing changed: ${body.error}` });
+          return;
+        }
+        try {
+          this.handlers.setPushBranches(body.value.branches);
+        } catch (error) {
+          send(400, { error: `push branches refused, nothing changed: ${String(error)}` });
+          return;
+        }
         send(200, { ok: true });
       } else if (route === "PUT /secrets") {
         const secrets = parseBody(sidecarSecretsSchema, await readBody(req));

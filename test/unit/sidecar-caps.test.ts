@@ -251,6 +251,7 @@ describe("sidecar caps", () => {
       setSecrets: () => undefined,
       getPolicy: () => ({ allow: [], deny: [] }),
       setPolicy: () => undefined,
+      setPushBranches: () => undefined,
     });
     const socketPath = path.join(tmp, "control.sock");
     await control.listen({ path: socketPath, mode: 0o600 });

@@ -64,6 +64,8 @@ export interface EgressGate {
   budget: BufferBudget;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;
+  /** The bottle has the supervise gate: denials tell the agent to ask with request_egress. */
+  supervise: boolean;
 }
 
 /** Where an allowed request goes: the judged host, the pinned address, and how. */

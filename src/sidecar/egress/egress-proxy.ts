@@ -78,6 +78,8 @@ export interface EgressProxyOptions {
   limits?: Partial<EgressLimits>;
   /** Request bodies held in memory, shared with the other gates; its own when absent. */
   budget?: BufferBudget;
+  /** The bottle has the supervise gate (denials name request_egress); default false. */
+  supervise?: boolean;
 }
 
 export type { ListenTarget } from "../shared/gate-listen.js";
@@ -132,6 +134,7 @@ export class EgressProxy {
       track: (socket) => {
         this.server.track(socket);
       },
+      supervise: options.supervise ?? false,
     };
     this.interception = new TlsInterception(
       this.gate,
@@ -199,6 +202,7 @@ export class EgressProxy {
         `CONNECT to ${displayHost(entry.host)}:${entry.port}`,
         entry.host,
         decision,
+        { supervise: this.gate.supervise, port: entry.port },
       );
       endWith(client, rawResponse(statusText, { [DENIED_HEADER]: decision.rule ?? "deny" }, body));
       this.gate.audit({

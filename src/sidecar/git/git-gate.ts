@@ -268,6 +268,27 @@ export class GitGate {
     }
   }
 
+  /**
+   * Replaces the push branch patterns of the named repositories (the operator approved a
+   * push-branch request), for the next push; a push being judged keeps the patterns it started
+   * with. Throws, changing nothing, when a name is not one of the gate's repositories.
+   */
+  setPushBranches(branches: Readonly<Record<string, readonly string[]>>): void {
+    const unknown = Object.keys(branches).filter((name) => !this.repos.has(name));
+    if (unknown.length > 0) throw new Error(`no repository ${unknown.join(", ")} in this bottle`);
+    for (const [name, patterns] of Object.entries(branches)) {
+      const repo = this.repos.get(name);
+      if (repo !== undefined) {
+        this.repos.set(name, { ...repo, push: { ...repo.push, branches: [...patterns] } });
+      }
+    }
+  }
+
+  /** The push branch patterns in force per repository. */
+  pushBranches(): Record<string, string[]> {
+    return Object.fromEntries([...this.repos].map(([name, repo]) => [name, repo.push.branches]));
+  }
+
   private audit(
     repo: GatedRepo,
     op: GitAuditEntry["op"],
