@@ -30,10 +30,7 @@ describe("doctor", () => {
   it("prints the daemon.json lines when runsc is missing", () => {
     const check = checkRunsc(info([{ name: "runc", path: "runc", args: [] }]));
     assert.equal(check.status, "warn");
-    assert.match(
-      check.fix ?? "",
-      /"runtimeArgs": \[\s*"--network=none",\s*"--host-uds=open"\s*\]/,
-    );
+    assert.match(check.fix ?? "", /"runtimeArgs": \[\s*"--network=none",\s*"--host-uds=open"\s*\]/);
   });
 
   it("names the missing flags when runsc lacks them", () => {
