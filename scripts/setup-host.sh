@@ -4,7 +4,8 @@
 #
 #   - npm dependencies and the compiled CLI
 #   - a Docker engine from Debian's packages, started in the background when none answers
-#   - gVisor's runsc, registered with the flags that work on these machines (see docs/ARCHITECTURE.md)
+#   - gVisor's runsc (bookworm-backports' on bookworm), registered with the flags that work on
+#     these machines and re-registered when they no longer match the installed runsc
 #   - a locally built base image (no registry is reachable here), tagged bot-bottle/base:bookworm
 set -euo pipefail
 
@@ -12,34 +13,78 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base_tag=${BOT_BOTTLE_BASE_IMAGE:-bot-bottle/base:bookworm}
 
+# gVisor: bookworm's own runsc (2022-12) fails statx with AT_NO_AUTOMOUNT, so `ls -la` and `stat`
+# print "Invalid argument" in every bottle; bookworm-backports has 0.0~20240729, which does not.
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+runsc_min=0.0~20240729
+backports_file=/etc/apt/sources.list.d/bot-bottle-bookworm-backports.sources
+apt_updated=0
+apt_update() { [ $apt_updated = 1 ] || { apt-get update -qq; apt_updated=1; }; }
+if [ "$codename" = bookworm ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  log "adding bookworm-backports as an apt source ($backports_file)"
+  cat >"$backports_file" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  apt_updated=0
+fi
+
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
-command -v runsc >/dev/null || need_pkgs+=(runsc)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+export DEBIAN_FRONTEND=noninteractive
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+  apt_update
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+runsc_version=$(dpkg-query -W -f='${Version}' runsc 2>/dev/null || true)
+if [ -z "$runsc_version" ] && command -v runsc >/dev/null; then
+  log "runsc at $(command -v runsc) is not Debian's package: kept as it is"
+elif [ -z "$runsc_version" ] || dpkg --compare-versions "$runsc_version" lt "$runsc_min"; then
+  if [ "$codename" = bookworm ]; then
+    log "installing runsc from bookworm-backports (installed: ${runsc_version:-none})"
+    apt_update
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports runsc >/dev/null
+  elif [ -z "$runsc_version" ]; then
+    log "installing runsc (not bookworm: the distribution's own)"
+    apt_update
+    apt-get install -y -qq --no-install-recommends runsc >/dev/null
+  else
+    log "runsc $runsc_version is older than $runsc_min: \`ls -la\` will fail in bottles (see bottle doctor)"
+  fi
+fi
 
-# runsc: registered once; dockerd reads daemon.json at start, so write it before starting.
+# runsc's flags: network-less (bottles have no network), and allowed to open host unix sockets
+# (the gates). The uds flag is named by what the installed runsc knows: --host-uds=open, or
+# --fsgofer-host-uds on gVisor older than 2023.
+runsc_path=$(command -v runsc)
+if runsc flags 2>&1 | grep -q -- '-host-uds value'; then uds_flag=--host-uds=open; else uds_flag=--fsgofer-host-uds; fi
+want_runsc=$(printf '{"path":"%s","runtimeArgs":["--network=none","%s"]}' "$runsc_path" "$uds_flag")
+
+# Registered in /etc/docker/daemon.json (other keys kept); dockerd reads it at start, so a
+# registration that changed restarts dockerd.
 mkdir -p /etc/docker
-if [ ! -f /etc/docker/daemon.json ] || ! grep -q runsc /etc/docker/daemon.json; then
-  log "registering runsc in /etc/docker/daemon.json"
-  cat >/etc/docker/daemon.json <<JSON
-{
-  "runtimes": {
-    "runsc": {
-      "path": "$(command -v runsc)",
-      "runtimeArgs": ["--network=none", "--fsgofer-host-uds"]
-    }
-  }
-}
-JSON
+registration=$(node -e '
+  const fs = require("fs");
+  const [file, want] = process.argv.slice(1);
+  let config = {};
+  if (fs.existsSync(file)) config = JSON.parse(fs.readFileSync(file, "utf8"));
+  const now = JSON.stringify((config.runtimes || {}).runsc || null);
+  if (now === JSON.stringify(JSON.parse(want))) { console.log("same"); process.exit(0); }
+  config.runtimes = { ...(config.runtimes || {}), runsc: JSON.parse(want) };
+  fs.writeFileSync(file + ".tmp", JSON.stringify(config, null, 2) + "\n");
+  fs.renameSync(file + ".tmp", file);
+  console.log("changed");
+' /etc/docker/daemon.json "$want_runsc")
+if [ "$registration" = changed ]; then
+  log "registered runsc in /etc/docker/daemon.json: --network=none $uds_flag"
   if docker info >/dev/null 2>&1; then
     log "restarting dockerd so it reads the new runtime"
     pkill -x dockerd || true

@@ -12,6 +12,7 @@
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
 import http from "node:http";
+import { GATE_CONNECTIONS } from "../core/contract/sidecar-limits.js";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
@@ -83,7 +84,9 @@ export class ControlServer {
     const server = http.createServer((req, res) => {
       void this.route(req, res);
     });
-    this.server = new GateServer(server, "the control API");
+    this.server = new GateServer(server, "the control API", {
+      maxConnections: GATE_CONNECTIONS.control,
+    });
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -13,6 +13,8 @@
  * container restarted outside the CLI) every gate refuses every connection with 503 and health
  * says "degraded: waiting for secrets"; the host's keeper hands them over again.
  */
+import { BUFFERED_BYTES } from "../core/contract/sidecar-limits.js";
+import { BufferBudget } from "./shared/buffer-budget.js";
 import fs from "node:fs";
 import path from "node:path";
 import type { EgressRules } from "../core/policy/policy-change.js";
@@ -91,6 +93,8 @@ function secretValues(secrets: SidecarSecrets): string[] {
 const PLACEHOLDERS = [PLACEHOLDER_KEY, TOKEN_PLACEHOLDER];
 
 export class Sidecar {
+  /** Request bodies held in memory across every gate (BUFFERED_BYTES). */
+  private readonly budget = new BufferBudget(BUFFERED_BYTES);
   private rules: EgressRules;
   /** Null until the host hands the secrets over: until then every gate refuses everything. */
   private secrets: SidecarSecrets | null = null;
@@ -122,6 +126,7 @@ export class Sidecar {
     const upstreamCa =
       config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
+      budget: this.budget,
       decide: (request) => this.decide(request, ranges),
       supervise: config.supervise,
       ca: readCa(config),
@@ -141,6 +146,7 @@ export class Sidecar {
       path.join(config.state_dir, "audit", "credentials.jsonl"),
     );
     this.credentials = new CredentialProxy({
+      budget: this.budget,
       routes: config.credentials,
       audit: (entry) => {
         this.credentialAudit.write(entry);

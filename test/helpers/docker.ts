@@ -18,12 +18,14 @@ export function dockerSandbox(manifest: string): Sandbox {
   return box;
 }
 
-export function shellManifest(options: { runtime?: string; allow?: string[] } = {}): string {
+export function shellManifest(
+  options: { runtime?: string; allow?: string[]; pids?: number } = {},
+): string {
   // Test upstreams live on the bottle's network, at private addresses: the rules say internal.
   const allow = (options.allow ?? ["allowed.test", "*.allowed.test"])
     .map((h) => `{host: ${JSON.stringify(h)}, internal: true}`)
     .join(", ");
-  return `agents:\n  sh:\n    bottle: box\n    provider: shell\nbottles:\n  box:\n    runtime: ${options.runtime ?? "auto"}\n    resources: {memory: 512m, cpus: 1, pids: 256}\n    egress:\n      allow: [${allow}]\n      deny: [blocked.allowed.test]\n`;
+  return `agents:\n  sh:\n    bottle: box\n    provider: shell\nbottles:\n  box:\n    runtime: ${options.runtime ?? "auto"}\n    resources: {memory: 512m, cpus: 1, pids: ${options.pids ?? 256}}\n    egress:\n      allow: [${allow}]\n      deny: [blocked.allowed.test]\n`;
 }
 
 /** `bottle start <agent> --yes --detach`; returns the new identity. */

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cliProcess, makeSandbox } from "../helpers/cli.js";
+import { BASE_IMAGE, docker } from "../helpers/docker.js";
 
 interface DoctorJson {
   checks: { name: string; status: string; detail: string }[];
@@ -12,6 +13,7 @@ describe("doctor on a real engine", () => {
     const box = makeSandbox();
     const env: Record<string, string> =
       process.env["DOCKER_HOST"] === undefined ? {} : { DOCKER_HOST: process.env["DOCKER_HOST"] };
+    env["BOT_BOTTLE_BASE_IMAGE"] = BASE_IMAGE;
     await cliProcess(["init"], box);
     const result = await cliProcess(["doctor", "--json"], box, env);
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -21,6 +23,15 @@ describe("doctor on a real engine", () => {
     assert.match(byName.get("engine")?.detail ?? "", /^Docker \d+\.\d+/);
     assert.equal(byName.get("runsc")?.status, "ok", byName.get("runsc")?.detail);
     assert.equal(byName.get("manifest")?.status, "ok");
+    // The probe ran ls -la and stat in a throwaway runsc container, and forked past its limit.
+    assert.equal(byName.get("shell")?.status, "ok", byName.get("shell")?.detail);
+    assert.match(byName.get("shell")?.detail ?? "", /ls -la and stat work under runsc/);
+    assert.equal(byName.get("pids")?.status, "ok", byName.get("pids")?.detail);
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ["bot-bottle.role=doctor-probe"] },
+    });
+    assert.equal(left.length, 0, "the probe container was left behind");
   });
 
   it("plans runsc for runtime: auto when the engine has it", async () => {

@@ -30,16 +30,13 @@ describe("doctor", () => {
   it("prints the daemon.json lines when runsc is missing", () => {
     const check = checkRunsc(info([{ name: "runc", path: "runc", args: [] }]));
     assert.equal(check.status, "warn");
-    assert.match(
-      check.fix ?? "",
-      /"runtimeArgs": \[\s*"--network=none",\s*"--fsgofer-host-uds"\s*\]/,
-    );
+    assert.match(check.fix ?? "", /"runtimeArgs": \[\s*"--network=none",\s*"--host-uds=open"\s*\]/);
   });
 
   it("names the missing flags when runsc lacks them", () => {
     const check = checkRunsc(info([{ name: "runsc", path: "/usr/bin/runsc", args: [] }]));
     assert.equal(check.status, "warn");
-    assert.match(check.fix ?? "", /--network=none --fsgofer-host-uds/);
+    assert.match(check.fix ?? "", /--network=none --host-uds=open/);
   });
 
   it("fails with exit code 1 and a remedy when no engine answers", async () => {

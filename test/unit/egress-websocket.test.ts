@@ -10,6 +10,7 @@ import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { WebSocketFrameReader } from "../../src/sidecar/egress/websocket-frames.js";
 
 import { WebSocketMessages } from "../../src/sidecar/egress/websocket-messages.js";
+import { BufferBudget } from "../../src/sidecar/shared/buffer-budget.js";
 import type { HarnessUpstream } from "../helpers/egress-harness.js";
 import {
   clientFrame,
@@ -50,6 +51,7 @@ describe("egress WebSocket frames", () => {
   async function send(
     frames: Buffer[],
     limits: Record<string, number> = {},
+    budget?: BufferBudget,
   ): Promise<{ code: number | null; upstream: Buffer; audit: string }> {
     let result: { code: number | null; upstream: Buffer; audit: string } = {
       code: null,
@@ -61,7 +63,7 @@ describe("egress WebSocket frames", () => {
     await withInterceptingProxy(
       policy,
       upstream.ca,
-      { inspector, limits },
+      { inspector, limits, ...(budget === undefined ? {} : { budget }) },
       async ({ port, audits, bottleCa }) => {
         const before = upstream.wsBytes.length;
         const secure: tls.TLSSocket = await interceptedSocket(
@@ -108,6 +110,23 @@ describe("egress WebSocket frames", () => {
         );
         assert.match(seen.audit, /dlp:own-secret/);
       }
+    },
+  );
+
+  it(
+    "closes with 1013 when a held fragmented message would pass the sidecar's buffer budget",
+    { timeout: TIMEOUT },
+    async () => {
+      const budget = new BufferBudget(64 * 1024);
+      const part = "a".repeat(20 * 1024);
+      const seen = await send(
+        [clientFrame(0x01, part), clientFrame(0x00, part), clientFrame(0x80, part)],
+        {},
+        budget,
+      );
+      assert.equal(seen.code, 1013);
+      assert.ok(!seen.upstream.toString("latin1").includes("aaaa"), "nothing of it went upstream");
+      await waitFor(() => budget.heldBytes() === 0, "the budget given back");
     },
   );
 

@@ -6,6 +6,7 @@ import { manifestSchema } from "../../src/core/manifest/schema.js";
 import type { HostFacts } from "../../src/core/plan/make-plan.js";
 import { SUPERVISE_NOTE } from "../../src/core/plan/supervise-note.js";
 import { makePlan } from "../../src/core/plan/make-plan.js";
+import { agentNproc, containerPidsLimit, withRuntime } from "../../src/core/plan/process-limits.js";
 
 function manifest(overrides: Record<string, unknown> = {}): Manifest {
   return manifestSchema.parse({
@@ -102,6 +103,8 @@ describe("makePlan", () => {
       memory_bytes: 512 * 1024 ** 2,
       nano_cpus: 1.5e9,
       pids: 256,
+      // facts() has an engine with runsc: gVisor's threads count twice per agent thread.
+      container_pids: 256 * 2 + 256,
     });
   });
 
@@ -248,5 +251,21 @@ describe("makePlan", () => {
     const b = makePlan(manifest(), { agent: "worker", copyFrom: "/src" }, facts());
     assert.deepEqual(a, b);
     assert.equal(a.workspace.copy_from, "/src");
+  });
+});
+
+describe("process limits", () => {
+  it("gives the cgroup room for gVisor's own threads above the agent's RLIMIT_NPROC", () => {
+    assert.equal(containerPidsLimit(512, "runsc"), 1280);
+    assert.equal(containerPidsLimit(512, "runc"), 512);
+    assert.equal(agentNproc(512, "runc"), undefined);
+    assert.equal(agentNproc(512, "runsc"), 512);
+  });
+
+  it("recomputes the cgroup limit when the engine decides the runtime after planning", () => {
+    const draft = makePlan(manifest(), { agent: "worker" }, facts());
+    const plan = withRuntime(draft, { requested: "auto", resolved: "runsc", decided_by: "engine" });
+    assert.equal(plan.resources.container_pids, 256 * 2 + 256);
+    assert.equal(plan.resources.pids, 256);
   });
 });

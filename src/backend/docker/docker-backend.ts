@@ -2,6 +2,7 @@
  * The Docker backend: a bottle's whole lifecycle on one Docker engine. Keeps the bottle's state
  * folder in step with the engine (status in metadata.json, workspace saved on stop).
  */
+import { sidecarUserFor } from "./sidecar-user.js";
 import fs from "node:fs";
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
@@ -175,7 +176,7 @@ export class DockerBackend {
         secrets,
         root: this.root,
         hostEnv: this.host.env,
-        sidecarUser: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+        sidecarUser: sidecarUserFor({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         ...(timings === undefined ? {} : { timings }),
         progress,

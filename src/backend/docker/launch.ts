@@ -10,6 +10,9 @@
  * bridge network: it needs a route out, and the runsc registration here is network-less.
  * `timings` marks when each phase ended, for `bench:start`.
  */
+import { SIDECAR_CONTAINER } from "../../core/contract/sidecar-limits.js";
+import type { SidecarUser } from "./sidecar-user.js";
+import { handStateTo, userSpec } from "./sidecar-user.js";
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
@@ -17,6 +20,7 @@ import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
+import { agentNproc, containerPidsLimit } from "../../core/plan/process-limits.js";
 import type { PushGrant } from "../../core/state/push-grants.js";
 import { grantedBranches, readPushGrants } from "../../core/state/push-grants.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
@@ -45,8 +49,8 @@ export interface LaunchInput {
   root: string;
   /** Host environment: values of variables the plan forwards. */
   hostEnv: Readonly<Record<string, string | undefined>>;
-  /** uid:gid the sidecar runs as, so files it writes in the state folder belong to the operator. */
-  sidecarUser: string;
+  /** Who the sidecar runs as (sidecar-user.ts): never root. */
+  sidecarUser: SidecarUser;
   /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
   secrets: BottleSecrets;
   /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
@@ -125,17 +129,34 @@ const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
 
 type Labeller = (role: string) => Record<string, string>;
 
+function nprocUlimit(plan: BottlePlan): { Name: string; Soft: number; Hard: number }[] {
+  const nproc = agentNproc(plan.resources.pids, plan.runtime.resolved);
+  return nproc === undefined ? [] : [{ Name: "nproc", Soft: nproc, Hard: nproc }];
+}
+
+/**
+ * The sidecar: never root, a read-only root file system (its state folder and socket volume are
+ * its own mounts; /tmp a small tmpfs for the git gate's private key folder), memory and pids
+ * limits (core/contract/sidecar-limits.ts). Under runc: runsc is registered network-less here,
+ * and the sidecar needs a route out.
+ */
 async function createSidecar(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
   return docker.createContainer({
     name: input.plan.containers.sidecar,
     Image: input.plan.images.sidecar.tag,
-    User: input.sidecarUser,
+    User: userSpec(input.sidecarUser),
+    Env: ["HOME=/tmp"],
     Labels: labels("sidecar"),
     HostConfig: {
       ...HARDENING,
       NetworkMode: input.plan.network.sidecar,
       Runtime: "runc",
       Init: true,
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,noexec,mode=1777,size=${SIDECAR_CONTAINER.tmpBytes}` },
+      Memory: SIDECAR_CONTAINER.memoryBytes,
+      MemorySwap: SIDECAR_CONTAINER.memoryBytes,
+      PidsLimit: SIDECAR_CONTAINER.pids,
       Binds: [`${input.paths.dir}:${SIDECAR_STATE_DIR}`],
       Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR }],
     },
@@ -156,11 +177,17 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
       NetworkMode: "none",
       Runtime: plan.runtime.resolved,
       Init: true,
-      PidsLimit: plan.resources.pids,
+      // The agent's user meets RLIMIT_NPROC (its command fails); the cgroup, with room for the
+      // runtime's own threads, is the backstop (core/plan/process-limits.ts). Computed here, not
+      // read from the plan, so a plan saved before the field existed (resume) is limited too.
+      PidsLimit: containerPidsLimit(plan.resources.pids, plan.runtime.resolved),
+      Ulimits: nprocUlimit(plan),
       Memory: plan.resources.memory_bytes,
       MemorySwap: plan.resources.memory_bytes,
       NanoCpus: plan.resources.nano_cpus,
-      Mounts: [{ Type: "volume", Source: volume, Target: SOCKET_DIR, ReadOnly: true }],
+      // nocopy: the agent image's own /run/bot-bottle (root, 0755) must not be copied over the
+      // mode the sidecar's image gave the still empty volume (1777): the sidecar is not root.
+      Binds: [`${volume}:${SOCKET_DIR}:ro,nocopy`],
     },
   });
 }
@@ -236,6 +263,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
       })(),
     ]);
 
+    handStateTo(paths.dir, input.sidecarUser);
     // The sidecar is created first: its image gives the fresh socket volume its mode (1777).
     progress(`starting sidecar and agent (${plan.runtime.resolved})`);
     const sidecar = await createSidecar(docker, input, volume, labels);

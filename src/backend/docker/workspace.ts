@@ -4,6 +4,7 @@
  * the workspace and the home into the bottle's state and `resume` puts them back.
  */
 import fs from "node:fs";
+import { PassThrough } from "node:stream";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type Docker from "dockerode";
@@ -89,16 +90,57 @@ export async function writeFilesIn(
   await docker.getContainer(containerId).putArchive(archive as unknown as Archive, { path: "/" });
 }
 
-/** Saves a folder of the container as a tar file (entries start with the folder's own name). */
+/**
+ * Saves a folder of the container as a tar file (entries start with the folder's own name).
+ *
+ * A running container is read from inside (`tar` run as root through exec): under gVisor
+ * 2024 (runsc's default `--overlay2=root:self`) what the agent wrote lives in the sandbox's own
+ * overlay, which the engine's archive API, reading the host's copy of the root file system, does
+ * not see (it saved an empty /workspace). A stopped container is read through that API.
+ */
 export async function saveFolder(
   docker: Docker,
   containerId: string,
   folder: string,
   file: string,
 ): Promise<void> {
-  const stream = await docker.getContainer(containerId).getArchive({ path: folder });
+  const container = docker.getContainer(containerId);
   const temp = `${file}.tmp`;
-  await pipeline(stream, fs.createWriteStream(temp, { mode: 0o600 }));
+  const running = (await container.inspect()).State.Running;
+  if (!running) {
+    await pipeline(
+      await container.getArchive({ path: folder }),
+      fs.createWriteStream(temp, { mode: 0o600 }),
+    );
+    fs.renameSync(temp, file);
+    return;
+  }
+  const exec = await container.exec({
+    Cmd: ["tar", "-C", path.posix.dirname(folder), "-cf", "-", path.posix.basename(folder)],
+    AttachStdout: true,
+    AttachStderr: true,
+    User: "0",
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = fs.createWriteStream(temp, { mode: 0o600 });
+  let complaint = "";
+  const err = new PassThrough();
+  err.on("data", (chunk: Buffer) => {
+    if (complaint.length < 2000) complaint += chunk.toString("utf8");
+  });
+  docker.modem.demuxStream(stream, out, err);
+  await new Promise<void>((resolve, reject) => {
+    stream.once("end", resolve);
+    stream.once("close", resolve);
+    stream.once("error", reject);
+  });
+  await new Promise<void>((resolve) => out.end(resolve));
+  const code = (await exec.inspect()).ExitCode ?? 1;
+  // tar's 1: a file changed while it was read; the archive is still whole.
+  if (code > 1) {
+    fs.rmSync(temp, { force: true });
+    throw new Error(`tar of ${folder} failed (${code}): ${complaint.trim()}`);
+  }
   fs.renameSync(temp, file);
 }
 

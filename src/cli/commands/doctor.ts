@@ -10,6 +10,8 @@ import { botBottleHome, stateDir } from "../../core/host/paths.js";
 import { loadManifest } from "../../core/manifest/load.js";
 import type { CommandContext } from "../context.js";
 import { askEngine } from "./lifecycle-context.js";
+import { judgeProcessLimit, judgeShell } from "./sandbox-checks.js";
+import { DEFAULT_BASE_IMAGE } from "../../core/host/host-facts.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -21,7 +23,8 @@ export interface Check {
   fix?: string;
 }
 
-export const RUNSC_FLAGS = ["--network=none", "--fsgofer-host-uds"];
+/** The flags bottles need; gVisor older than 2023 without --host-uds takes --fsgofer-host-uds. */
+export const RUNSC_FLAGS = ["--network=none", "--host-uds=open"];
 
 export function runscConfigLines(runscPath = "/usr/bin/runsc"): string {
   return JSON.stringify(
@@ -38,13 +41,13 @@ export function checkRunsc(info: EngineInfo): Check {
       name: "runsc",
       status: "warn",
       detail: "not registered: bottles will run under runc (no gVisor)",
-      fix: `Install gVisor (Debian: apt-get install runsc), add to /etc/docker/daemon.json:\n${runscConfigLines()}\nthen restart dockerd.`,
+      fix: `Install gVisor (Debian bookworm: apt-get install -t bookworm-backports runsc), add to /etc/docker/daemon.json:\n${runscConfigLines()}\nthen restart dockerd.`,
     };
   }
   const missing = RUNSC_FLAGS.filter(
     (flag) =>
       !runsc.args.includes(flag) &&
-      !(flag === "--fsgofer-host-uds" && runsc.args.includes("--host-uds=open")),
+      !(flag === "--host-uds=open" && runsc.args.includes("--fsgofer-host-uds")),
   );
   const detail = `registered at ${runsc.path} with ${runsc.args.length > 0 ? runsc.args.join(" ") : "no flags"}`;
   if (missing.length > 0) {
@@ -52,7 +55,7 @@ export function checkRunsc(info: EngineInfo): Check {
       name: "runsc",
       status: "warn",
       detail,
-      fix: `Bottles need ${missing.join(" ")} (newer gVisor: --host-uds=open) in runtimeArgs; the gates are reached through unix sockets:\n${runscConfigLines(runsc.path)}`,
+      fix: `Bottles need ${missing.join(" ")} (gVisor without --host-uds: --fsgofer-host-uds) in runtimeArgs; the gates are reached through unix sockets:\n${runscConfigLines(runsc.path)}`,
     };
   }
   return { name: "runsc", status: "ok", detail };
@@ -100,6 +103,45 @@ function checkManifest(ctx: CommandContext, file: string | undefined): Check {
   }
 }
 
+/**
+ * Runs the sandbox probe in the base image under the runtime bottles use (runsc when
+ * registered): the agent's shell tools and its process limit, as a bottle would meet them.
+ */
+async function sandboxChecks(ctx: CommandContext, info: EngineInfo): Promise<Check[]> {
+  const runtime = info.runtimes.some((r) => r.name === "runsc") ? "runsc" : "runc";
+  const image = ctx.host.env["BOT_BOTTLE_BASE_IMAGE"] ?? DEFAULT_BASE_IMAGE;
+  const [{ createDockerClient }, { runSandboxProbe }] = await Promise.all([
+    import("../../backend/docker/engine.js"),
+    import("../../backend/docker/sandbox-probe.js"),
+  ]);
+  const docker = createDockerClient(ctx.host.env);
+  try {
+    await docker.getImage(image).inspect();
+  } catch {
+    return [
+      {
+        name: "shell",
+        status: "warn",
+        detail: `not checked: the base image ${image} is not on this engine (a first start builds on it)`,
+        fix: "Pull or build it (scripts/setup-host.sh builds bot-bottle/base:bookworm), or set BOT_BOTTLE_BASE_IMAGE, then run `bottle doctor` again.",
+      },
+    ];
+  }
+  try {
+    const outcome = await runSandboxProbe(docker, image, runtime);
+    return [judgeShell(outcome, runtime), judgeProcessLimit(outcome, runtime)];
+  } catch (error) {
+    return [
+      {
+        name: "shell",
+        status: "fail",
+        detail: `the engine could not run a ${runtime} container: ${error instanceof Error ? error.message : String(error)}`,
+        fix: "Bottles run the same way; check dockerd's log and the runtime's registration above.",
+      },
+    ];
+  }
+}
+
 export async function runChecks(ctx: CommandContext, manifestFile?: string): Promise<Check[]> {
   const checks: Check[] = [];
   try {
@@ -110,6 +152,7 @@ export async function runChecks(ctx: CommandContext, manifestFile?: string): Pro
       detail: `Docker ${info.version} (API ${info.apiVersion})`,
     });
     checks.push(checkRunsc(info));
+    checks.push(...(await sandboxChecks(ctx, info)));
   } catch (error) {
     if (!isBottleError(error)) throw error;
     checks.push({ name: "engine", status: "fail", detail: error.message, fix: error.hint ?? "" });

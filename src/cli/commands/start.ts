@@ -8,6 +8,7 @@ import { loadManifest } from "../../core/manifest/load.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { makePlan } from "../../core/plan/make-plan.js";
 import { resolveRuntime } from "../../core/plan/runtime.js";
+import { withRuntime } from "../../core/plan/process-limits.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import type { CommandContext } from "../context.js";
 import { renderPreflight } from "../render/preflight.js";
@@ -83,10 +84,10 @@ export async function startCommand(
   const draft = planStart(agent, options, ctx, undefined);
   requireModelToken(draft, ctx);
   timings.mark("planned");
-  const plan: BottlePlan = {
-    ...draft,
-    runtime: resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
-  };
+  const plan: BottlePlan = withRuntime(
+    draft,
+    resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
+  );
   timings.mark("engine asked");
   ctx.io.err(renderPreflight(plan));
   if (!(await confirmOrRefuse(ctx, "Start this bottle? [y/N] ", options.yes))) {

@@ -44,7 +44,7 @@ export function renderPreflight(plan: BottlePlan): string {
     `  runtime:   ${plan.runtime.resolved} (asked: ${plan.runtime.requested}; decided by ${plan.runtime.decided_by})`,
   );
   lines.push(
-    `  limits:    memory ${formatBytes(plan.resources.memory_bytes)}, cpus ${plan.resources.nano_cpus / 1e9}, pids ${plan.resources.pids}`,
+    `  limits:    memory ${formatBytes(plan.resources.memory_bytes)}, cpus ${plan.resources.nano_cpus / 1e9}, pids ${plan.resources.pids} (cgroup ${plan.resources.container_pids})`,
   );
   lines.push(
     `  images:    agent ${plan.images.agent.tag} (base ${plan.images.agent.base}), sidecar ${plan.images.sidecar.tag}`,

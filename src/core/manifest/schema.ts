@@ -241,7 +241,9 @@ const bottle = z
           .min(32)
           .max(65536)
           .default(512)
-          .describe("Process limit of the agent container."),
+          .describe(
+            "Processes and threads the agent may run at once. Past it, the command that forks fails (\"fork: Resource temporarily unavailable\") and the bottle stays up. Under runsc it is the agent user's RLIMIT_NPROC (`ulimit -u`) and the container's pids cgroup is set to 2 x pids + 256, because gVisor's own threads count against the cgroup and a full one kills the whole sandbox; under runc it is the pids cgroup. 512 fits npm install, git push and a Claude Code session.",
+          ),
       })
       .prefault({})
       .describe("Limits of the agent container."),

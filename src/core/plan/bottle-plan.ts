@@ -80,7 +80,14 @@ export interface BottlePlan {
     decided_by: "manifest" | "engine" | "daemon-config" | "default";
   };
   images: { agent: PlanImage; sidecar: PlanImage };
-  resources: { memory_bytes: number; nano_cpus: number; pids: number };
+  resources: {
+    memory_bytes: number;
+    nano_cpus: number;
+    /** Processes and threads of the agent's user (RLIMIT_NPROC inside the bottle). */
+    pids: number;
+    /** The container's pids cgroup limit: `pids` plus room for the runtime (process-limits.ts). */
+    container_pids: number;
+  };
   egress: {
     default: "deny";
     tls: "intercept" | "passthrough";

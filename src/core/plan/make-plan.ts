@@ -24,6 +24,7 @@ import {
 } from "./layout.js";
 import type { EngineFacts } from "./runtime.js";
 import { resolveRuntime } from "./runtime.js";
+import { containerPidsLimit } from "./process-limits.js";
 import { parseSize } from "./units.js";
 import { knownHostsName, matchWorkspaceRemotes, pinnedFor } from "./git-remotes.js";
 import path from "node:path";
@@ -217,6 +218,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
   }
 
   const prompt = appendedPrompt(agent.prompt, bottle.supervise);
+  const runtime = resolveRuntime(bottle.runtime, facts.engine);
   const command = [
     ...provider.command,
     ...(prompt !== undefined && provider.promptArgs !== undefined
@@ -240,7 +242,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     command,
     resume_command: [...command, ...provider.resumeArgs],
     skills: agent.skills.map((name) => ({ name, from: skillDir(facts.home, name) })),
-    runtime: resolveRuntime(bottle.runtime, facts.engine),
+    runtime,
     images: {
       agent: {
         role: "agent",
@@ -259,6 +261,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
       memory_bytes: parseSize(bottle.resources.memory),
       nano_cpus: Math.round(bottle.resources.cpus * 1e9),
       pids: bottle.resources.pids,
+      container_pids: containerPidsLimit(bottle.resources.pids, runtime.resolved),
     },
     egress: {
       default: "deny",

@@ -24,6 +24,8 @@
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
+import { BUFFERED_BYTES, GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
+import { BUFFER_FULL, BufferBudget } from "../shared/buffer-budget.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { CredentialRoute } from "./credential-routes.js";
@@ -52,6 +54,10 @@ export interface CredentialProxyOptions {
   timeoutMs?: number;
   /** Silence on an open upstream exchange. */
   idleMs?: number;
+  /** Open connections at once (default GATE_CONNECTIONS.credentials); more get 503. */
+  maxConnections?: number;
+  /** Request bodies held in memory, shared with the other gates; its own when absent. */
+  budget?: BufferBudget;
 }
 
 const REDACTED = "[held by bot-bottle]";
@@ -73,6 +79,7 @@ function errorCode(error: unknown): string {
 
 export class CredentialProxy {
   private readonly server: GateServer;
+  private readonly budget: BufferBudget;
   private readonly audit: (entry: CredentialAuditEntry) => void;
   private tokens: Readonly<Record<string, string>> = {};
   private otherSecrets: readonly string[] = [];
@@ -83,7 +90,10 @@ export class CredentialProxy {
     const server = http.createServer((req, res) => {
       this.onRequest(req, res);
     });
-    this.server = new GateServer(server, "the credential proxy");
+    this.server = new GateServer(server, "the credential proxy", {
+      maxConnections: options.maxConnections ?? GATE_CONNECTIONS.credentials,
+    });
+    this.budget = options.budget ?? new BufferBudget(BUFFERED_BYTES);
     server.on("connection", (socket: net.Socket) => {
       socket.setNoDelay(true);
     });
@@ -167,12 +177,30 @@ export class CredentialProxy {
       return;
     }
     const chunks: Buffer[] = [];
+    // The body is held until the request is done, against the sidecar's shared budget.
+    const hold = this.budget.hold();
+    res.once("close", () => {
+      chunks.length = 0;
+      hold.release();
+    });
+    let overBudget = false;
     req.on("data", (chunk: Buffer) => {
       bytesUp += chunk.length;
-      if (bytesUp <= MAX_BODY) chunks.push(chunk);
+      if (bytesUp > MAX_BODY || overBudget) return;
+      if (!hold.take(chunk.length)) {
+        // Answered at once; the rest of the body is read and dropped, never held.
+        overBudget = true;
+        chunks.length = 0;
+        hold.release();
+        failure = "buffer budget";
+        fail(503, BUFFER_FULL);
+        return;
+      }
+      chunks.push(chunk);
     });
     req.once("error", () => res.destroy());
     req.once("end", () => {
+      if (overBudget) return;
       if (bytesUp > MAX_BODY) {
         failure = "body too large";
         fail(413, `the request body is over ${MAX_BODY} bytes`);

@@ -4,6 +4,8 @@
  * once per proxy from its options; no module state.
  */
 import type net from "node:net";
+import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
+import type { BufferBudget } from "../shared/buffer-budget.js";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import type { AuditEntry } from "./egress-audit-entry.js";
 import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
@@ -32,6 +34,8 @@ export interface EgressLimits {
   maxWebSocketMessageBytes: number;
   /** Time an upstream has to answer a request with its response head. */
   upstreamTimeoutMs: number;
+  /** Open client connections at once (tunnels included); more get 503 unread. */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: EgressLimits = {
@@ -43,6 +47,7 @@ export const DEFAULT_LIMITS: EgressLimits = {
   maxWebSocketFrameBytes: 16 * 1024 * 1024,
   maxWebSocketMessageBytes: 16 * 1024 * 1024,
   upstreamTimeoutMs: 5 * 60_000,
+  maxConnections: GATE_CONNECTIONS.egress,
 };
 
 export interface EgressGate {
@@ -56,6 +61,8 @@ export interface EgressGate {
   /** Upstream TLS: the trusted roots (one shared context) and sessions to resume. */
   upstreamTls: UpstreamTls;
   limits: EgressLimits;
+  /** Request bodies held in memory, shared with the sidecar's other gates. */
+  budget: BufferBudget;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;
   /** The bottle has the supervise gate: denials tell the agent to ask with request_egress. */

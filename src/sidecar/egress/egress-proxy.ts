@@ -24,6 +24,8 @@
  *   tunnels (503 beyond), inspected body size. Errors on any socket are handled: a bad client or
  *   upstream never crashes the process. stop() destroys every open socket.
  */
+import { BUFFERED_BYTES } from "../../core/contract/sidecar-limits.js";
+import { BufferBudget } from "../shared/buffer-budget.js";
 import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
@@ -75,6 +77,8 @@ export interface EgressProxyOptions {
   /** What a finding does; default block. */
   dlp?: DlpMode;
   limits?: Partial<EgressLimits>;
+  /** Request bodies held in memory, shared with the other gates; its own when absent. */
+  budget?: BufferBudget;
   /** The bottle has the supervise gate (denials name request_egress); default false. */
   supervise?: boolean;
 }
@@ -127,6 +131,7 @@ export class EgressProxy {
       dial,
       upstreamTls: new UpstreamTls(options.upstreamCa),
       limits,
+      budget: options.budget ?? new BufferBudget(BUFFERED_BYTES),
       track: (socket) => {
         this.server.track(socket);
       },
@@ -144,7 +149,9 @@ export class EgressProxy {
       requestTimeout: 0,
       keepAliveTimeout: limits.idleTimeoutMs,
     });
-    this.server = new GateServer(server, "the egress proxy");
+    this.server = new GateServer(server, "the egress proxy", {
+      maxConnections: limits.maxConnections,
+    });
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       void onPlainRequest(this.gate, req, res);
     });

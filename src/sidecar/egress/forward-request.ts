@@ -22,6 +22,8 @@ import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost } from "./egress-policy.js";
 import { PinnedAgent } from "./upstream-connection.js";
+import type { BufferHold } from "../shared/buffer-budget.js";
+import { BUFFER_FULL } from "../shared/buffer-budget.js";
 
 /** Headers that belong to one connection, never forwarded (plus any the Connection header names). */
 const HOP_BY_HOP = new Set([
@@ -97,13 +99,22 @@ interface ReadBody {
   body: Buffer;
   /** True when the body went past the limit; the rest is still unread in the request. */
   truncated: boolean;
+  /** True when the sidecar's buffer budget could not hold the next chunk (nothing kept). */
+  overBudget?: boolean;
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<ReadBody> {
+function readBody(req: http.IncomingMessage, limit: number, hold: BufferHold): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
+      if (!hold.take(chunk.length)) {
+        req.pause();
+        cleanup();
+        hold.release();
+        resolve({ body: Buffer.alloc(0), truncated: true, overBudget: true });
+        return;
+      }
       chunks.push(chunk);
       size += chunk.length;
       if (size > limit) {
@@ -172,10 +183,21 @@ export async function forwardRequest(
   let read: ReadBody | null = null;
   let findings: ContentFinding[] = [];
   if (gate.inspector !== undefined && gate.dlp !== "off") {
+    // The body is held, against the sidecar's shared budget, until the request is done.
+    const hold = gate.budget.hold();
+    res.once("close", () => {
+      hold.release();
+    });
     try {
-      read = await readBody(req, gate.limits.maxInspectedBodyBytes);
+      read = await readBody(req, gate.limits.maxInspectedBodyBytes, hold);
     } catch {
+      hold.release();
       gate.audit({ ...entry, status: 499, error: "the client left before sending its body" });
+      return;
+    }
+    if (read.overBudget === true) {
+      req.resume();
+      refuse(gate, res, entry, { verdict: "deny", rule: "busy", reason: BUFFER_FULL }, 503);
       return;
     }
     if (read.truncated && gate.dlp === "block") {

@@ -26,6 +26,7 @@ import { connectUpstream } from "./upstream-connection.js";
 import { WebSocketFrameReader, closeFrame } from "./websocket-frames.js";
 import type { WsJudged } from "./websocket-messages.js";
 import { WebSocketMessages } from "./websocket-messages.js";
+import { BUFFER_FULL } from "../shared/buffer-budget.js";
 
 export interface BridgeInput {
   target: UpstreamTarget;
@@ -154,11 +155,21 @@ export function bridgeWebSocket(
     findings.push(...found);
     return true;
   };
+  // What is held of unfinished frames and messages counts against the sidecar's budget.
+  const hold = gate.budget.hold();
+  client.once("close", () => {
+    hold.release();
+  });
   // Every frame is read and checked against the protocol; data is judged per whole message.
   const fromAgent = (chunk: Buffer): void => {
     const result = reader.push(chunk);
     if (!result.ok) {
       violate(result.code, result.error);
+      return;
+    }
+    if (!hold.resize(reader.pendingBytes() + messages.heldBytes() + chunk.length)) {
+      // 1013: try again later.
+      violate(1013, BUFFER_FULL);
       return;
     }
     for (const frame of result.frames) {
@@ -171,6 +182,7 @@ export function bridgeWebSocket(
       if (!judge(step.judged)) return;
       for (const raw of step.judged.raw) upstream.write(raw);
     }
+    hold.resize(reader.pendingBytes() + messages.heldBytes());
   };
 
   let headDone = false;

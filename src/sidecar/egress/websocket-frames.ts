@@ -56,6 +56,11 @@ export class WebSocketFrameReader {
 
   constructor(private readonly maxFrame: number) {}
 
+  /** Bytes of an unfinished frame held until the rest arrives. */
+  pendingBytes(): number {
+    return this.pending.length;
+  }
+
   push(chunk: Buffer): WsReadResult {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const frames: WsFrame[] = [];

@@ -30,6 +30,11 @@ export class WebSocketMessages {
 
   constructor(private readonly maxMessage: number) {}
 
+  /** Bytes of a fragmented message held until it is whole (payloads and raw frames). */
+  heldBytes(): number {
+    return this.open === null ? 0 : 2 * this.open.size;
+  }
+
   accept(frame: WsFrame): WsStep {
     if (isControl(frame.opcode)) {
       const payload = frame.opcode === 8 ? frame.payload.subarray(2) : frame.payload;

@@ -19,6 +19,7 @@
  */
 import http from "node:http";
 import path from "node:path";
+import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { DlpMode } from "../shared/content-inspector.js";
@@ -52,6 +53,8 @@ export interface GitGateOptions {
   scan: ContentScanner;
   dlp: DlpMode;
   audit: (entry: GitAuditEntry) => void;
+  /** Open connections at once (default GATE_CONNECTIONS.git); more get 503. */
+  maxConnections?: number;
 }
 
 export class GitGate {
@@ -81,7 +84,9 @@ export class GitGate {
         text(res, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
       });
     });
-    this.server = new GateServer(server, "the git gate");
+    this.server = new GateServer(server, "the git gate", {
+      maxConnections: options.maxConnections ?? GATE_CONNECTIONS.git,
+    });
   }
 
   listen(target: ListenTarget): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import type http from "node:http";
 import type net from "node:net";
-import type { ListenTarget } from "./gate-listen.js";
+import type { GateGuard, ListenTarget } from "./gate-listen.js";
 import { boundPort, listenGate } from "./gate-listen.js";
 
 function ignore(): void {
@@ -17,18 +17,38 @@ function ignore(): void {
   // an unhandled 'error' would crash the sidecar.
 }
 
+/** Open client connections a gate takes when it is not told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 64;
+
+export interface GateServerOptions {
+  /** Open client connections at once; one more gets 503 and is closed unread. */
+  maxConnections?: number;
+}
+
 export class GateServer {
   private readonly sockets = new Set<net.Socket>();
+  /** Client connections let in and still open (upstream sockets are not counted). */
+  private readonly clients = new Set<net.Socket>();
+  readonly maxConnections: number;
 
   /** `name` is used in messages ("the egress proxy is not listening on TCP"). */
   constructor(
     readonly server: http.Server,
     private readonly name: string,
+    options: GateServerOptions = {},
   ) {
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     server.on("connection", (socket: net.Socket) => {
+      this.clients.add(socket);
+      socket.once("close", () => this.clients.delete(socket));
       this.track(socket);
     });
     server.on("error", ignore);
+  }
+
+  /** Client connections open right now. */
+  openClients(): number {
+    return this.clients.size;
   }
 
   /**
@@ -48,9 +68,20 @@ export class GateServer {
     return this.sockets.size;
   }
 
-  /** Listens on a unix socket (replacing a stale one, then its mode) or on TCP. */
+  /**
+   * Listens on a unix socket (replacing a stale one, then its mode) or on TCP. In front of the
+   * target's own guard, the connection cap: past it, a new connection gets 503 unread.
+   */
   listen(target: ListenTarget): Promise<void> {
-    return listenGate(this.server, target);
+    const outer = target.guard;
+    const guard: GateGuard = {
+      refusal: () =>
+        outer?.refusal() ??
+        (this.clients.size >= this.maxConnections
+          ? `bot-bottle: ${this.name} has ${this.maxConnections} connections open, as many as it takes; retry shortly`
+          : undefined),
+    };
+    return listenGate(this.server, { ...target, guard });
   }
 
   /** The bound TCP port (for tests). Throws when not listening on TCP. */

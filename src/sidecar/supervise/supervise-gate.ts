@@ -11,6 +11,7 @@
  * JSON-RPC parse error; larger than 1 MiB gets 413. No handler failure crashes the sidecar.
  */
 import http from "node:http";
+import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
@@ -89,7 +90,9 @@ export class SuperviseGate {
         );
       });
     });
-    this.server = new GateServer(server, "the supervise gate");
+    this.server = new GateServer(server, "the supervise gate", {
+      maxConnections: GATE_CONNECTIONS.supervise,
+    });
   }
 
   listen(target: ListenTarget): Promise<void> {
