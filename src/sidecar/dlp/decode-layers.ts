@@ -58,12 +58,12 @@ const DECODERS: readonly Decoder[] = [
 ];
 
 /**
- * Calls `visit` on every reading of `text` until it returns true ("found"), no reading is left
+ * Calls `visit` on every reading of `text` (with whether it is a decoded one) until it returns true ("found"), no reading is left
  * ("clean"), or a budget is met ("exhausted").
  */
 export function walkLayers(
   text: string,
-  visit: (layer: string) => boolean,
+  visit: (layer: string, decoded: boolean) => boolean,
   budget: DecodeBudget = budgetFor(text),
   now: () => number = () => performance.now(),
 ): WalkResult {
@@ -83,7 +83,7 @@ export function walkLayers(
   };
   for (let next = 0; next < queue.length; next += 1) {
     const { layer, depth } = queue[next] ?? { layer: "", depth: 0 };
-    if (visit(layer)) return "found";
+    if (visit(layer, depth > 0)) return "found";
     const normal = normaliseUnicode(layer);
     if (normal !== layer && !add(normal, depth)) return "exhausted";
     if (now() > deadline) return "exhausted";

@@ -68,9 +68,9 @@ export class DlpInspector implements ContentInspector {
     if (text.length === 0) return null;
     const clean = this.withoutPlaceholders(text);
     let found: string | null = null;
-    const result = walkLayers(clean, (layer) => {
+    const result = walkLayers(clean, (layer, decoded) => {
       if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
-      else found = firstSecret(layer);
+      else found = firstSecret(layer, decoded);
       return found !== null;
     });
     // Checks that could not finish are a finding: what they did not read may hold the secret.

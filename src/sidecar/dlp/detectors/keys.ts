@@ -11,12 +11,16 @@ function jwtHeader(match: RegExpMatchArray): boolean {
 }
 
 export const KEY_PATTERNS: readonly SecretPattern[] = [
-  prefixed("private-key", /-----BEGIN /, /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/),
-  prefixed("private-key", /PuTTY-User-Key-File-/, /PuTTY-User-Key-File-\d: /),
+  prefixed(
+    "private-key",
+    ["-----BEGIN "],
+    /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/,
+  ),
+  prefixed("private-key", ["PuTTY-User-Key-File-"], /PuTTY-User-Key-File-\d: /),
   prefixed(
     "jwt",
-    /eyJ/,
-    /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/,
+    ["eyJ"],
+    /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/,
     jwtHeader,
   ),
 ];
