@@ -5,7 +5,6 @@
  * encoding (one test or one pass of char-runs.ts).
  */
 import zlib from "node:zlib";
-import { BASE64_CHARS, charClass, classRuns } from "./char-runs.js";
 
 /** The step's limits: decompressed output past `maxBytes` is a BudgetExceeded. */
 export interface StepLimits {
@@ -17,9 +16,6 @@ export class BudgetExceeded extends Error {
 }
 
 const MIN_STRING = 10;
-const MIN_BASE64 = 16;
-const MIN_BASE32 = 16;
-const MIN_HEX_SPAN = 20;
 
 /** Runs of text characters (printable ASCII, tab, newlines) in decoded bytes. */
 const TEXT_RUN = new RegExp(`[\\t\\n\\r\\x20-\\x7e]{${MIN_STRING},}`, "g");
@@ -72,6 +68,35 @@ export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false):
   }
   if (longest >= MIN_STRING) out.push(...printableStrings(bytes));
   return out;
+}
+
+/**
+ * True when `bytes[0..length)` could give byteReadings anything (compressed data's magic, UTF-16's
+ * zeros, UTF-8 text, or a text run): the same tests, made without copying the bytes, so that the
+ * many alignments of random data (digests, ids) cost one pass each and no allocation.
+ */
+export function readable(bytes: Uint8Array, length: number, tryRaw: boolean): boolean {
+  if (length === 0) return false;
+  if (tryRaw && length >= 16) return true;
+  const [first, second] = [bytes[0] ?? 0, bytes[1] ?? 0];
+  if ((first & 0x0f) === 8 && ((first << 8) | second) % 31 === 0) return true;
+  let zeros = 0;
+  let high = 0;
+  let control = 0;
+  let run = 0;
+  for (let i = 0; i < length; i += 1) {
+    const byte = bytes[i] ?? 0;
+    if (byte === 0) zeros += 1;
+    else if (byte >= 0x80) high += 1;
+    else if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) control += 1;
+    if ((byte >= 0x20 && byte <= 0x7e) || byte === 0x09 || byte === 0x0a || byte === 0x0d) {
+      run += 1;
+      if (run >= MIN_STRING) return true;
+    } else run = 0;
+    if (byte === 0x1f && bytes[i + 1] === 0x8b && bytes[i + 2] === 0x08) return true;
+  }
+  if (zeros * 4 >= length && length >= 2 * MIN_STRING) return true;
+  return high > 0 && control === 0 && zeros === 0;
 }
 
 /**
@@ -244,13 +269,32 @@ export function htmlDecoded(text: string): string[] {
   return next === text ? [] : [next];
 }
 
-/** `\x41`, `\u0041`, `\u{41}` and octal `\101` escapes decoded (in any text, not only JSON). */
+/** JSON's and C's one-letter escapes. */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "/": "/",
+  "\\": "\\",
+  '"': '"',
+  "'": "'",
+};
+
+/**
+ * `\x41`, `\u0041`, `\u{41}` and octal `\101` escapes decoded (in any text, not only JSON), and
+ * JSON's and C's one-letter escapes (`\n`, `\/`, `\\`, `\"`): a JSON string holding escaped
+ * text (wrapped base64, `\\x67`) reads as that text.
+ */
 export function escapesDecoded(text: string): string[] {
   if (!text.includes("\\")) return [];
   const next = replacedAround(
     text,
-    /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-3][0-7]{2}))/g,
-    (match, x, braced, u, octal) => {
+    /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-3][0-7]{2})|([nrtbfv/\\"']))/g,
+    (match, x, braced, u, octal, simple) => {
+      if (simple !== undefined) return SIMPLE_ESCAPES[simple] ?? match;
       const code = parseInt(x ?? braced ?? u ?? "", 16);
       if (octal !== undefined) return String.fromCharCode(parseInt(octal, 8));
       return code <= 0x10ffff ? String.fromCodePoint(code) : match;
@@ -270,95 +314,4 @@ export function unescaped(text: string): string[] {
     current = decode(current)[0] ?? current;
   }
   return current === text ? [] : [current];
-}
-
-/** Base64 (standard or URL-safe) and its padding, and the white space a wrapped run holds. */
-const WRAPPED_BASE64 = charClass(
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_- \t\r\n",
-);
-
-function base64Bytes(run: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  const encoding = /[_-]/.test(run) ? "base64url" : "base64";
-  for (let shift = 0; shift < 4; shift += 1) {
-    const bytes = Buffer.from(shift === 0 ? run : run.slice(shift), encoding);
-    out.push(...byteReadings(bytes, limits, shift === 0 && bytes.length >= 256));
-  }
-  return out;
-}
-
-/** The bytes of every base64 run, and of runs wrapped by white space every few characters. */
-export function base64Decoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, BASE64_CHARS, MIN_BASE64)) {
-    const run = text.slice(start, end);
-    const padded = text.startsWith("=", end);
-    // A run with no upper case letter, digit or sign is a word, not base64 data.
-    if (!/[A-Z]/.test(run) && !/[0-9+/]/.test(run) && !padded) continue;
-    out.push(...base64Bytes(run, limits));
-  }
-  if (/[A-Za-z0-9+/=][\r\n \t]+[A-Za-z0-9+/]/.test(text)) {
-    for (const [start, end] of classRuns(text, WRAPPED_BASE64, MIN_BASE64)) {
-      const span = text.slice(start, end);
-      if (!/\s/.test(span)) continue;
-      const joined = span.replace(/[\s=]+/g, "");
-      // Prose and code are mostly lower case; base64 is more than a third capitals and digits.
-      const dense = joined.replace(/[^A-Z0-9+/]/g, "").length;
-      if (joined.length >= MIN_BASE64 && dense * 3 >= joined.length) {
-        out.push(...base64Bytes(joined, limits));
-      }
-    }
-  }
-  return out;
-}
-
-const BASE32_CHARS = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567");
-const BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-function base32ToBytes(run: string): Buffer {
-  const bytes: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const char of run) {
-    value = (value << 5) | BASE32_ALPHABET.indexOf(char);
-    bits += 5;
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(bytes);
-}
-
-/** RFC 4648 base32 runs (upper or lower case, padded or not), at each of the 8 alignments. */
-export function base32Decoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, BASE32_CHARS, MIN_BASE32)) {
-    const run = text.slice(start, end);
-    const upper = run.toUpperCase();
-    if (upper !== run && run.toLowerCase() !== run) continue;
-    if ((run.match(/[2-7]/g)?.length ?? 0) < 2) continue;
-    for (let shift = 0; shift < 8; shift += 1) {
-      out.push(...byteReadings(base32ToBytes(upper.slice(shift)), limits));
-    }
-  }
-  return out;
-}
-
-const HEX_SPAN = charClass("0123456789abcdefABCDEFxX:-, ");
-const HEX_RUN = /(?:(?:0[xX])?[0-9a-fA-F]{2}[:\-, ]{0,2}){10,}/g;
-
-/** Hex runs, bare or with `:`, `-`, `,`, space or `0x` between bytes, at both alignments. */
-export function hexDecoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, HEX_SPAN, MIN_HEX_SPAN)) {
-    for (const match of text.slice(start, end).matchAll(HEX_RUN)) {
-      const hex = match[0].replace(/0[xX]|[:\-, ]/g, "");
-      for (const offset of [0, 1]) {
-        const even = hex.slice(offset, offset + ((hex.length - offset) & ~1));
-        out.push(...byteReadings(Buffer.from(even, "hex"), limits));
-      }
-    }
-  }
-  return out;
 }

@@ -8,12 +8,13 @@
  *   (char-runs.ts), then checked.
  * `find` is each detector alone over a whole text: the reference the index must agree with.
  *
- * LOOSE reading: in a decoded layer, what comes before a token may be garbage of a misaligned
- * decoding (a letter or digit that would defeat a word-boundary check). There, the characters
- * before a trigger are not read (the match is tried on the text from the trigger on), and a run
- * longer than a token may end with one.
+ * LOOSE reading: in bytes decoded from an encoding (base64, base32, hex, compressed), what comes
+ * before a token may be garbage of a misaligned reading (a letter or digit that would defeat a
+ * word-boundary check). There, the characters before a trigger are not read (the match is tried
+ * on the text from the trigger on), and a run up to 3 characters longer than a token may end
+ * with one.
  */
-import { classRuns } from "../char-runs.js";
+import { someRun } from "../char-runs.js";
 
 export interface SecretPattern {
   kind: string;
@@ -116,17 +117,17 @@ export function run(
 ): SecretPattern {
   return {
     kind,
-    find: (text, loose = false) => {
-      for (const [start, end] of classRuns(text, member, length.min)) {
+    find: (text, loose = false) =>
+      someRun(text, member, length.min, (start, end) => {
         if (end - start <= length.max && check(text.slice(start, end))) return true;
-        if (loose && end - start > length.max) {
+        // Garbage of a misaligned reading is a partial group: a few characters at most.
+        if (loose && end - start > length.max && end - start <= length.max + 3) {
           for (let size = length.min; size <= length.max; size += 1) {
             if (check(text.slice(end - size, end))) return true;
           }
         }
-      }
-      return false;
-    },
+        return false;
+      }),
   };
 }
 

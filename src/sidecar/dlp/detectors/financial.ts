@@ -9,7 +9,7 @@
 import { isBase58Check } from "../base58check.js";
 import { isBech32 } from "../bech32.js";
 import { holdsSeedPhrase } from "../bip39.js";
-import { charClass, classRuns } from "../char-runs.js";
+import { charClass, someRun } from "../char-runs.js";
 import { isIban } from "../iban.js";
 import { isCardNumber } from "../luhn.js";
 import { type SecretPattern, START, custom, prefixed, run } from "./detector.js";
@@ -41,40 +41,56 @@ const CARD =
 
 /** Card numbers, spaced or not, where a run of four digits or more starts. */
 function cardNumber(text: string, loose: boolean): boolean {
-  for (const [start] of classRuns(text, DIGITS, 4)) {
+  return someRun(text, DIGITS, 4, (start, end) => {
+    // 13 digits or more, or a first group of four followed by a separator and a digit.
+    const spaced = end - start === 4 && /^[ -]\d/.test(text.slice(end, end + 2));
+    if (end - start < 13 && !spaced) return false;
     const match = stickyMatch(CARD, text, start, loose);
-    if (match !== null && isCardNumber(match[0].replace(/[ -]/g, ""))) return true;
-  }
-  return false;
+    return match !== null && isCardNumber(match[0].replace(/[ -]/g, ""));
+  });
 }
 
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/y;
 
 /** IBANs, compact or in groups of four, where a run of capitals and digits starts. */
 function iban(text: string, loose: boolean): boolean {
-  for (const [start] of classRuns(text, UPPER_DIGITS, 4)) {
-    if (!/^[A-Z]{2}\d{2}/.test(text.slice(start, start + 4))) continue;
+  return someRun(text, UPPER_DIGITS, 4, (start) => {
+    const [a, b, c, d] = [0, 1, 2, 3].map((i) => text.charCodeAt(start + i));
+    if (!isUpper(a) || !isUpper(b) || !isDigit(c) || !isDigit(d)) return false;
     const match = stickyMatch(IBAN, text, start, loose);
-    if (match === null) continue;
+    if (match === null) return false;
     const compact = match[0].replace(/ /g, "");
     // The last group may have run into the next word: the country's length is what counts.
     for (let end = compact.length; end >= 15; end -= 1) {
       if (isIban(compact.slice(0, end))) return true;
     }
-  }
-  return false;
+    return false;
+  });
+}
+
+function isUpper(code: number | undefined): boolean {
+  return code !== undefined && code >= 65 && code <= 90;
+}
+
+function isDigit(code: number | undefined): boolean {
+  return code !== undefined && code >= 48 && code <= 57;
 }
 
 const ETHEREUM = /priv[^\n]{0,40}?(?<![0-9a-f])(?:0x)?[0-9a-f]{64}(?![0-9a-f])/i;
 
 /** A 64-hex-digit key with `priv` (private, priv_key) named before it on its line. */
 function ethereumKey(text: string): boolean {
-  for (const [start, end] of classRuns(text, HEX, 64)) {
-    if (end - start !== 64) continue;
-    if (ETHEREUM.test(text.slice(Math.max(0, start - 48), end + 1))) return true;
-  }
-  return false;
+  return someRun(
+    text,
+    HEX,
+    64,
+    (start, end) =>
+      end - start === 64 && ETHEREUM.test(text.slice(Math.max(0, start - 48), end + 1)),
+  );
 }
+
+/** Twelve words of three to eight letters in a row: what a seed phrase needs at the least. */
+const TWELVE_WORDS = /(?:[a-z]{3,8}[\s,]+){11}[a-z]{3,8}/;
 
 const isBase58 = (text: string): boolean => new RegExp(`^${BASE58}+$`).test(text);
 
@@ -109,7 +125,10 @@ export const FINANCIAL_PATTERNS: readonly SecretPattern[] = [
     (match) => isBase58Check(match[0]),
   ),
   custom("ethereum-private-key", ethereumKey),
-  run("bip39-seed-phrase", PHRASE_CHARS, { min: SHORTEST_PHRASE, max: Infinity }, (text) =>
-    holdsSeedPhrase(text.split(/[\s,]+/)),
+  run(
+    "bip39-seed-phrase",
+    PHRASE_CHARS,
+    { min: SHORTEST_PHRASE, max: Infinity },
+    (text) => TWELVE_WORDS.test(text) && holdsSeedPhrase(text.split(/[\s,]+/)),
   ),
 ];

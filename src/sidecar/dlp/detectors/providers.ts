@@ -6,7 +6,7 @@
  * token cut in two shows. A distinctive prefix needs no word boundary before it (`xghp_...` is
  * still a token); a short or common one (`SK`, `key-`) does.
  */
-import { charClass, classRuns } from "../char-runs.js";
+import { charClass, someRun } from "../char-runs.js";
 import {
   type SecretPattern,
   START,
@@ -63,38 +63,37 @@ const TOKEN_DOT = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 const TWILIO = new RegExp(`${START}(?:SK|AC)[0-9a-fA-F]{32}(?![A-Za-z0-9])`, "y");
 /** Twilio API key (SK) and account (AC) ids: two letters and 32 hex, found from hex runs. */
 function twilio(text: string, loose: boolean): boolean {
-  for (const [, end] of classRuns(text, HEX, 32)) {
+  return someRun(text, HEX, 32, (_start, end) => {
     // The id ends the run: `AC` is hex, so the run holds it; `SK` stands right before the run.
     const at = end - 34;
-    if (at < 0) continue;
+    if (at < 0) return false;
     const id = text.slice(at, end);
-    if (!/[a-fA-F]/.test(id.slice(2)) || !/[0-9]/.test(id)) continue;
+    if (!/[a-fA-F]/.test(id.slice(2)) || !/[0-9]/.test(id)) return false;
     TWILIO.lastIndex = loose ? 0 : at;
-    if (TWILIO.test(loose ? id : text)) return true;
-  }
-  return false;
+    return TWILIO.test(loose ? id : text);
+  });
 }
 
 /** A legacy Vault token: `s.` and 24 letters and digits of mixed case, standing alone. */
 function vaultLegacy(text: string, loose: boolean): boolean {
-  for (const [start, end] of classRuns(text, ALNUM, 24)) {
-    if (end - start !== 24 || text.charAt(end) === "." || text.charAt(end) === "(") continue;
-    if (text.slice(start - 2, start) !== "s.") continue;
-    if (!loose && /[A-Za-z0-9_.$]/.test(text.charAt(start - 3))) continue;
-    if (mixedCase(text.slice(start, end))) return true;
-  }
-  return false;
+  return someRun(text, ALNUM, 24, (start, end) => {
+    if (end - start !== 24 || text.charAt(end) === "." || text.charAt(end) === "(") return false;
+    if (text.charCodeAt(start - 1) !== 0x2e || text.charCodeAt(start - 2) !== 0x73) return false;
+    if (!loose && /[A-Za-z0-9_.$]/.test(text.charAt(start - 3))) return false;
+    return mixedCase(text.slice(start, end));
+  });
 }
 
 const DISCORD = /(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_-])/g;
 /** A Discord bot token: three dotted parts, the first a user id in base64 (from long runs). */
 function discordBot(text: string): boolean {
-  for (const [start, end] of classRuns(text, TOKEN_DOT, 59)) {
+  return someRun(text, TOKEN_DOT, 59, (start, end) => {
+    if (!text.slice(start, end).includes(".")) return false;
     for (const match of text.slice(Math.max(0, start - 1), end + 1).matchAll(DISCORD)) {
       if (discordUserId(match)) return true;
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
