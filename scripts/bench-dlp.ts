@@ -36,9 +36,9 @@ function sourceText(inspectors: Inspector[], root: string, limit: number): strin
   const parts: string[] = [];
   let size = 0;
   const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
       if (size >= limit) return;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
@@ -129,7 +129,13 @@ async function main(): Promise<void> {
   const inputs: [string, Buffer, string][] = [
     [
       "source-like text",
-      Buffer.from(sourceText(all.map((c) => c.inspector), fs.existsSync(root) ? root : "src", 2_000_000)),
+      Buffer.from(
+        sourceText(
+          all.map((c) => c.inspector),
+          fs.existsSync(root) ? root : "src",
+          2_000_000,
+        ),
+      ),
       "text/plain",
     ],
     ["JSON API body", Buffer.from(jsonBody(2_000_000)), "application/json"],
@@ -146,7 +152,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round += 1) {
       refs.push(timed(() => reference(body)));
       for (const [at, { inspector }] of all.entries()) {
-        times[at]?.push(timed(() => inspect(inspector, body, type)));
+        times[at]?.push(
+          timed(() => {
+            inspect(inspector, body, type);
+          }),
+        );
       }
     }
     const ref = mbps(body.length, median(refs));

@@ -3,15 +3,17 @@
  * where its encoding does (`xx` + base64 of a token reads as garbage from the first character),
  * so base64 is read from each of its first 4 characters, base32 from each of 8, hex from each of
  * 2. Each run's characters are turned into their values once; each alignment is then packed into
- * one scratch array (reused across runs) and tested (text-decoders.ts `readable`) before anything is copied, so the
- * alignments of random data (digests, ids) cost a pass each and no allocation.
+ * one scratch array (reused across runs) and judged in the same loop before anything is copied,
+ * so the alignments of random data (digests, ids) cost a pass each and no allocation.
  */
 import { charClass, someRun } from "./char-runs.js";
-import { type StepLimits, byteReadings, readable } from "./text-decoders.js";
+import { type StepLimits, byteReadings } from "./text-decoders.js";
 
 const MIN_BASE64 = 16;
 const MIN_BASE32 = 16;
 const MIN_HEX_SPAN = 20;
+/** A run of text bytes long enough to be read (text-decoders.ts MIN_STRING). */
+const TEXT_RUN = 10;
 /** Decoded bytes at the first alignment from which raw deflate (no magic) is tried too. */
 const RAW_DEFLATE_FROM = 256;
 
@@ -74,19 +76,43 @@ function alignedReadings(
     if (value >= 0) values[count++] = value;
   }
   for (let shift = 0; shift < alignments && shift < count; shift += 1) {
+    // Packed and judged in one loop (byteReadings' own tests: a text run, UTF-16's zeros, UTF-8,
+    // compressed data's magic): most alignments of most runs are random bytes, read by none.
     let length = 0;
     let acc = 0;
     let held = 0;
+    let text = 0;
+    let zeros = 0;
+    let high = 0;
+    let control = 0;
+    let worth = false;
+    let previous = 0;
     for (let i = shift; i < count; i += 1) {
-      acc = ((acc << bits) | (values[i] ?? 0)) & 0xffffff;
+      acc = ((acc << bits) | (values[i] as number)) & 0xffffff;
       held += bits;
-      if (held >= 8) {
-        held -= 8;
-        bytes[length++] = (acc >>> held) & 0xff;
+      if (held < 8) continue;
+      held -= 8;
+      const byte = (acc >>> held) & 0xff;
+      bytes[length++] = byte;
+      if ((byte >= 0x20 && byte < 0x7f) || byte === 0x0a || byte === 0x09 || byte === 0x0d) {
+        text += 1;
+        if (text >= TEXT_RUN) worth = true;
+      } else {
+        text = 0;
+        if (byte === 0) zeros += 1;
+        else if (byte >= 0x80) {
+          high += 1;
+          if (byte === 0x8b && previous === 0x1f) worth = true; // gzip's magic
+        } else control += 1;
       }
+      previous = byte;
     }
     const tryRaw = shift === 0 && length >= RAW_DEFLATE_FROM;
-    if (!readable(bytes, length, tryRaw)) continue;
+    const head = ((bytes[0] as number) << 8) | (bytes[1] as number);
+    const zlib = length >= 2 && ((bytes[0] as number) & 0x0f) === 8 && head % 31 === 0;
+    const utf16 = zeros * 4 >= length && length >= 2 * TEXT_RUN;
+    const utf8 = high > 0 && control === 0 && zeros === 0;
+    if (!worth && !tryRaw && !zlib && !utf16 && !utf8) continue;
     out.push(...byteReadings(Buffer.from(bytes.subarray(0, length)), limits, tryRaw));
   }
 }

@@ -71,35 +71,6 @@ export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false):
 }
 
 /**
- * True when `bytes[0..length)` could give byteReadings anything (compressed data's magic, UTF-16's
- * zeros, UTF-8 text, or a text run): the same tests, made without copying the bytes, so that the
- * many alignments of random data (digests, ids) cost one pass each and no allocation.
- */
-export function readable(bytes: Uint8Array, length: number, tryRaw: boolean): boolean {
-  if (length === 0) return false;
-  if (tryRaw && length >= 16) return true;
-  const [first, second] = [bytes[0] ?? 0, bytes[1] ?? 0];
-  if ((first & 0x0f) === 8 && ((first << 8) | second) % 31 === 0) return true;
-  let zeros = 0;
-  let high = 0;
-  let control = 0;
-  let run = 0;
-  for (let i = 0; i < length; i += 1) {
-    const byte = bytes[i] ?? 0;
-    if (byte === 0) zeros += 1;
-    else if (byte >= 0x80) high += 1;
-    else if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) control += 1;
-    if ((byte >= 0x20 && byte <= 0x7e) || byte === 0x09 || byte === 0x0a || byte === 0x0d) {
-      run += 1;
-      if (run >= MIN_STRING) return true;
-    } else run = 0;
-    if (byte === 0x1f && bytes[i + 1] === 0x8b && bytes[i + 2] === 0x08) return true;
-  }
-  if (zeros * 4 >= length && length >= 2 * MIN_STRING) return true;
-  return high > 0 && control === 0 && zeros === 0;
-}
-
-/**
  * gzip (1f 8b), zlib (78 01/5e/9c/da) or raw deflate, wherever gzip's magic shows (gzip inside
  * a multipart part): decompressed up to the step's byte limit, truncated streams read as far as
  * they go. Past the limit: BudgetExceeded (a bomb is refused, not read in part).

@@ -30,7 +30,7 @@ const FOLD = (() => {
 })();
 
 export class TriggerScanner {
-  /** next state = delta[state * 128 + folded char]. */
+  /** next state = delta[state * 128 + char] (ASCII; any other char reads as 0). */
   private readonly delta: Int32Array;
   /** The triggers ending in each state: outputs[outputStart[s] .. outputStart[s + 1]). */
   private readonly outputStart: Int32Array;
@@ -41,7 +41,7 @@ export class TriggerScanner {
 
   constructor(triggers: readonly Trigger[]) {
     this.triggers = triggers;
-    const next: Map<number, number>[] = [new Map()];
+    const next: Map<number, number>[] = [new Map<number, number>()];
     const ends: number[][] = [[]];
     for (const [index, trigger] of triggers.entries()) {
       let state = 0;
@@ -52,7 +52,7 @@ export class TriggerScanner {
         let to = next[state]?.get(char);
         if (to === undefined) {
           to = next.length;
-          next.push(new Map());
+          next.push(new Map<number, number>());
           ends.push([]);
           next[state]?.set(char, to);
         }
@@ -85,7 +85,13 @@ export class TriggerScanner {
         }
       }
     }
-    this.delta = delta;
+    // Indexed by the character itself: each column holds the transition of its folded letter.
+    this.delta = new Int32Array(states * ALPHABET);
+    for (let state = 0; state < states; state += 1) {
+      for (let code = 0; code < ALPHABET; code += 1) {
+        this.delta[state * ALPHABET + code] = delta[state * ALPHABET + (FOLD[code] ?? 0)] ?? 0;
+      }
+    }
     this.outputStart = new Int32Array(states + 1);
     const flat: number[] = [];
     for (let state = 0; state < states; state += 1) {
@@ -107,9 +113,10 @@ export class TriggerScanner {
   scan(text: string, found: (owner: number, start: number) => void): void {
     const { delta, outputStart, outputs, terminal, triggers } = this;
     let state = 0;
-    for (let i = 0; i < text.length; i += 1) {
+    const length = text.length;
+    for (let i = 0; i < length; i += 1) {
       const code = text.charCodeAt(i);
-      state = delta[(state << 7) | (code < ALPHABET ? (FOLD[code] ?? 0) : 0)] ?? 0;
+      state = delta[(state << 7) | (code < ALPHABET ? code : 0)] as number;
       if (terminal[state] !== 1) continue;
       const first = outputStart[state] ?? 0;
       const last = outputStart[state + 1] ?? 0;

@@ -11,11 +11,7 @@ function jwtHeader(match: RegExpMatchArray): boolean {
 }
 
 export const KEY_PATTERNS: readonly SecretPattern[] = [
-  prefixed(
-    "private-key",
-    ["-----BEGIN "],
-    /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/,
-  ),
+  prefixed("private-key", ["-----BEGIN "], /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/),
   prefixed("private-key", ["PuTTY-User-Key-File-"], /PuTTY-User-Key-File-\d: /),
   prefixed(
     "jwt",

@@ -84,7 +84,8 @@ function vaultLegacy(text: string, loose: boolean): boolean {
   });
 }
 
-const DISCORD = /(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_-])/g;
+const DISCORD =
+  /(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_-])/g;
 /** A Discord bot token: three dotted parts, the first a user id in base64 (from long runs). */
 function discordBot(text: string): boolean {
   return someRun(text, TOKEN_DOT, 59, (start, end) => {
@@ -97,11 +98,7 @@ function discordBot(text: string): boolean {
 }
 
 export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
-  prefixed(
-    "anthropic-api-key",
-    ["sk-ant-"],
-    /sk-ant-(?:api|oat|admin|sid)\d\d-[A-Za-z0-9_-]{10,}/,
-  ),
+  prefixed("anthropic-api-key", ["sk-ant-"], /sk-ant-(?:api|oat|admin|sid)\d\d-[A-Za-z0-9_-]{10,}/),
   prefixed(
     "openai-api-key",
     ["sk-"],
@@ -176,7 +173,11 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   ),
   prefixed("stripe-webhook-secret", ["whsec_"], /whsec_[A-Za-z0-9+/]{32,}/),
   custom("twilio-key", twilio),
-  prefixed("sendgrid-api-key", ["SG."], /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/),
+  prefixed(
+    "sendgrid-api-key",
+    ["SG."],
+    /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,
+  ),
   custom("discord-bot-token", discordBot),
   prefixed(
     "discord-webhook",
@@ -272,12 +273,7 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
     /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}(?![A-Za-z0-9])/,
   ),
   prefixed("azure-storage-key", ["AccountKey="], /AccountKey=[A-Za-z0-9+/]{86}==/),
-  prefixed(
-    "azure-sas-signature",
-    ["sig="],
-    /(?<=[?&;])sig=([A-Za-z0-9%+/]{43,60})/,
-    sasSignature,
-  ),
+  prefixed("azure-sas-signature", ["sig="], /(?<=[?&;])sig=([A-Za-z0-9%+/]{43,60})/, sasSignature),
   prefixed(
     "azure-ad-client-secret",
     ["Q~"],

@@ -35,18 +35,10 @@ export const SERVICE_PATTERNS: readonly SecretPattern[] = [
     { caseless: true },
   ),
   prefixed("easypost-api-key", ["EZAK", "EZTK"], /EZ[AT]K[A-Za-z0-9]{54}(?![A-Za-z0-9])/),
-  prefixed(
-    "flutterwave-key",
-    ["FLWSECK", "FLWPUBK"],
-    /FLW(?:SEC|PUB)K(?:_TEST)?-[a-h0-9]{32}-X/,
-  ),
+  prefixed("flutterwave-key", ["FLWSECK", "FLWPUBK"], /FLW(?:SEC|PUB)K(?:_TEST)?-[a-h0-9]{32}-X/),
   prefixed("frameio-token", ["fio-u-"], /fio-u-[A-Za-z0-9_=-]{64}/),
   prefixed("heroku-api-key", ["HRKU-"], /HRKU-[A-Za-z0-9_-]{58,60}(?![A-Za-z0-9_-])/),
-  prefixed(
-    "mapbox-secret-token",
-    ["sk.eyJ"],
-    /sk\.eyJ[A-Za-z0-9_-]{30,}\.[A-Za-z0-9_-]{20,}/,
-  ),
+  prefixed("mapbox-secret-token", ["sk.eyJ"], /sk\.eyJ[A-Za-z0-9_-]{30,}\.[A-Za-z0-9_-]{20,}/),
   prefixed(
     "planetscale-token",
     ["pscale_tkn_", "pscale_pw_", "pscale_oauth_"],
@@ -77,11 +69,7 @@ export const SERVICE_PATTERNS: readonly SecretPattern[] = [
     ["lsv2_pt_", "lsv2_sk_"],
     /lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}(?![A-Za-z0-9])/,
   ),
-  prefixed(
-    "docker-hub-token",
-    ["dckr_pat_", "dckr_oat_"],
-    /dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}/,
-  ),
+  prefixed("docker-hub-token", ["dckr_pat_", "dckr_oat_"], /dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}/),
   prefixed(
     "sourcegraph-token",
     ["sgp_"],
