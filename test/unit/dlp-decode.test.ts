@@ -5,6 +5,7 @@
  */
 /* eslint-disable @typescript-eslint/no-misused-spread -- the strings spread here are ASCII */
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -206,8 +207,51 @@ describe("host names, labels judged together", () => {
     assert.notDeepEqual(inspector().inspectHost(host), []);
   });
 
+  it("random data (a key, or encrypted text) in short labels under a wildcard is refused", () => {
+    // The attack as written: data cut into labels of 15 (or 8, 10, 16) characters under an
+    // allowed wildcard, with a label of the agent's own added. Random bytes decode to no text, so
+    // they are judged by shape across the labels. Before: every one of these passed.
+    const b32 = (bytes: Buffer): string => base32(bytes.toString("latin1")).toLowerCase();
+    const cut = (data: string, size: number): string =>
+      data.match(new RegExp(`.{1,${size}}`, "g"))?.join(".") ?? "";
+    let missed = 0;
+    for (let round = 0; round < 100; round += 1) {
+      const bytes = crypto.createHash("sha256").update(`key ${round}`).digest().subarray(0, 20);
+      for (const host of [
+        `${cut(b32(bytes), 15)}.x.allowed.test`,
+        `${cut(b32(bytes), 8)}.allowed.test`,
+        `${cut(bytes.toString("hex"), 16)}.x.allowed.test`,
+        `${cut(bytes.subarray(0, 12).toString("hex"), 12)}.cdn.allowed.test`,
+      ]) {
+        if (hostExfiltration(host) === null) missed += 1;
+      }
+    }
+    // Random base32 now and then holds neither digits nor few vowels; under 3 in 100 pass.
+    assert.ok(missed <= 12, `${missed} of 400 passed`);
+  });
+
   it("ordinary CDN, registry and service host names pass", () => {
     for (const host of [
+      "d1a2b3c4.cloudfront.net",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+      "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+      "abcdefghijklmnopqrst.supabase.co",
+      "myservice-abc123xyz-uc.a.run.app",
+      "user-repo-x5g4w7q9rp2vrx9-3000.app.github.dev",
+      "github-production-release-asset-2e65be.s3.amazonaws.com",
+      "release-assets.githubusercontent.com",
+      "cdn-lfs.huggingface.co",
+      "cas-bridge.xethub.hf.co",
+      "f001.backblazeb2.com",
+      "s3.eu-central-1.wasabisys.com",
+      "dualstack.j.sni.global.fastly.net",
+      "registry.yarnpkg.com",
+      "deb.debian.org",
+      "api.openai.com",
+      "generativelanguage.googleapis.com",
+      "ec2-54-123-45-67.compute-1.amazonaws.com",
+      "abc123.pages.dev",
+      "5f9c1a2b3c4d5e6f7a8b9c0d--site.netlify.app",
       "registry.npmjs.org",
       "objects.githubusercontent.com",
       "raw.githubusercontent.com",
