@@ -177,6 +177,40 @@ describe("encodings, to a fixed point", () => {
   });
 });
 
+describe("garbage before a token, as a misaligned decoding leaves it", () => {
+  // Decoded bytes run straight into the token: the character before it is a letter or digit, so
+  // a word-boundary check before the prefix would fail. Before: each of these passed.
+  const hex = (n: number): string => "0123456789abcdef".repeat(8).slice(0, n);
+  const tokens: [string, string][] = [
+    ["github-token", GHP],
+    ["aws-access-key-id", AWS],
+    ["twilio-key", ["S", "K", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"].join("")],
+    ["mailgun-api-key", ["key", "-", hex(32)].join("")],
+    ["huggingface-token", ["hf", "_", "FAKEfakeFAKEfake0123456789abcdefgh"].join("")],
+    ["databricks-token", ["dapi", hex(32)].join("")],
+    ["pulumi-token", ["pul", "-", hex(40)].join("")],
+    ["jwt", ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ4In0", "c2lnbmF0dXJl"].join(".")],
+  ];
+  for (const [kind, token] of tokens) {
+    it(`${kind} right after decoded garbage is found`, () => {
+      for (const garbage of ["Q", "7", "\x9fz"]) {
+        const bytes = Buffer.concat([
+          Buffer.from([0x01, 0xfe]),
+          Buffer.from(`${garbage}${token}`, "latin1"),
+        ]);
+        for (const encode of [
+          (b: Buffer) => b.toString("base64"),
+          (b: Buffer) => `zz${b.toString("base64")}`,
+          (b: Buffer) => b.toString("hex"),
+          (b: Buffer) => base32(b.toString("latin1")),
+        ]) {
+          assert.deepEqual(body(`data=${encode(bytes)}`), [kind], `${garbage} ${encode(bytes)}`);
+        }
+      }
+    });
+  }
+});
+
 describe("the bottle's own secret in fragments", () => {
   it("each half of the secret, in its own request, is found, in any letter case", () => {
     const half = Math.ceil(OWN.length / 2);
