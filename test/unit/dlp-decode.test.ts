@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import zlib from "node:zlib";
+import { walkLayers } from "../../src/sidecar/dlp/decode-layers.js";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { hostExfiltration } from "../../src/sidecar/dlp/exfil-shapes.js";
 import { firstSecret } from "../../src/sidecar/dlp/secret-patterns.js";
@@ -103,6 +104,39 @@ describe("budgets fail closed", () => {
     let nested = `nothing here at all`;
     for (let i = 0; i < 30; i += 1) nested = b64(nested);
     assert.deepEqual(body(nested), ["dlp:budget"]);
+  });
+
+  it("floods of any size are found or refused (dlp:budget), never passed", () => {
+    for (const count of [70, 2000, 20000]) {
+      const decoys = Array.from({ length: count }, (_, i) => b64(`decoy number ${i} of a flood`));
+      const found = body([...decoys, b64(`key=${GHP}`)].join(" "));
+      assert.ok(found.length > 0, `${count} decoys: passed`);
+    }
+    for (const size of [64 * 1024, 1024 * 1024, 6 * 1024 * 1024]) {
+      const found = body(b64(`${"a".repeat(size)} ${GHP}`));
+      assert.ok(found.length > 0, `a run of ${size}: passed`);
+    }
+  });
+
+  it("a walk that meets its budget says so: exhausted, which the inspector refuses", () => {
+    const decoys = Array.from({ length: 70 }, (_, i) => b64(`decoy number ${i} of a flood`));
+    const text = [...decoys, b64(`key=${GHP}`)].join(" ");
+    const tight = { maxLayers: 3, maxChars: 1024, maxDepth: 24, maxMillis: 5000 };
+    assert.equal(
+      walkLayers(text, () => false, tight),
+      "exhausted",
+    );
+    const slow = { maxLayers: 1e6, maxChars: 1e9, maxDepth: 24, maxMillis: 0 };
+    let clock = 0;
+    assert.equal(
+      walkLayers(
+        text,
+        () => false,
+        slow,
+        () => (clock += 1),
+      ),
+      "exhausted",
+    );
   });
 
   it("a compression bomb is refused, not read in part", () => {

@@ -57,11 +57,17 @@ export class DlpInspector implements ContentInspector {
     if (text.length === 0) return null;
     const clean = this.withoutPlaceholders(text);
     let found: string | null = null;
-    const result = walkLayers(clean, (layer, decoded) => {
-      if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
-      else found = firstSecret(layer, decoded);
-      return found !== null;
-    });
+    let result: ReturnType<typeof walkLayers>;
+    try {
+      result = walkLayers(clean, (layer, decoded) => {
+        if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
+        else found = firstSecret(layer, decoded);
+        return found !== null;
+      });
+    } catch {
+      // A check that broke (an engine limit on a huge input) did not finish: refused.
+      return "dlp:budget";
+    }
     // Checks that could not finish are a finding: what they did not read may hold the secret.
     return result === "exhausted" ? "dlp:budget" : found;
   }

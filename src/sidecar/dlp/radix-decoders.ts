@@ -113,7 +113,10 @@ function alignedReadings(
     const utf16 = zeros * 4 >= length && length >= 2 * TEXT_RUN;
     const utf8 = high > 0 && control === 0 && zeros === 0;
     if (!worth && !tryRaw && !zlib && !utf16 && !utf8) continue;
-    out.push(...byteReadings(Buffer.from(bytes.subarray(0, length)), limits, tryRaw));
+    // One by one: spread, a reading of very many pieces would overflow the call stack.
+    for (const reading of byteReadings(Buffer.from(bytes.subarray(0, length)), limits, tryRaw)) {
+      out.push(reading);
+    }
   }
 }
 

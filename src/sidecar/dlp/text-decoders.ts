@@ -17,14 +17,23 @@ export class BudgetExceeded extends Error {
 
 const MIN_STRING = 10;
 
-/** Runs of text characters (printable ASCII, tab, newlines) in decoded bytes. */
-const TEXT_RUN = new RegExp(`[\\t\\n\\r\\x20-\\x7e]{${MIN_STRING},}`, "g");
-
 /** Printable ASCII runs of bytes, as strings a secret could hide in. */
 export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
-  const text = bytes.toString("latin1");
-  const pattern = min === MIN_STRING ? TEXT_RUN : new RegExp(`[\\x20-\\x7e]{${min},}`, "g");
-  return text.match(pattern) ?? [];
+  // A loop, not a regular expression: one over a run of megabytes overflows the engine's stack.
+  // With the default `min`, tab and newlines count as text too.
+  const blanks = min === MIN_STRING;
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i += 1) {
+    const byte = i < bytes.length ? (bytes[i] as number) : 0;
+    const text =
+      (byte >= 0x20 && byte <= 0x7e) ||
+      (blanks && (byte === 0x09 || byte === 0x0a || byte === 0x0d));
+    if (text) continue;
+    if (i - start >= min) out.push(bytes.toString("latin1", start, i));
+    start = i + 1;
+  }
+  return out;
 }
 
 /**
@@ -66,7 +75,7 @@ export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false):
     const utf8 = bytes.toString("utf8");
     if (!utf8.includes("\ufffd")) out.push(utf8);
   }
-  if (longest >= MIN_STRING) out.push(...printableStrings(bytes));
+  if (longest >= MIN_STRING) for (const piece of printableStrings(bytes)) out.push(piece);
   return out;
 }
 
