@@ -57,19 +57,29 @@ export function looksLikeSecretValue(value: string, quoted: boolean): boolean {
 function assignment(match: RegExpMatchArray): boolean {
   const groups = match.groups ?? {};
   const start = match.index ?? 0;
-  const before = (match.input ?? "").slice(Math.max(0, start - 40), start);
+  const input = match.input ?? "";
+  const before = input.slice(Math.max(0, start - 200), start);
   const name = `${before}${NAME_AT_START.exec(match[0])?.[0] ?? ""}`.match(/[A-Za-z0-9_-]*$/)?.[0];
   if (HARMLESS_NAME.test(name ?? "")) return false;
+  // A query parameter of a badge's image (`badge.svg?token=...`): a public read-only token that
+  // READMEs show to everyone.
+  const url = before.slice(before.search(/[^\s("'<>[\]]*$/));
+  if (/[?&]$/.test(url) && /badge|\.(?:svg|png)\b/i.test(url)) return false;
   const quoted = groups["quoted"];
   if (quoted !== undefined) return looksLikeSecretValue(quoted, true);
-  return looksLikeSecretValue((groups["bare"] ?? "").replace(/[,;)\]}]+$/, ""), false);
+  const bare = (groups["bare"] ?? "").replace(/[,;:.)\]}]+$/, "");
+  // Unquoted, brackets are code (`CredentialSpec["token"]`, `string):`), not a secret written out.
+  if (/[()[\]{}]/.test(bare)) return false;
+  return looksLikeSecretValue(bare, false);
 }
 
 const CSV_NAME = new RegExp(`^"?[A-Za-z _-]{0,30}${NAME}"?$`, "i");
+const CSV_HEADER_CELL = /^"?[A-Za-z][A-Za-z0-9 _-]{0,40}"?$/;
 
 /**
  * A CSV table whose header line (the line holding `hit`) names a column as a secret, and a
- * value in that column, in the lines below, that looks like one.
+ * value in that column, in the lines below, that looks like one. A header is names only (no
+ * empty cell: `token,` ending a line of code is not one), and a value holds no blank.
  */
 function csvColumn(text: string, hit: number): boolean {
   const from = text.lastIndexOf("\n", hit) + 1;
@@ -77,6 +87,7 @@ function csvColumn(text: string, hit: number): boolean {
   const header = text.slice(from, to === -1 ? text.length : to).replace(/\r$/, "");
   if (to === -1 || !header.includes(",")) return false;
   const columns = header.split(",").map((cell) => cell.trim());
+  if (!columns.every((cell) => CSV_HEADER_CELL.test(cell))) return false;
   const column = columns.findIndex((cell) => CSV_NAME.test(cell));
   if (column === -1) return false;
   const lines = text.slice(to + 1, to + 1 + 64 * 1024).split(/\r?\n/, 50);
@@ -84,7 +95,7 @@ function csvColumn(text: string, hit: number): boolean {
     const cells = line.split(",");
     if (cells.length !== columns.length) break;
     const cell = (cells[column] ?? "").trim().replace(/^"(.*)"$/, "$1");
-    if (looksLikeSecretValue(cell, true)) return true;
+    if (!/\s/.test(cell) && looksLikeSecretValue(cell, true)) return true;
   }
   return false;
 }

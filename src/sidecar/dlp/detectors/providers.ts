@@ -7,6 +7,7 @@
  * still a token); a short or common one (`SK`, `key-`) does.
  */
 import { charClass, someRun } from "../char-runs.js";
+import { entropy } from "../exfil-shapes.js";
 import {
   type SecretPattern,
   START,
@@ -23,9 +24,17 @@ const AWS_SECRET_SPAN = charClass(
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
 );
 
-/** A 40-character AWS secret: upper, lower and digits, with a / or +, standing alone. */
+/**
+ * A 40-character AWS secret: upper, lower and digits, with a / or +, standing alone, random (a
+ * path of 40 characters, `schema/blob/master/packages/x509/LICENSE`, has words between its
+ * slashes and a lower entropy).
+ */
 function looksLikeAwsSecret(match: string): boolean {
-  return !match.includes("=") && mixedCase(match) && /[/+]/.test(match);
+  if (match.includes("=") || !mixedCase(match) || !/[/+]/.test(match)) return false;
+  if (match.split("/").some((segment) => /^[a-z]{4,}$|^[A-Z][a-z]{3,}$/.test(segment))) {
+    return false;
+  }
+  return entropy(match) >= 4.3;
 }
 
 /** The first part of a Discord bot token is a user id (digits) in base64. */
