@@ -5,10 +5,12 @@
  */
 /* eslint-disable @typescript-eslint/no-misused-spread -- the strings spread here are ASCII */
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import zlib from "node:zlib";
+import { walkLayers } from "../../src/sidecar/dlp/decode-layers.js";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { hostExfiltration } from "../../src/sidecar/dlp/exfil-shapes.js";
 import { firstSecret } from "../../src/sidecar/dlp/secret-patterns.js";
@@ -104,6 +106,39 @@ describe("budgets fail closed", () => {
     assert.deepEqual(body(nested), ["dlp:budget"]);
   });
 
+  it("floods of any size are found or refused (dlp:budget), never passed", () => {
+    for (const count of [70, 2000, 20000]) {
+      const decoys = Array.from({ length: count }, (_, i) => b64(`decoy number ${i} of a flood`));
+      const found = body([...decoys, b64(`key=${GHP}`)].join(" "));
+      assert.ok(found.length > 0, `${count} decoys: passed`);
+    }
+    for (const size of [64 * 1024, 1024 * 1024, 6 * 1024 * 1024]) {
+      const found = body(b64(`${"a".repeat(size)} ${GHP}`));
+      assert.ok(found.length > 0, `a run of ${size}: passed`);
+    }
+  });
+
+  it("a walk that meets its budget says so: exhausted, which the inspector refuses", () => {
+    const decoys = Array.from({ length: 70 }, (_, i) => b64(`decoy number ${i} of a flood`));
+    const text = [...decoys, b64(`key=${GHP}`)].join(" ");
+    const tight = { maxLayers: 3, maxChars: 1024, maxDepth: 24, maxMillis: 5000 };
+    assert.equal(
+      walkLayers(text, () => false, tight),
+      "exhausted",
+    );
+    const slow = { maxLayers: 1e6, maxChars: 1e9, maxDepth: 24, maxMillis: 0 };
+    let clock = 0;
+    assert.equal(
+      walkLayers(
+        text,
+        () => false,
+        slow,
+        () => (clock += 1),
+      ),
+      "exhausted",
+    );
+  });
+
   it("a compression bomb is refused, not read in part", () => {
     const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x41));
     assert.deepEqual(body(bomb), ["dlp:budget"]);
@@ -176,6 +211,40 @@ describe("encodings, to a fixed point", () => {
   });
 });
 
+describe("garbage before a token, as a misaligned decoding leaves it", () => {
+  // Decoded bytes run straight into the token: the character before it is a letter or digit, so
+  // a word-boundary check before the prefix would fail. Before: each of these passed.
+  const hex = (n: number): string => "0123456789abcdef".repeat(8).slice(0, n);
+  const tokens: [string, string][] = [
+    ["github-token", GHP],
+    ["aws-access-key-id", AWS],
+    ["twilio-key", ["S", "K", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"].join("")],
+    ["mailgun-api-key", ["key", "-", hex(32)].join("")],
+    ["huggingface-token", ["hf", "_", "FAKEfakeFAKEfake0123456789abcdefgh"].join("")],
+    ["databricks-token", ["dapi", hex(32)].join("")],
+    ["pulumi-token", ["pul", "-", hex(40)].join("")],
+    ["jwt", ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ4In0", "c2lnbmF0dXJl"].join(".")],
+  ];
+  for (const [kind, token] of tokens) {
+    it(`${kind} right after decoded garbage is found`, () => {
+      for (const garbage of ["Q", "7", "\x9fz"]) {
+        const bytes = Buffer.concat([
+          Buffer.from([0x01, 0xfe]),
+          Buffer.from(`${garbage}${token}`, "latin1"),
+        ]);
+        for (const encode of [
+          (b: Buffer) => b.toString("base64"),
+          (b: Buffer) => `zz${b.toString("base64")}`,
+          (b: Buffer) => b.toString("hex"),
+          (b: Buffer) => base32(b.toString("latin1")),
+        ]) {
+          assert.deepEqual(body(`data=${encode(bytes)}`), [kind], `${garbage} ${encode(bytes)}`);
+        }
+      }
+    });
+  }
+});
+
 describe("the bottle's own secret in fragments", () => {
   it("each half of the secret, in its own request, is found, in any letter case", () => {
     const half = Math.ceil(OWN.length / 2);
@@ -206,8 +275,51 @@ describe("host names, labels judged together", () => {
     assert.notDeepEqual(inspector().inspectHost(host), []);
   });
 
+  it("random data (a key, or encrypted text) in short labels under a wildcard is refused", () => {
+    // The attack as written: data cut into labels of 15 (or 8, 10, 16) characters under an
+    // allowed wildcard, with a label of the agent's own added. Random bytes decode to no text, so
+    // they are judged by shape across the labels. Before: every one of these passed.
+    const b32 = (bytes: Buffer): string => base32(bytes.toString("latin1")).toLowerCase();
+    const cut = (data: string, size: number): string =>
+      data.match(new RegExp(`.{1,${size}}`, "g"))?.join(".") ?? "";
+    let missed = 0;
+    for (let round = 0; round < 100; round += 1) {
+      const bytes = crypto.createHash("sha256").update(`key ${round}`).digest().subarray(0, 20);
+      for (const host of [
+        `${cut(b32(bytes), 15)}.x.allowed.test`,
+        `${cut(b32(bytes), 8)}.allowed.test`,
+        `${cut(bytes.toString("hex"), 16)}.x.allowed.test`,
+        `${cut(bytes.subarray(0, 12).toString("hex"), 12)}.cdn.allowed.test`,
+      ]) {
+        if (hostExfiltration(host) === null) missed += 1;
+      }
+    }
+    // Random base32 now and then holds neither digits nor few vowels; under 3 in 100 pass.
+    assert.ok(missed <= 12, `${missed} of 400 passed`);
+  });
+
   it("ordinary CDN, registry and service host names pass", () => {
     for (const host of [
+      "d1a2b3c4.cloudfront.net",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+      "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+      "abcdefghijklmnopqrst.supabase.co",
+      "myservice-abc123xyz-uc.a.run.app",
+      "user-repo-x5g4w7q9rp2vrx9-3000.app.github.dev",
+      "github-production-release-asset-2e65be.s3.amazonaws.com",
+      "release-assets.githubusercontent.com",
+      "cdn-lfs.huggingface.co",
+      "cas-bridge.xethub.hf.co",
+      "f001.backblazeb2.com",
+      "s3.eu-central-1.wasabisys.com",
+      "dualstack.j.sni.global.fastly.net",
+      "registry.yarnpkg.com",
+      "deb.debian.org",
+      "api.openai.com",
+      "generativelanguage.googleapis.com",
+      "ec2-54-123-45-67.compute-1.amazonaws.com",
+      "abc123.pages.dev",
+      "5f9c1a2b3c4d5e6f7a8b9c0d--site.netlify.app",
       "registry.npmjs.org",
       "objects.githubusercontent.com",
       "raw.githubusercontent.com",

@@ -69,6 +69,8 @@ function mnemonic(words: number): string {
   ).join(" ");
 }
 
+/** Key material after a PEM header (fake). */
+const KEY_BODY = r(ALNUM, 64, 9);
 const JWT_HEAD = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString("base64url");
 const JWT_BODY = Buffer.from('{"sub":"fake"}').toString("base64url");
 const discordId = Buffer.from("123456789012345678").toString("base64").replace(/=+$/, "");
@@ -144,18 +146,34 @@ const cases: [string, string, string][] = [
     j(JWT_HEAD, ".", JWT_BODY, ".", r(ALNUM, 43)),
     j(Buffer.from('{"x":1,"y":2}').toString("base64url"), ".", JWT_BODY, ".sig"),
   ],
-  ["private-key", j("-----BEGIN RSA ", "PRIVATE KEY-----"), "-----BEGIN PUBLIC KEY-----"],
-  ["private-key", j("-----BEGIN EC ", "PRIVATE KEY-----"), "-----BEGIN CERTIFICATE-----"],
-  ["private-key", j("-----BEGIN ENCRYPTED ", "PRIVATE KEY-----"), "BEGIN ENCRYPTED PRIVATE KEY"],
-  ["private-key", j("-----BEGIN ", "PRIVATE KEY-----"), "-----BEGIN PRIVATE DATA-----"],
   [
     "private-key",
-    j("-----BEGIN OPENSSH ", "PRIVATE KEY-----"),
+    j("-----BEGIN RSA ", "PRIVATE KEY-----\n", KEY_BODY),
+    "-----BEGIN PUBLIC KEY-----",
+  ],
+  [
+    "private-key",
+    j("-----BEGIN EC ", "PRIVATE KEY-----\r\n", KEY_BODY),
+    "-----BEGIN CERTIFICATE-----",
+  ],
+  [
+    "private-key",
+    j("-----BEGIN ENCRYPTED ", "PRIVATE KEY-----\\n", KEY_BODY),
+    "BEGIN ENCRYPTED PRIVATE KEY",
+  ],
+  [
+    "private-key",
+    j("-----BEGIN ", "PRIVATE KEY-----\n", KEY_BODY),
+    j("-----BEGIN ", "PRIVATE KEY-----\n${body}"),
+  ],
+  [
+    "private-key",
+    j("-----BEGIN OPENSSH ", "PRIVATE KEY-----\n", KEY_BODY),
     "-----BEGIN OPENSSH PUBLIC KEY-----",
   ],
   [
     "private-key",
-    j("-----BEGIN PGP ", "PRIVATE KEY BLOCK-----"),
+    j("-----BEGIN PGP ", "PRIVATE KEY BLOCK-----\n\n", KEY_BODY),
     "-----BEGIN PGP PUBLIC KEY BLOCK-----",
   ],
   ["mailchimp-api-key", j(r(HEX, 32), "-us", "12"), j(r(HEX, 30), "-us12")],

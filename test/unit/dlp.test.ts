@@ -49,7 +49,11 @@ describe("secret detectors", () => {
     ["slack-token", "xoxb-0123456789-FAKEfake", "xoxb-1"],
     ["npm-token", "npm_FAKEfakeFAKEfake0123456789abcdefABCD", "npm_install"],
     ["stripe-key", "sk_live_FAKEfakeFAKEfake0123", "sk_live_x"],
-    ["private-key", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN PUBLIC KEY-----"],
+    [
+      "private-key",
+      `-----BEGIN OPENSSH PRIVATE KEY-----\n${"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ".repeat(2)}`,
+      "-----BEGIN OPENSSH PRIVATE KEY-----\n${key}",
+    ],
     [
       "jwt",
       "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",

@@ -16,8 +16,11 @@
  *   Nagle is off, nothing is compressed; server-sent events reach the agent event by event.
  * - Upstream TLS is verified (Node's roots, or `upstreamCa`). No connection: 502. No response
  *   head in `timeoutMs`, or silence for `idleMs`: 504. Errors come in Anthropic's error shape.
- * - The token never reaches the agent: response header values holding it are replaced, and a
- *   response body that carries it is cut off there (nothing is held back to look ahead).
+ * - No own secret reaches the agent (response-guard.ts): a response header value holding one, in
+ *   any form, is replaced; a body that carries one (raw in any case, percent, hex, base64, a long
+ *   piece, split across chunks) is cut off before any byte of it goes out: the last characters
+ *   of a chunk that could begin one wait for the next chunk. A compressed body (gzip, deflate,
+ *   br) is decompressed, judged and sent on decompressed; one in another encoding is refused.
  * - One audit entry per request (route, method, path without query, status, bytes, duration);
  *   never a header or a body. A client that leaves aborts the upstream request.
  */
@@ -31,6 +34,8 @@ import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { CredentialRoute } from "./credential-routes.js";
 import { upstreamHeaders } from "./credential-routes.js";
 import { OwnSecretMatcher } from "./own-secret-matcher.js";
+import { decoderFor } from "./response-decoding.js";
+import { ResponseGuard, SecretForms } from "./response-guard.js";
 import { decideRoute } from "./route-decision.js";
 
 export interface CredentialAuditEntry {
@@ -61,6 +66,7 @@ export interface CredentialProxyOptions {
 }
 
 const REDACTED = "[held by bot-bottle]";
+const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
 /** Bodies are read whole and scanned before anything is sent; over this, 413. */
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -84,6 +90,7 @@ export class CredentialProxy {
   private tokens: Readonly<Record<string, string>> = {};
   private otherSecrets: readonly string[] = [];
   private matcher: { key: string; matcher: OwnSecretMatcher } | undefined;
+  private forms: { key: string; forms: SecretForms } | undefined;
 
   constructor(private readonly options: CredentialProxyOptions) {
     this.audit = guardedSink(options.audit);
@@ -243,46 +250,78 @@ export class CredentialProxy {
           upstream.destroy();
           res.destroy();
         });
+        const forms = this.responseForms();
+        const decoding = decoderFor(upstreamRes.headers["content-encoding"]);
+        if (decoding === null) {
+          failure = "the upstream's answer is in an encoding the proxy cannot read; refused";
+          upstream.destroy();
+          fail(502, `${url.host} answered in an encoding the proxy cannot check`);
+          return;
+        }
         const headers: http.OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) {
-          if (
-            value === undefined ||
-            ["connection", "keep-alive", "transfer-encoding"].includes(name)
-          )
+          if (value === undefined || HOP_HEADERS.has(name)) continue;
+          // A compressed answer goes on decompressed (it is judged as such): its length changes.
+          if (decoding.length > 0 && ["content-encoding", "content-length"].includes(name)) {
             continue;
-          headers[name] = Array.isArray(value)
-            ? value.map((v) => v.split(token).join(REDACTED))
-            : value.split(token).join(REDACTED);
+          }
+          const clean = (v: string): string => (forms.matcher.foundIn(v) ? REDACTED : v);
+          headers[name] = Array.isArray(value) ? value.map(clean) : clean(value);
         }
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
         res.flushHeaders();
-        let tail = "";
-        upstreamRes.on("data", (chunk: Buffer) => {
-          const text = chunk.toString("latin1");
-          if ((tail + text).includes(token)) {
-            failure = "the upstream's answer carried the token; cut off";
-            upstream.destroy();
-            res.destroy();
+        const guard = new ResponseGuard(forms);
+        const cut = (): void => {
+          failure = "the upstream's answer carried one of the bottle's own secrets; cut off";
+          upstream.destroy();
+          res.destroy();
+        };
+        const body = decoding.reduce<NodeJS.ReadableStream>(
+          (stream, next) => stream.pipe(next),
+          upstreamRes,
+        );
+        body.on("data", (chunk: Buffer) => {
+          const step = guard.push(chunk.toString("latin1"));
+          if (step.cut) {
+            cut();
             return;
           }
-          tail = text.slice(-(token.length - 1));
-          bytesDown += chunk.length;
-          if (!res.write(chunk)) {
-            upstreamRes.pause();
-            res.once("drain", () => upstreamRes.resume());
+          bytesDown += step.release.length;
+          if (!res.write(Buffer.from(step.release, "latin1"))) {
+            body.pause();
+            res.once("drain", () => body.resume());
           }
         });
-        upstreamRes.on("end", () => res.end());
-        upstreamRes.on("error", (error) => {
-          failure = errorCode(error);
-          res.destroy();
+        body.on("end", () => {
+          const step = guard.end();
+          if (step.cut) {
+            cut();
+            return;
+          }
+          bytesDown += step.release.length;
+          res.end(Buffer.from(step.release, "latin1"));
         });
+        for (const stream of [upstreamRes, ...decoding]) {
+          stream.on("error", (error) => {
+            failure ??= errorCode(error);
+            upstream.destroy();
+            res.destroy();
+          });
+        }
       });
       res.once("close", () => {
         if (!res.writableFinished) upstream.destroy();
       });
       upstream.end(body);
     };
+  }
+
+  /** The forms of every own secret, to keep them out of answers (rebuilt when they change). */
+  private responseForms(): SecretForms {
+    const values = [...Object.values(this.tokens), ...this.otherSecrets];
+    const key = values.join("\n");
+    if (this.forms?.key !== key) this.forms = { key, forms: new SecretForms(values) };
+    return this.forms.forms;
   }
 
   /** Every own secret: the route tokens (the agent never holds them) and the other ones. */

@@ -20,18 +20,23 @@ export const BASE64_CHARS = charClass(
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-",
 );
 
-/** [start, end) of every maximal run of `member` characters at least `min` (>= 1) long. */
-export function* classRuns(
+/**
+ * Calls `found(start, end)` for every maximal run of `member` characters at least `min` (>= 1)
+ * long, in order, until it returns true (then true is returned).
+ */
+export function someRun(
   text: string,
   member: Uint8Array,
   min: number,
-): Generator<[number, number]> {
+  found: (start: number, end: number) => boolean,
+): boolean {
   // The class test is written out at each use: as a function it costs twice the time.
   const step = Math.max(1, Math.floor(min));
   // Every character before `floor` is known: in a run already reported, or outside the class.
   let floor = 0;
   let probe = step - 1;
-  while (probe < text.length) {
+  const length = text.length;
+  while (probe < length) {
     let code = text.charCodeAt(probe);
     if (code >= 128 || member[code] !== 1) {
       floor = probe + 1;
@@ -45,13 +50,24 @@ export function* classRuns(
       start -= 1;
     }
     let end = probe + 1;
-    while (end < text.length) {
+    while (end < length) {
       code = text.charCodeAt(end);
       if (code >= 128 || member[code] !== 1) break;
       end += 1;
     }
-    if (end - start >= step) yield [start, end];
+    if (end - start >= step && found(start, end)) return true;
     floor = end + 1;
     probe = end + step;
   }
+  return false;
+}
+
+/** [start, end) of every maximal run of `member` characters at least `min` (>= 1) long. */
+export function classRuns(text: string, member: Uint8Array, min: number): [number, number][] {
+  const runs: [number, number][] = [];
+  someRun(text, member, min, (start, end) => {
+    runs.push([start, end]);
+    return false;
+  });
+  return runs;
 }

@@ -7,8 +7,8 @@
  *   secret split across parameters), and a random-looking path segment.
  * - Headers: each value, and all values joined. Placeholders the bottle itself hands the agent
  *   are removed first: they are not secrets.
- * - Body: decoded from its Content-Encoding (or refused), read as text, and for JSON also its
- *   string values joined.
+ * - Body: decoded from its Content-Encoding (or refused), read as text (JSON's escapes are
+ *   undone by the decoding layers).
  * - WebSocket: each message, and the tail of the previous messages joined to it.
  * Findings name a kind and where; never the value.
  */
@@ -35,17 +35,6 @@ export interface DlpOptions {
 
 const CARRY = 256;
 
-function jsonStrings(value: unknown, out: string[]): void {
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) for (const item of value) jsonStrings(item, out);
-  else if (typeof value === "object" && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      out.push(key);
-      jsonStrings(item, out);
-    }
-  }
-}
-
 export class DlpInspector implements ContentInspector {
   private readonly own: OwnSecrets;
   private readonly placeholders: readonly string[];
@@ -68,11 +57,17 @@ export class DlpInspector implements ContentInspector {
     if (text.length === 0) return null;
     const clean = this.withoutPlaceholders(text);
     let found: string | null = null;
-    const result = walkLayers(clean, (layer) => {
-      if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
-      else found = firstSecret(layer);
-      return found !== null;
-    });
+    let result: ReturnType<typeof walkLayers>;
+    try {
+      result = walkLayers(clean, (layer, decoded) => {
+        if (!this.own.empty && this.own.foundIn(layer)) found = "own-secret";
+        else found = firstSecret(layer, decoded);
+        return found !== null;
+      });
+    } catch {
+      // A check that broke (an engine limit on a huge input) did not finish: refused.
+      return "dlp:budget";
+    }
     // Checks that could not finish are a finding: what they did not read may hold the secret.
     return result === "exhausted" ? "dlp:budget" : found;
   }
@@ -130,19 +125,9 @@ export class DlpInspector implements ContentInspector {
     // UTF-8 text is read as such (its lookalike letters normalised); anything else byte for byte.
     const utf8 = decoded.body.toString("utf8");
     const text = utf8.includes("\ufffd") ? decoded.body.toString("latin1") : utf8;
-    const found = this.scanText(text, "body");
-    if (found.length > 0) return found;
-    const type = request.headers["content-type"] ?? "";
-    if (type.includes("json")) {
-      try {
-        const strings: string[] = [];
-        jsonStrings(JSON.parse(decoded.body.toString("utf8")), strings);
-        return this.scanText(strings.join("\n"), "body");
-      } catch {
-        return [];
-      }
-    }
-    return [];
+    // JSON is read as its text: its escapes (`\u0067`, `\/`) are undone by the decoding layers, so
+    // a second pass over its parsed strings would find nothing the first did not.
+    return this.scanText(text, "body");
   }
 
   inspectRequest(request: InspectedRequest): ContentFinding[] {

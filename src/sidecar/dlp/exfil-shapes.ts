@@ -81,6 +81,31 @@ function joinedLabels(labels: readonly string[]): string | null {
     return "base32-labels";
   }
   if (data.every((label) => /^[0-9a-f]+$/.test(label)) && hexText(joined)) return "hex-labels";
+  // Random data (a key, or text encrypted or compressed first) decodes to no text: judged by its
+  // shape. Twelve bytes or more as hex, base32 or any mix of letters and digits over two labels
+  // or more; names of services (words, a region, a short id) are not that long and random.
+  const hex = data.filter((label) => /^[0-9a-f]+$/.test(label) && /[0-9]/.test(label));
+  const hexJoined = hex.join("");
+  if (hex.length >= 2 && hexJoined.length >= JOINED_DATA && /[a-f]/.test(hexJoined)) {
+    return "hex-labels";
+  }
+  const base32 = data.filter((label) => /^[a-z2-7]{4,}$/.test(label));
+  const base32Joined = base32.join("");
+  if (
+    base32.filter((label) => label.length >= 8).length >= 2 &&
+    base32Joined.length >= JOINED_DATA &&
+    entropy(base32Joined) >= 3.5 &&
+    // Digits, or too few vowels for words: random letters hold a vowel one time in six or so.
+    ((base32Joined.match(/[2-7]/g)?.length ?? 0) >= 3 ||
+      (base32Joined.match(/[aeiouy]/g)?.length ?? 0) * 4 < base32Joined.length)
+  ) {
+    return "base32-labels";
+  }
+  if (joined.length >= JOINED_DATA) {
+    const digits = joined.replace(/[^0-9]/g, "").length;
+    const spread = data.filter((label) => /[0-9]/.test(label)).length >= 2;
+    if (digits * 10 >= joined.length && spread && entropy(joined) >= 3.8) return "data-labels";
+  }
   const mixed = data.filter(dataLike);
   const mixedJoined = mixed.join("");
   if (mixed.length >= 2 && mixedJoined.length >= 28 && entropy(mixedJoined) >= 4.0) {
@@ -88,6 +113,9 @@ function joinedLabels(labels: readonly string[]): string | null {
   }
   return null;
 }
+
+/** Characters of data-like labels, joined, from which their shape alone refuses them. */
+const JOINED_DATA = 24;
 
 /** Why a host name looks like it carries data, or null. `host` is lower-case. */
 export function hostExfiltration(host: string): string | null {

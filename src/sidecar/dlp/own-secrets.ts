@@ -41,6 +41,8 @@ export class OwnSecrets {
   private readonly fragments: { secret: string; min: number }[] = [];
   /** Every GRAM-long piece of a lower-case secret, to the secrets it is in. */
   private readonly grams = new Map<string, number[]>();
+  /** The grams' hashes (gramHash), as a bit set: most places of a text are ruled out by it. */
+  private readonly gramBits = new Uint8Array(1 << (HASH_BITS - 3));
   private readonly step: number = Number.MAX_SAFE_INTEGER;
 
   constructor(secrets: readonly string[]) {
@@ -57,6 +59,8 @@ export class OwnSecrets {
           const list = this.grams.get(gram) ?? [];
           if (!list.includes(index)) list.push(index);
           this.grams.set(gram, list);
+          const hash = gramHash(gram, 0);
+          this.gramBits[hash >>> 3] = (this.gramBits[hash >>> 3] ?? 0) | (1 << (hash & 7));
         }
         // A fragment `min` long covers a GRAM-long piece starting at every step-th position.
         this.step = Math.min(this.step, min - GRAM + 1);
@@ -82,19 +86,41 @@ export class OwnSecrets {
 
   private fragmentIn(text: string): boolean {
     if (this.fragments.length === 0 || text.length < GRAM) return false;
-    const lower = text.toLowerCase();
-    for (let at = 0; at + GRAM <= lower.length; at += this.step) {
-      const hits = this.grams.get(lower.slice(at, at + GRAM));
+    const bits = this.gramBits;
+    for (let at = 0; at + GRAM <= text.length; at += this.step) {
+      const hash = gramHash(text, at);
+      if (((bits[hash >>> 3] ?? 0) & (1 << (hash & 7))) === 0) continue;
+      // A possible piece: read it, and around it, in lower case.
+      const from = Math.max(0, at - 64);
+      // ASCII letters only: a lower-cased non-ASCII letter may change the length.
+      const lower = text.slice(from, at + GRAM + 64).replace(/[A-Z]+/g, (u) => u.toLowerCase());
+      const hits = this.grams.get(lower.slice(at - from, at - from + GRAM));
       if (hits === undefined) continue;
       for (const index of hits) {
         const fragment = this.fragments[index];
-        if (fragment !== undefined && sharedRun(lower, at, fragment.secret) >= fragment.min) {
+        if (
+          fragment !== undefined &&
+          sharedRun(lower, at - from, fragment.secret) >= fragment.min
+        ) {
           return true;
         }
       }
     }
     return false;
   }
+}
+
+const HASH_BITS = 20;
+
+/** A hash of the GRAM characters of `text` at `at`, letters in lower case (HASH_BITS bits). */
+function gramHash(text: string, at: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = at; i < at + GRAM; i += 1) {
+    let code = text.charCodeAt(i);
+    if (code >= 65 && code <= 90) code += 32;
+    hash = Math.imul(hash ^ code, 0x01000193);
+  }
+  return (hash ^ (hash >>> HASH_BITS)) & ((1 << HASH_BITS) - 1);
 }
 
 /** The longest run of `text` around its GRAM-long piece at `at` that is also a run of `secret`. */

@@ -1,58 +1,63 @@
 /**
  * The built-in detectors, PURE: every detector of detectors/ in one list, and `firstSecret`, which
- * tries them over a text. Detectors with a prefix are tried only when their prefix shows: one
- * pass over the text finds which prefixes show, for all detectors at once.
+ * tries them over a text. One pass of a literal automaton (trigger-scan.ts) finds where every
+ * trigger of every detector starts; a detector with triggers is then tried only there, and one
+ * without (runs of digits, hex, base58) looks only at runs long enough to hold its match.
  */
 import { type SecretPattern } from "./detectors/detector.js";
 import { FINANCIAL_PATTERNS } from "./detectors/financial.js";
 import { GENERIC_PATTERNS } from "./detectors/generic-assignments.js";
 import { KEY_PATTERNS } from "./detectors/keys.js";
 import { PROVIDER_PATTERNS } from "./detectors/providers.js";
+import { SERVICE_PATTERNS } from "./detectors/services.js";
+import { type Trigger, TriggerScanner } from "./trigger-scan.js";
 
 export type { SecretPattern } from "./detectors/detector.js";
 
 /** In order of preference: a named service before a generic assignment of the same token. */
 export const SECRET_PATTERNS: readonly SecretPattern[] = [
   ...PROVIDER_PATTERNS,
+  ...SERVICE_PATTERNS,
   ...KEY_PATTERNS,
   ...FINANCIAL_PATTERNS,
   ...GENERIC_PATTERNS,
 ];
 
-/** The distinct prefixes, and each pattern's place among them (-1: none). */
-const PREFIX_LIST = [...new Set(SECRET_PATTERNS.flatMap((pattern) => pattern.prefix ?? []))];
-const PREFIX_OF = SECRET_PATTERNS.map((pattern) =>
-  pattern.prefix === undefined ? -1 : PREFIX_LIST.indexOf(pattern.prefix),
+const SCANNER = new TriggerScanner(
+  SECRET_PATTERNS.flatMap((pattern, owner): Trigger[] =>
+    (pattern.triggers ?? []).map((literal) => ({
+      literal,
+      caseless: pattern.caseless === true,
+      owner,
+    })),
+  ),
 );
-/** Every prefix in one expression, each in its own group. */
-const PREFIXES = new RegExp(PREFIX_LIST.map((prefix) => `(${prefix})`).join("|"), "g");
 
-/** Which prefixes show in `text` (by place in PREFIX_LIST). */
-function prefixesIn(text: string): boolean[] {
-  const shown = PREFIX_LIST.map(() => false);
-  let left = shown.length;
-  PREFIXES.lastIndex = 0;
-  for (let match = PREFIXES.exec(text); match !== null; match = PREFIXES.exec(text)) {
-    for (let group = 1; group < match.length; group += 1) {
-      if (match[group] !== undefined && !shown[group - 1]) {
-        shown[group - 1] = true;
-        left -= 1;
-      }
+/** Places tried per detector; past them, the detector reads the whole text instead. */
+const MAX_HITS = 4096;
+
+/**
+ * The kind of the first detector (in SECRET_PATTERNS' order) that finds a match in `text`, or
+ * null. `loose`: `text` is a decoded layer (see detector.ts).
+ */
+export function firstSecret(text: string, loose = false): string | null {
+  const hits: (number[] | undefined)[] = [];
+  SCANNER.scan(text, (owner, start) => {
+    const list = hits[owner] ?? (hits[owner] = []);
+    if (list.length <= MAX_HITS) list.push(start);
+  });
+  for (const [owner, pattern] of SECRET_PATTERNS.entries()) {
+    if (pattern.triggers === undefined || pattern.at === undefined) {
+      if (pattern.find(text, loose)) return pattern.kind;
+      continue;
     }
-    if (left === 0) break;
-    // Prefixes may overlap (`s.` inside `xs.atlasv1.`): look again from the next character.
-    PREFIXES.lastIndex = match.index + 1;
-  }
-  return shown;
-}
-
-/** The kind of the first pattern (in SECRET_PATTERNS' order) found in `text`, or null. */
-export function firstSecret(text: string): string | null {
-  const shown = prefixesIn(text);
-  for (const [place, pattern] of SECRET_PATTERNS.entries()) {
-    const prefix = PREFIX_OF[place] ?? -1;
-    if (prefix !== -1 && shown[prefix] !== true) continue;
-    if (pattern.find(text)) return pattern.kind;
+    const places = hits[owner];
+    if (places === undefined) continue;
+    if (places.length > MAX_HITS) {
+      if (pattern.find(text, loose)) return pattern.kind;
+      continue;
+    }
+    for (const hit of places) if (pattern.at(text, hit, loose)) return pattern.kind;
   }
   return null;
 }

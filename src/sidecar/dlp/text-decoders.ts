@@ -5,7 +5,6 @@
  * encoding (one test or one pass of char-runs.ts).
  */
 import zlib from "node:zlib";
-import { BASE64_CHARS, charClass, classRuns } from "./char-runs.js";
 
 /** The step's limits: decompressed output past `maxBytes` is a BudgetExceeded. */
 export interface StepLimits {
@@ -17,18 +16,24 @@ export class BudgetExceeded extends Error {
 }
 
 const MIN_STRING = 10;
-const MIN_BASE64 = 16;
-const MIN_BASE32 = 16;
-const MIN_HEX_SPAN = 20;
-
-/** Runs of text characters (printable ASCII, tab, newlines) in decoded bytes. */
-const TEXT_RUN = new RegExp(`[\\t\\n\\r\\x20-\\x7e]{${MIN_STRING},}`, "g");
 
 /** Printable ASCII runs of bytes, as strings a secret could hide in. */
 export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
-  const text = bytes.toString("latin1");
-  const pattern = min === MIN_STRING ? TEXT_RUN : new RegExp(`[\\x20-\\x7e]{${min},}`, "g");
-  return text.match(pattern) ?? [];
+  // A loop, not a regular expression: one over a run of megabytes overflows the engine's stack.
+  // With the default `min`, tab and newlines count as text too.
+  const blanks = min === MIN_STRING;
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i += 1) {
+    const byte = i < bytes.length ? (bytes[i] as number) : 0;
+    const text =
+      (byte >= 0x20 && byte <= 0x7e) ||
+      (blanks && (byte === 0x09 || byte === 0x0a || byte === 0x0d));
+    if (text) continue;
+    if (i - start >= min) out.push(bytes.toString("latin1", start, i));
+    start = i + 1;
+  }
+  return out;
 }
 
 /**
@@ -70,7 +75,7 @@ export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false):
     const utf8 = bytes.toString("utf8");
     if (!utf8.includes("\ufffd")) out.push(utf8);
   }
-  if (longest >= MIN_STRING) out.push(...printableStrings(bytes));
+  if (longest >= MIN_STRING) for (const piece of printableStrings(bytes)) out.push(piece);
   return out;
 }
 
@@ -244,13 +249,32 @@ export function htmlDecoded(text: string): string[] {
   return next === text ? [] : [next];
 }
 
-/** `\x41`, `\u0041`, `\u{41}` and octal `\101` escapes decoded (in any text, not only JSON). */
+/** JSON's and C's one-letter escapes. */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "/": "/",
+  "\\": "\\",
+  '"': '"',
+  "'": "'",
+};
+
+/**
+ * `\x41`, `\u0041`, `\u{41}` and octal `\101` escapes decoded (in any text, not only JSON), and
+ * JSON's and C's one-letter escapes (`\n`, `\/`, `\\`, `\"`): a JSON string holding escaped
+ * text (wrapped base64, `\\x67`) reads as that text.
+ */
 export function escapesDecoded(text: string): string[] {
   if (!text.includes("\\")) return [];
   const next = replacedAround(
     text,
-    /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-3][0-7]{2}))/g,
-    (match, x, braced, u, octal) => {
+    /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-3][0-7]{2})|([nrtbfv/\\"']))/g,
+    (match, x, braced, u, octal, simple) => {
+      if (simple !== undefined) return SIMPLE_ESCAPES[simple] ?? match;
       const code = parseInt(x ?? braced ?? u ?? "", 16);
       if (octal !== undefined) return String.fromCharCode(parseInt(octal, 8));
       return code <= 0x10ffff ? String.fromCodePoint(code) : match;
@@ -270,95 +294,4 @@ export function unescaped(text: string): string[] {
     current = decode(current)[0] ?? current;
   }
   return current === text ? [] : [current];
-}
-
-/** Base64 (standard or URL-safe) and its padding, and the white space a wrapped run holds. */
-const WRAPPED_BASE64 = charClass(
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_- \t\r\n",
-);
-
-function base64Bytes(run: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  const encoding = /[_-]/.test(run) ? "base64url" : "base64";
-  for (let shift = 0; shift < 4; shift += 1) {
-    const bytes = Buffer.from(shift === 0 ? run : run.slice(shift), encoding);
-    out.push(...byteReadings(bytes, limits, shift === 0 && bytes.length >= 256));
-  }
-  return out;
-}
-
-/** The bytes of every base64 run, and of runs wrapped by white space every few characters. */
-export function base64Decoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, BASE64_CHARS, MIN_BASE64)) {
-    const run = text.slice(start, end);
-    const padded = text.startsWith("=", end);
-    // A run with no upper case letter, digit or sign is a word, not base64 data.
-    if (!/[A-Z]/.test(run) && !/[0-9+/]/.test(run) && !padded) continue;
-    out.push(...base64Bytes(run, limits));
-  }
-  if (/[A-Za-z0-9+/=][\r\n \t]+[A-Za-z0-9+/]/.test(text)) {
-    for (const [start, end] of classRuns(text, WRAPPED_BASE64, MIN_BASE64)) {
-      const span = text.slice(start, end);
-      if (!/\s/.test(span)) continue;
-      const joined = span.replace(/[\s=]+/g, "");
-      // Prose and code are mostly lower case; base64 is more than a third capitals and digits.
-      const dense = joined.replace(/[^A-Z0-9+/]/g, "").length;
-      if (joined.length >= MIN_BASE64 && dense * 3 >= joined.length) {
-        out.push(...base64Bytes(joined, limits));
-      }
-    }
-  }
-  return out;
-}
-
-const BASE32_CHARS = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567");
-const BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-function base32ToBytes(run: string): Buffer {
-  const bytes: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const char of run) {
-    value = (value << 5) | BASE32_ALPHABET.indexOf(char);
-    bits += 5;
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(bytes);
-}
-
-/** RFC 4648 base32 runs (upper or lower case, padded or not), at each of the 8 alignments. */
-export function base32Decoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, BASE32_CHARS, MIN_BASE32)) {
-    const run = text.slice(start, end);
-    const upper = run.toUpperCase();
-    if (upper !== run && run.toLowerCase() !== run) continue;
-    if ((run.match(/[2-7]/g)?.length ?? 0) < 2) continue;
-    for (let shift = 0; shift < 8; shift += 1) {
-      out.push(...byteReadings(base32ToBytes(upper.slice(shift)), limits));
-    }
-  }
-  return out;
-}
-
-const HEX_SPAN = charClass("0123456789abcdefABCDEFxX:-, ");
-const HEX_RUN = /(?:(?:0[xX])?[0-9a-fA-F]{2}[:\-, ]{0,2}){10,}/g;
-
-/** Hex runs, bare or with `:`, `-`, `,`, space or `0x` between bytes, at both alignments. */
-export function hexDecoded(text: string, limits: StepLimits): string[] {
-  const out: string[] = [];
-  for (const [start, end] of classRuns(text, HEX_SPAN, MIN_HEX_SPAN)) {
-    for (const match of text.slice(start, end).matchAll(HEX_RUN)) {
-      const hex = match[0].replace(/0[xX]|[:\-, ]/g, "");
-      for (const offset of [0, 1]) {
-        const even = hex.slice(offset, offset + ((hex.length - offset) & ~1));
-        out.push(...byteReadings(Buffer.from(even, "hex"), limits));
-      }
-    }
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
  * a secret written out: long enough, mixed, random enough, and none of the shapes of a reference.
  */
 import { entropy } from "../exfil-shapes.js";
-import { type SecretPattern, caseless, prefixed } from "./detector.js";
+import { type SecretPattern, prefixed } from "./detector.js";
 
 /** Names whose value is a secret; the name must END with one (`accessToken`, `DB_PASSWORD`). */
 const NAME =
@@ -29,7 +29,7 @@ const QUOTED = `\\\\?(?<q>["'\`])(?<quoted>[^"'\`\\n\\\\]{1,200})\\\\?\\k<q>`;
 const BARE = `(?<bare>[^\\s"'\`&;,#<>]{1,200})`;
 const ASSIGNMENT = new RegExp(`${NAME}(?![A-Za-z0-9])${SEPARATOR}(?:${QUOTED}|${BARE})`, "i");
 const NAME_AT_START = new RegExp(`^${NAME}`, "i");
-const FLAG = new RegExp(`--(?:[a-z]+-)*${NAME}[ =](?<bare>[^\\s"'&;]{1,200})`, "i");
+const FLAG = new RegExp(`(?<=--(?:[a-z]+-)*)${NAME}[ =](?<bare>[^\\s"'&;]{1,200})`, "i");
 
 /** Character kinds a value mixes: lower, upper, digit, other. */
 function kinds(value: string): number {
@@ -57,49 +57,89 @@ export function looksLikeSecretValue(value: string, quoted: boolean): boolean {
 function assignment(match: RegExpMatchArray): boolean {
   const groups = match.groups ?? {};
   const start = match.index ?? 0;
-  const before = (match.input ?? "").slice(Math.max(0, start - 40), start);
+  const input = match.input ?? "";
+  const before = input.slice(Math.max(0, start - 200), start);
   const name = `${before}${NAME_AT_START.exec(match[0])?.[0] ?? ""}`.match(/[A-Za-z0-9_-]*$/)?.[0];
   if (HARMLESS_NAME.test(name ?? "")) return false;
+  // A query parameter of a badge's image (`badge.svg?token=...`): a public read-only token that
+  // READMEs show to everyone.
+  const url = before.slice(before.search(/[^\s("'<>[\]]*$/));
+  if (/[?&]$/.test(url) && /badge|\.(?:svg|png)\b/i.test(url)) return false;
   const quoted = groups["quoted"];
   if (quoted !== undefined) return looksLikeSecretValue(quoted, true);
-  return looksLikeSecretValue((groups["bare"] ?? "").replace(/[,;)\]}]+$/, ""), false);
+  const bare = (groups["bare"] ?? "").replace(/[,;:.)\]}]+$/, "");
+  // Unquoted, brackets are code (`CredentialSpec["token"]`, `string):`), not a secret written out.
+  if (/[()[\]{}]/.test(bare)) return false;
+  return looksLikeSecretValue(bare, false);
 }
 
 const CSV_NAME = new RegExp(`^"?[A-Za-z _-]{0,30}${NAME}"?$`, "i");
+const CSV_HEADER_CELL = /^"?[A-Za-z][A-Za-z0-9 _-]{0,40}"?$/;
 
-/** A CSV table with a column named as a secret, and a value in it that looks like one. */
-function csvColumn(text: string): boolean {
-  const lines = text.split(/\r?\n/, 2000);
-  for (let i = 0; i < lines.length - 1; i += 1) {
-    const header = lines[i] ?? "";
-    if (!header.includes(",")) continue;
-    const columns = header.split(",").map((cell) => cell.trim());
-    const column = columns.findIndex((cell) => CSV_NAME.test(cell));
-    if (column === -1) continue;
-    for (const line of lines.slice(i + 1, i + 51)) {
-      const cells = line.split(",");
-      if (cells.length !== columns.length) break;
-      const cell = (cells[column] ?? "").trim().replace(/^"(.*)"$/, "$1");
-      if (looksLikeSecretValue(cell, true)) return true;
-    }
+/**
+ * A CSV table whose header line (the line holding `hit`) names a column as a secret, and a
+ * value in that column, in the lines below, that looks like one. A header is names only (no
+ * empty cell: `token,` ending a line of code is not one), and a value holds no blank.
+ */
+function csvColumn(text: string, hit: number): boolean {
+  const from = text.lastIndexOf("\n", hit) + 1;
+  const to = text.indexOf("\n", hit);
+  const header = text.slice(from, to === -1 ? text.length : to).replace(/\r$/, "");
+  if (to === -1 || !header.includes(",")) return false;
+  const columns = header.split(",").map((cell) => cell.trim());
+  if (!columns.every((cell) => CSV_HEADER_CELL.test(cell))) return false;
+  const column = columns.findIndex((cell) => CSV_NAME.test(cell));
+  if (column === -1) return false;
+  const lines = text.slice(to + 1, to + 1 + 64 * 1024).split(/\r?\n/, 50);
+  for (const line of lines) {
+    const cells = line.split(",");
+    if (cells.length !== columns.length) break;
+    const cell = (cells[column] ?? "").trim().replace(/^"(.*)"$/, "$1");
+    if (!/\s/.test(cell) && looksLikeSecretValue(cell, true)) return true;
   }
   return false;
 }
 
-const NAME_PREFIX = new RegExp(
-  ["password", "passwd", "passphrase", "secret", "token", "key", "credential"]
-    .map(caseless)
-    .join("|"),
-).source;
+/** Every spelling of the names the index looks for (any case). */
+const NAME_TRIGGERS = [
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  "credential",
+  ...["api", "access", "private", "signing", "encryption"].flatMap((word) => [
+    `${word}key`,
+    `${word}_key`,
+    `${word}-key`,
+  ]),
+];
 
 export const GENERIC_PATTERNS: readonly SecretPattern[] = [
-  prefixed("generic-secret-assignment", new RegExp(NAME_PREFIX), ASSIGNMENT, assignment),
-  prefixed("generic-secret-assignment", new RegExp(NAME_PREFIX), FLAG, (match) =>
-    looksLikeSecretValue(match.groups?.["bare"] ?? "", false),
+  prefixed("generic-secret-assignment", NAME_TRIGGERS, ASSIGNMENT, assignment, {
+    caseless: true,
+    boundless: true,
+  }),
+  prefixed(
+    "generic-secret-assignment",
+    NAME_TRIGGERS,
+    FLAG,
+    (match) => looksLikeSecretValue(match.groups?.["bare"] ?? "", false),
+    { caseless: true, boundless: true },
   ),
   {
     kind: "generic-secret-assignment",
-    prefix: NAME_PREFIX,
-    find: csvColumn,
+    triggers: NAME_TRIGGERS,
+    caseless: true,
+    find: (text) => {
+      const lower = text.toLowerCase();
+      return NAME_TRIGGERS.some((name) => {
+        for (let hit = lower.indexOf(name); hit !== -1; hit = lower.indexOf(name, hit + 1)) {
+          if (csvColumn(text, hit)) return true;
+        }
+        return false;
+      });
+    },
+    at: (text, hit) => csvColumn(text, hit),
   },
 ];

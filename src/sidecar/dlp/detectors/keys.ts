@@ -1,6 +1,6 @@
 /**
  * Private keys and signed tokens that name no service, PURE: PEM private keys of every kind (RSA,
- * EC, DSA, PKCS#8, encrypted, OpenSSH, PGP), PuTTY key files, and JSON Web Tokens (three base64url
+ * EC, DSA, PKCS#8, encrypted, OpenSSH, PGP) with their key material, PuTTY key files, and JSON Web Tokens (three base64url
  * parts whose first decodes to a JSON header naming an algorithm).
  */
 import { type SecretPattern, prefixed } from "./detector.js";
@@ -11,12 +11,18 @@ function jwtHeader(match: RegExpMatchArray): boolean {
 }
 
 export const KEY_PATTERNS: readonly SecretPattern[] = [
-  prefixed("private-key", /-----BEGIN /, /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/),
-  prefixed("private-key", /PuTTY-User-Key-File-/, /PuTTY-User-Key-File-\d: /),
+  // The header and key material after it (header lines of an encrypted key allowed; newlines as
+  // they are or escaped): code that writes a header around a variable is no key.
+  prefixed(
+    "private-key",
+    ["-----BEGIN "],
+    /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn])+(?:[A-Za-z-]+: [^\n\\]*(?:\s|\\[rn])+)*[A-Za-z0-9+/=]{40}/,
+  ),
+  prefixed("private-key", ["PuTTY-User-Key-File-"], /PuTTY-User-Key-File-\d: /),
   prefixed(
     "jwt",
-    /eyJ/,
-    /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/,
+    ["eyJ"],
+    /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/,
     jwtHeader,
   ),
 ];

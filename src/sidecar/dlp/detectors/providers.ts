@@ -1,20 +1,40 @@
 /**
- * Tokens of named services, PURE, after the issuers' published formats (and the public rule sets
- * that collect them). Each has a fixed prefix (or a fixed part) that the index looks for first.
- * Where a format is loose, a check (character mix, what a part decodes to) keeps ordinary text
- * from matching. Well-known prefixes match from 10 characters on, so a token cut in two shows.
+ * Tokens of code hosts, clouds and AI providers, PURE, after the issuers' published formats (and
+ * the public rule sets that collect them). Each starts with a fixed TRIGGER that the index looks
+ * for first (detector.ts). Where a format is loose, a check (character mix, what a part decodes
+ * to) keeps ordinary text from matching. Well-known prefixes match from 10 characters on, so a
+ * token cut in two shows. A distinctive prefix needs no word boundary before it (`xghp_...` is
+ * still a token); a short or common one (`SK`, `key-`) does.
  */
-import { charClass } from "../char-runs.js";
-import { type SecretPattern, caseless, mixedCase, prefixed, run } from "./detector.js";
+import { charClass, someRun } from "../char-runs.js";
+import { entropy } from "../exfil-shapes.js";
+import {
+  type SecretPattern,
+  START,
+  caseless,
+  custom,
+  expand,
+  mixedCase,
+  prefixed,
+  run,
+} from "./detector.js";
 
 /** Base64's characters and its padding: an AWS secret stands alone between none of them. */
 const AWS_SECRET_SPAN = charClass(
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
 );
 
-/** A 40-character AWS secret: upper, lower and digits, with a / or +, standing alone. */
+/**
+ * A 40-character AWS secret: upper, lower and digits, with a / or +, standing alone, random (a
+ * path of 40 characters, `schema/blob/master/packages/x509/LICENSE`, has words between its
+ * slashes and a lower entropy).
+ */
 function looksLikeAwsSecret(match: string): boolean {
-  return !match.includes("=") && mixedCase(match) && /[/+]/.test(match);
+  if (match.includes("=") || !mixedCase(match) || !/[/+]/.test(match)) return false;
+  if (match.split("/").some((segment) => /^[a-z]{4,}$|^[A-Z][a-z]{3,}$/.test(segment))) {
+    return false;
+  }
+  return entropy(match) >= 4.3;
 }
 
 /** The first part of a Discord bot token is a user id (digits) in base64. */
@@ -36,13 +56,8 @@ function sasSignature(match: RegExpMatchArray): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(value);
 }
 
-/** A legacy Vault token (`s.` and 24 characters) mixes cases and digits, unlike identifiers. */
-function vaultLegacy(match: RegExpMatchArray): boolean {
-  return mixedCase(match[0].slice(2));
-}
-
 /** True when the `length` characters before the match are `shape`, with no more of them. */
-function before(match: RegExpMatchArray, length: number, shape: RegExp): boolean {
+export function before(match: RegExpMatchArray, length: number, shape: RegExp): boolean {
   const start = match.index ?? 0;
   const input = match.input ?? "";
   if (start < length || !shape.test(input.slice(start - length, start))) return false;
@@ -50,157 +65,243 @@ function before(match: RegExpMatchArray, length: number, shape: RegExp): boolean
 }
 
 const AWS_CONTEXT = `${caseless("aws")}[\\w.-]{0,20}?`;
+const HEX = charClass("0123456789abcdefABCDEF");
+const ALNUM = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+const TOKEN_DOT = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.");
+
+const TWILIO = new RegExp(`${START}(?:SK|AC)[0-9a-fA-F]{32}(?![A-Za-z0-9])`, "y");
+/** Twilio API key (SK) and account (AC) ids: two letters and 32 hex, found from hex runs. */
+function twilio(text: string, loose: boolean): boolean {
+  return someRun(text, HEX, 32, (_start, end) => {
+    // The id ends the run: `AC` is hex, so the run holds it; `SK` stands right before the run.
+    const at = end - 34;
+    if (at < 0) return false;
+    const id = text.slice(at, end);
+    if (!/[a-fA-F]/.test(id.slice(2)) || !/[0-9]/.test(id)) return false;
+    TWILIO.lastIndex = loose ? 0 : at;
+    return TWILIO.test(loose ? id : text);
+  });
+}
+
+/** A legacy Vault token: `s.` and 24 letters and digits of mixed case, standing alone. */
+function vaultLegacy(text: string, loose: boolean): boolean {
+  return someRun(text, ALNUM, 24, (start, end) => {
+    if (end - start !== 24 || text.charAt(end) === "." || text.charAt(end) === "(") return false;
+    if (text.charCodeAt(start - 1) !== 0x2e || text.charCodeAt(start - 2) !== 0x73) return false;
+    if (!loose && /[A-Za-z0-9_.$]/.test(text.charAt(start - 3))) return false;
+    return mixedCase(text.slice(start, end));
+  });
+}
+
+const DISCORD =
+  /(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_-])/g;
+/** A Discord bot token: three dotted parts, the first a user id in base64 (from long runs). */
+function discordBot(text: string): boolean {
+  return someRun(text, TOKEN_DOT, 59, (start, end) => {
+    if (!text.slice(start, end).includes(".")) return false;
+    for (const match of text.slice(Math.max(0, start - 1), end + 1).matchAll(DISCORD)) {
+      if (discordUserId(match)) return true;
+    }
+    return false;
+  });
+}
 
 export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
-  prefixed("anthropic-api-key", /sk-ant-/, /sk-ant-(?:api|oat|admin)\d\d-[A-Za-z0-9_-]{10,}/),
+  prefixed("anthropic-api-key", ["sk-ant-"], /sk-ant-(?:api|oat|admin|sid)\d\d-[A-Za-z0-9_-]{10,}/),
   prefixed(
     "openai-api-key",
-    /sk-/,
-    /sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}/,
+    ["sk-"],
+    /sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}/,
   ),
   prefixed(
     "github-token",
-    /gh[pousr]_|github_pat_/,
-    /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{10,}|\bgithub_pat_[A-Za-z0-9_]{20,}/,
+    ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+    /gh[pousr]_[A-Za-z0-9]{10,}|github_pat_[A-Za-z0-9_]{20,}/,
   ),
   prefixed(
     "gitlab-token",
-    /gl(?:pat|dt|rt|rtr|cbt|ptt|ft|imt|agent|oas|soat|ffct)-/,
-    /\bglpat-[A-Za-z0-9_-]{10,}|\bgl(?:dt|rt|rtr|cbt|ptt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_-]{20,}/,
+    [
+      "glpat-",
+      ...expand(
+        ["gl"],
+        ["dt-", "rt-", "rtr-", "cbt-", "ptt-", "ft-", "imt-", "agent-", "oas-", "soat-", "ffct-"],
+      ),
+    ],
+    /glpat-[A-Za-z0-9_-]{10,}|gl(?:dt|rt|rtr|cbt|ptt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_-]{20,}/,
   ),
+  prefixed("gitlab-token", ["GR1348941"], /GR1348941[A-Za-z0-9_-]{20}/),
   prefixed(
     "aws-access-key-id",
-    /AKIA|ASIA|ABIA|ACCA|A3T/,
-    /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b/,
+    ["AKIA", "ASIA", "ABIA", "ACCA", "A3T", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"],
+    /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[0-9A-Z]{16}(?![A-Za-z0-9])/,
   ),
   run("aws-secret-access-key", AWS_SECRET_SPAN, { min: 40, max: 40 }, looksLikeAwsSecret),
   prefixed(
     "aws-secret-access-key",
-    new RegExp(caseless("aws")),
+    ["aws"],
     new RegExp(
       `${AWS_CONTEXT}${caseless("secret")}[\\w.-]{0,20}?["']?\\s*[:=]{1,2}>?\\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
     ),
     (match) => mixedCase(match[1] ?? ""),
+    { caseless: true },
   ),
   prefixed(
     "aws-session-token",
-    /FwoGZXIvYXdz|IQoJb3JpZ2lu|[Ss][Ee][Ss][Ss][Ii][Oo][Nn]_?[Tt][Oo][Kk][Ee][Nn]|[Ss]ecurity-[Tt]oken/,
-    new RegExp(
-      `(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+]{100,}|(?:${AWS_CONTEXT}${caseless("session")}_?${caseless("token")}|${caseless("x-amz-security-token")})["']?\\s*[:=]{1,2}\\s*["']?[A-Za-z0-9/+]{100,}`,
-    ),
+    ["FwoGZXIvYXdz", "IQoJb3JpZ2lu"],
+    /(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+]{100,}/,
   ),
-  prefixed("google-api-key", /AIza/, /\bAIza[0-9A-Za-z_-]{35}/),
-  prefixed("google-oauth-client-secret", /GOCSPX-/, /\bGOCSPX-[A-Za-z0-9_-]{28}/),
-  prefixed("google-oauth-refresh-token", /1\/\/0/, /\b1\/\/0[A-Za-z0-9_-]{40,}/),
-  prefixed("google-oauth-access-token", /ya29\./, /\bya29\.[A-Za-z0-9_-]{30,}/),
+  prefixed(
+    "aws-session-token",
+    ["aws", "x-amz-security-token"],
+    new RegExp(
+      `(?:${AWS_CONTEXT}${caseless("session")}_?${caseless("token")}|${caseless("x-amz-security-token")})["']?\\s*[:=]{1,2}\\s*["']?[A-Za-z0-9/+]{100,}`,
+    ),
+    undefined,
+    { caseless: true },
+  ),
+  prefixed("google-api-key", ["AIza"], /AIza[0-9A-Za-z_-]{35}/),
+  prefixed("google-oauth-client-secret", ["GOCSPX-"], /GOCSPX-[A-Za-z0-9_-]{28}/),
+  prefixed("google-oauth-refresh-token", ["1//0"], /1\/\/0[A-Za-z0-9_-]{40,}/),
+  prefixed("google-oauth-access-token", ["ya29."], /ya29\.[A-Za-z0-9_-]{30,}/),
   prefixed(
     "slack-token",
-    /xox[abposre]-|xoxe\.|xapp-/,
-    /\bxox[abposr]-[A-Za-z0-9-]{10,}|\bxoxe(?:\.xox[bp])?-\d-[A-Za-z0-9-]{20,}|\bxapp-\d-[A-Z0-9]{9,}-\d+-[a-f0-9]{20,}/,
+    [...expand(["xox"], ["a-", "b-", "p-", "o-", "s-", "r-", "e-", "e."]), "xapp-"],
+    /xox[abposr]-[A-Za-z0-9-]{10,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9-]{20,}|xapp-\d-[A-Z0-9]{9,}-\d+-[a-f0-9]{20,}/,
   ),
   prefixed(
     "slack-webhook",
-    /hooks\.slack\.com\//,
+    ["hooks.slack.com/"],
     /hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]{20,}/,
   ),
-  prefixed("npm-token", /npm_/, /\bnpm_[A-Za-z0-9]{30,}/),
-  prefixed("pypi-token", /pypi-AgEIcHlwaS5vcmc/, /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{20,}/),
+  prefixed("npm-token", ["npm_"], /npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])|npm_[A-Za-z0-9]{30,}/),
+  prefixed("pypi-token", ["pypi-AgEIcHlwaS5vcmc"], /pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{20,}/),
   prefixed(
     "stripe-key",
-    /[sr]k_(?:live|test)_|pk_live_/,
-    /\b(?:(?:sk|rk)_(?:live|test)|pk_live)_[A-Za-z0-9]{16,}/,
+    ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "pk_live_"],
+    /(?:(?:sk|rk)_(?:live|test)|pk_live)_[A-Za-z0-9]{16,}/,
   ),
-  prefixed("stripe-webhook-secret", /whsec_/, /\bwhsec_[A-Za-z0-9+/]{32,}/),
+  prefixed("stripe-webhook-secret", ["whsec_"], /whsec_[A-Za-z0-9+/]{32,}/),
+  custom("twilio-key", twilio),
   prefixed(
-    "twilio-key",
-    /SK|AC/,
-    /\b(?:SK|AC)[0-9a-fA-F]{32}\b/,
-    (match) => /[a-fA-F]/.test(match[0].slice(2)) && /[0-9]/.test(match[0]),
+    "sendgrid-api-key",
+    ["SG."],
+    /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,
   ),
-  prefixed("sendgrid-api-key", /SG\./, /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/),
-  prefixed(
-    "discord-bot-token",
-    /\.[A-Za-z0-9_-]{6}\./,
-    /\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b/,
-    discordUserId,
-  ),
+  custom("discord-bot-token", discordBot),
   prefixed(
     "discord-webhook",
-    /discord(?:app)?\.com\/api\//,
+    ["discord.com/api/", "discordapp.com/api/"],
     /discord(?:app)?\.com\/api\/(?:v\d+\/)?webhooks\/\d{5,}\/[A-Za-z0-9_-]{30,}/,
   ),
-  prefixed("mailchimp-api-key", /-us\d/, /-us\d{1,2}\b/, (match) =>
-    before(match, 32, /^[0-9a-f]+$/),
+  prefixed(
+    "mailchimp-api-key",
+    ["-us"],
+    /-us\d{1,2}(?![A-Za-z0-9])/,
+    (match) => before(match, 32, /^[0-9a-f]+$/),
+    { lead: 33 },
   ),
-  prefixed("telegram-bot-token", /:AA/, /\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b/),
+  prefixed(
+    "telegram-bot-token",
+    [":AA"],
+    /(?<![A-Za-z0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/,
+    undefined,
+    { lead: 11 },
+  ),
   prefixed(
     "square-token",
-    /sq0atp-|sq0csp-|EAAA/,
-    /\bsq0atp-[A-Za-z0-9_-]{22}|\bsq0csp-[A-Za-z0-9_-]{43}|\bEAAA[A-Za-z0-9_-]{60}\b/,
+    ["sq0atp-", "sq0csp-", "EAAA"],
+    /sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43}|EAAA[A-Za-z0-9_-]{60}(?![A-Za-z0-9_-])/,
   ),
   prefixed(
     "artifactory-token",
-    /AKCp|cmVmdGtu/,
-    /\bAKCp[A-Za-z0-9]{69}\b|\bcmVmdGtu[A-Za-z0-9]{56}\b/,
+    ["AKCp", "cmVmdGtu"],
+    new RegExp(`${START}(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9])`),
   ),
-  prefixed("mailgun-api-key", /key-/, /\b(?:pub)?key-[0-9a-f]{32}\b/),
-  prefixed("huggingface-token", /hf_|api_org_/, /\b(?:hf_|api_org_)[A-Za-z0-9]{34}\b/),
-  prefixed("databricks-token", /dapi/, /\bdapi[a-f0-9]{32}(?:-\d)?\b/),
-  prefixed("digitalocean-token", /do[por]_v1_/, /\bdo[por]_v1_[a-f0-9]{64}\b/),
-  prefixed("vault-token", /hv[sb]\./, /\bhvs\.[A-Za-z0-9_-]{90,}|\bhvb\.[A-Za-z0-9_-]{100,}/),
   prefixed(
-    "vault-token",
-    /s\./,
-    /(?<![A-Za-z0-9_.$])s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.(])/,
-    vaultLegacy,
+    "mailgun-api-key",
+    ["key-"],
+    new RegExp(`(?:${START}|(?<=${START}pub))key-[0-9a-f]{32}(?![A-Za-z0-9])`),
   ),
-  prefixed("terraform-token", /\.atlasv1\./, /\.atlasv1\.[A-Za-z0-9_=-]{60,70}/, (match) =>
-    before(match, 14, /^[A-Za-z0-9]+$/),
+  prefixed(
+    "huggingface-token",
+    ["hf_", "api_org_"],
+    new RegExp(`${START}(?:hf_|api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9])`),
   ),
-  prefixed("linear-api-key", /lin_api_/, /\blin_api_[A-Za-z0-9]{40}\b/),
+  prefixed(
+    "databricks-token",
+    ["dapi"],
+    new RegExp(`${START}dapi[a-f0-9]{32}(?:-\\d)?(?![A-Za-z0-9])`),
+  ),
+  prefixed(
+    "digitalocean-token",
+    ["dop_v1_", "doo_v1_", "dor_v1_"],
+    /do[por]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/,
+  ),
+  prefixed("vault-token", ["hvs.", "hvb."], /hvs\.[A-Za-z0-9_-]{90,}|hvb\.[A-Za-z0-9_-]{100,}/),
+  custom("vault-token", vaultLegacy),
+  prefixed(
+    "terraform-token",
+    [".atlasv1."],
+    /\.atlasv1\.[A-Za-z0-9_=-]{60,70}/,
+    (match) => before(match, 14, /^[A-Za-z0-9]+$/),
+    { lead: 15 },
+  ),
+  prefixed("linear-api-key", ["lin_api_"], /lin_api_[A-Za-z0-9]{40}(?![A-Za-z0-9])/),
   prefixed(
     "notion-token",
-    /secret_|ntn_/,
-    /\bsecret_[A-Za-z0-9]{43}\b|\bntn_[0-9]{11}[A-Za-z0-9]{35}\b/,
+    ["secret_", "ntn_"],
+    new RegExp(`${START}(?:secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})(?![A-Za-z0-9])`),
     (match) => mixedCase(match[0]),
   ),
   prefixed(
     "newrelic-key",
-    /NR(?:AK|II|JS|AA|IQ)-/,
-    /\bNRAK-[A-Z0-9]{27}\b|\bNRII-[A-Za-z0-9_-]{32}\b|\bNRJS-[a-f0-9]{19}\b|\bNRAA-[a-f0-9]{27}\b|\bNRIQ-[A-Za-z0-9_-]{32}\b/,
+    ["NRAK-", "NRII-", "NRJS-", "NRAA-", "NRIQ-", "NRRA-", "NRSP-"],
+    /NRAK-[A-Z0-9]{27}(?![A-Za-z0-9])|NRII-[A-Za-z0-9_-]{32}(?![A-Za-z0-9])|NRJS-[a-f0-9]{19}(?![A-Za-z0-9])|NRAA-[a-f0-9]{27}(?![A-Za-z0-9])|NR(?:IQ|RA|SP)-[A-Za-z0-9_-]{32,42}(?![A-Za-z0-9])/,
   ),
   prefixed(
     "sentry-token",
-    /sntry[su]_/,
-    /\bsntrys_eyJ[A-Za-z0-9+/=_-]{60,}|\bsntryu_[a-f0-9]{64}\b/,
+    ["sntrys_", "sntryu_"],
+    /sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}(?![A-Za-z0-9])/,
   ),
   prefixed(
     "sentry-token",
-    /[Ss]entry/,
+    ["sentry"],
     /@[A-Za-z0-9.-]*[Ss]entry[A-Za-z0-9.-]*(?::\d+)?\/\d+/,
     (match) => before(match, 32, /^[0-9a-f]+$/) || before(match, 65, /^[0-9a-f]{32}:[0-9a-f]{32}$/),
+    { caseless: true, lead: 160 },
   ),
-  prefixed("shopify-token", /shp(?:at|ss|ca|pa)_/, /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b/),
-  prefixed("pulumi-token", /pul-/, /\bpul-[a-f0-9]{40}\b/),
+  prefixed(
+    "shopify-token",
+    ["shpat_", "shpss_", "shpca_", "shppa_"],
+    /shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/,
+  ),
+  prefixed("pulumi-token", ["pul-"], new RegExp(`${START}pul-[a-f0-9]{40}(?![A-Za-z0-9])`)),
   prefixed(
     "doppler-token",
-    /dp\.(?:pt|st|sa|ct|scim|audit)\./,
-    /\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}\b/,
+    expand(["dp."], ["pt.", "st.", "sa.", "ct.", "scim.", "audit."]),
+    /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}(?![A-Za-z0-9])/,
   ),
-  prefixed("azure-storage-key", /AccountKey=/, /AccountKey=[A-Za-z0-9+/]{86}==/),
-  prefixed("azure-sas-signature", /sig=/, /[?&;]sig=([A-Za-z0-9%+/]{43,60})/, sasSignature),
-  prefixed("groq-api-key", /gsk_/, /\bgsk_[A-Za-z0-9]{52}\b/),
-  prefixed("xai-api-key", /xai-/, /\bxai-[A-Za-z0-9]{80}\b/),
-  prefixed("replicate-token", /r8_/, /\br8_[A-Za-z0-9]{37}\b/),
+  prefixed("azure-storage-key", ["AccountKey="], /AccountKey=[A-Za-z0-9+/]{86}==/),
+  prefixed("azure-sas-signature", ["sig="], /(?<=[?&;])sig=([A-Za-z0-9%+/]{43,60})/, sasSignature),
+  prefixed(
+    "azure-ad-client-secret",
+    ["Q~"],
+    /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/,
+    (match) => mixedCase(match[0]),
+    { lead: 5 },
+  ),
+  prefixed("groq-api-key", ["gsk_"], /gsk_[A-Za-z0-9]{52}(?![A-Za-z0-9])/),
+  prefixed("xai-api-key", ["xai-"], /xai-[A-Za-z0-9]{80}(?![A-Za-z0-9])/),
+  prefixed("replicate-token", ["r8_"], new RegExp(`${START}r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])`)),
   prefixed(
     "grafana-token",
-    /glc_|glsa_/,
-    /\bglc_[A-Za-z0-9+/]{32,400}={0,2}|\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b/,
+    ["glc_", "glsa_"],
+    /glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?![A-Za-z0-9])/,
   ),
-  prefixed("postman-api-key", /PMAK-/, /\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b/),
+  prefixed("postman-api-key", ["PMAK-"], /PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])/),
   prefixed(
     "age-secret-key",
-    /AGE-SECRET-KEY-1/,
+    ["AGE-SECRET-KEY-1"],
     /AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}/,
   ),
 ];
