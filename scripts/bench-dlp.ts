@@ -17,7 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { DlpInspector } from "../src/sidecar/dlp/dlp-inspector.js";
-import type { InspectedRequest } from "../src/sidecar/egress/content-inspector.js";
+import type { InspectedRequest } from "../src/sidecar/shared/content-inspector.js";
 import { median } from "./median.js";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? "7");

@@ -8,9 +8,9 @@ import fs from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
-import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE, type PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
-import { AuditLog } from "../../src/sidecar/egress/audit-log.js";
+import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { InternalRanges } from "../../src/sidecar/egress/ip-address.js";
@@ -39,6 +39,7 @@ async function main(job: GateJob): Promise<void> {
     tls: job.tls,
     internal: true,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
   };
   const policy = { allow: [rule], deny: [] };
   const ca = await createBottleCa("bench-egress");
