@@ -3,6 +3,13 @@
  * too. Every action is carried out by the operator layer (src/operator/), the one implementation
  * the CLI uses as well; nothing here decides anything about a bottle itself.
  *
+ *   GET  /api/bottles                 WireBottle[]
+ *   GET  /api/requests                WireRequest[] (pending first)
+ *   GET  /api/traffic?after=&limit=&bottle=   { entries: WireTraffic[], more }
+ *   GET  /api/policy?bottle=ID        WirePolicy
+ *   GET  /api/events                  server-sent events: traffic, requests (event-stream.ts)
+ *   POST /api/actions                 one action (api-types.ts) -> { done } or a preview
+ *
  * Handlers take a read request and answer plain data; the server (dashboard-server.ts) does the
  * HTTP. Errors: a body that does not parse is 400 with the reason and changes nothing; a
  * BottleError becomes 404 (unknown bottle or request), 409 (refused in this state) or 400
@@ -14,13 +21,25 @@ import { listBottles } from "../operator/list.js";
 import type { OperatorContext } from "../operator/operator-context.js";
 import { resumeBottle } from "../operator/resume.js";
 import { stopBottle } from "../operator/stop.js";
-import type { Action, ApiRequest, ApiResponse } from "./api-types.js";
+import type { ApiRequest, ApiResponse, ParsedAction } from "./api-types.js";
 import { actionSchema, ok, problem } from "./api-types.js";
+import type { RequestsView } from "./request-actions.js";
+import {
+  approveAction,
+  denyAction,
+  policyAction,
+  policyView,
+  previewAction,
+} from "./request-actions.js";
 import type { TrafficFeed } from "./traffic-feed.js";
+import type { WireBottle } from "./wire.js";
 
 export interface ApiDeps {
   op: OperatorContext;
   feed: TrafficFeed;
+  requests: RequestsView;
+  /** Who acts, as decisions and rules record it (`dashboard:<user>`). */
+  by: string;
   /** One line per action the operator took (never a secret: ids, hosts, verdicts). */
   log: (line: string) => void;
 }
@@ -29,24 +48,44 @@ const MAX_PAGE = 2000;
 
 function trafficPage(req: ApiRequest, deps: ApiDeps): ApiResponse {
   const after = Number(req.query.get("after") ?? "0");
-  const limit = Math.min(Number(req.query.get("limit") ?? String(MAX_PAGE)), MAX_PAGE);
+  const limit = Number(req.query.get("limit") ?? String(MAX_PAGE));
   if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1)
     return problem(400, "after and limit are whole numbers (limit 1 to 2000).");
   const bottle = req.query.get("bottle");
   const entries = deps.feed.since(after).filter((e) => bottle === null || e.bottle === bottle);
-  return ok({ entries: entries.slice(0, limit), more: entries.length > limit });
+  const page = Math.min(limit, MAX_PAGE);
+  return ok({ entries: entries.slice(0, page), more: entries.length > page });
 }
 
-async function runAction(action: Action, deps: ApiDeps): Promise<ApiResponse> {
+async function runAction(action: ParsedAction, deps: ApiDeps): Promise<ApiResponse> {
+  const { op, by } = deps;
   switch (action.action) {
     case "stop":
-      await stopBottle(deps.op, action.bottle);
+      await stopBottle(op, action.bottle);
       deps.log(`stopped ${action.bottle}`);
       return ok({ done: `Bottle ${action.bottle} stopped; its state is kept.` });
     case "resume":
-      await resumeBottle(deps.op, action.bottle, () => undefined);
+      await resumeBottle(op, action.bottle, () => undefined);
       deps.log(`resumed ${action.bottle}`);
       return ok({ done: `Bottle ${action.bottle} is running again.` });
+    case "preview":
+      return ok(await previewAction(op, action, by));
+    case "approve": {
+      const result = await approveAction(op, action, by);
+      deps.log(`approved ${action.request} (${action.scope})`);
+      return ok(result);
+    }
+    case "deny": {
+      const result = denyAction(op, action, by);
+      deps.log(`denied ${action.request}`);
+      return ok(result);
+    }
+    case "policy-allow":
+    case "policy-remove": {
+      const result = await policyAction(op, action, by);
+      deps.log(`${action.action} ${action.host} in ${action.bottle}`);
+      return ok(result);
+    }
   }
 }
 
@@ -66,10 +105,16 @@ export async function handleApi(req: ApiRequest, deps: ApiDeps): Promise<ApiResp
   try {
     const route = `${req.method} ${req.pathname}`;
     switch (route) {
-      case "GET /api/bottles":
-        return ok(await listBottles(deps.op));
+      case "GET /api/bottles": {
+        const bottles: WireBottle[] = await listBottles(deps.op);
+        return ok(bottles);
+      }
+      case "GET /api/requests":
+        return ok(await deps.requests.list());
       case "GET /api/traffic":
         return trafficPage(req, deps);
+      case "GET /api/policy":
+        return ok(await policyView(deps.op, req.query.get("bottle") ?? ""));
       case "POST /api/actions": {
         const parsed = actionSchema.safeParse(req.body);
         if (!parsed.success)

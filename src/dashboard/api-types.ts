@@ -27,10 +27,55 @@ export function problem(status: number, message: string, hint?: string): ApiResp
 }
 
 const identity = z.string().min(1).max(128).describe("the bottle's identity");
+const requestRef = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\/r-[0-9a-f]{6,12}$/)
+  .describe("<identity>/<request id>");
+const list = z.array(z.string().min(1).max(200)).max(50);
+
+/** How an approval is scoped and narrowed (the CLI's --once/--for/--bottle, --methods, --paths). */
+const grantFields = {
+  request: requestRef,
+  scope: z.enum(["once", "for", "bottle"]).default("bottle"),
+  /** For scope `for`: `30m`, `1h`, `2d`. */
+  duration: z.string().max(20).optional(),
+  methods: list.optional(),
+  paths: list.optional(),
+  note: z.string().max(500).optional(),
+};
 
 export const actionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("stop"), bottle: identity }),
   z.strictObject({ action: z.literal("resume"), bottle: identity }),
+  /** What approving would grant, with its risk flags; writes nothing. */
+  z.strictObject({ action: z.literal("preview"), ...grantFields }),
+  /** Approves the revision the operator was shown (409 when the request changed since). */
+  z.strictObject({
+    action: z.literal("approve"),
+    ...grantFields,
+    revision: z.number().int().min(1),
+  }),
+  z.strictObject({
+    action: z.literal("deny"),
+    request: requestRef,
+    reason: z.string().max(500).optional(),
+  }),
+  /** `bottle policy allow`: an operator rule (no request), e.g. from "allow this" on a denial. */
+  z.strictObject({
+    action: z.literal("policy-allow"),
+    bottle: identity,
+    host: z.string().min(1).max(253),
+    ports: z.array(z.number().int().min(1).max(65535)).max(20).optional(),
+    methods: list.optional(),
+    paths: list.optional(),
+    internal: z.boolean().default(false),
+  }),
+  z.strictObject({
+    action: z.literal("policy-remove"),
+    bottle: identity,
+    host: z.string().min(1).max(253),
+  }),
 ]);
 
-export type Action = z.infer<typeof actionSchema>;
+export type Action = z.input<typeof actionSchema>;
+export type ParsedAction = z.output<typeof actionSchema>;

@@ -17,6 +17,8 @@ import { admit, makeSecrets, sessionCookie } from "./auth.js";
 import { EventStreams } from "./event-stream.js";
 import { pageDir, staticFile } from "./static-files.js";
 import { TrafficFeed } from "./traffic-feed.js";
+import { RequestsView } from "./request-actions.js";
+import type { WireRequest } from "./wire.js";
 
 export const DASHBOARD_HOST = "127.0.0.1";
 const MAX_BODY = 64 * 1024;
@@ -36,6 +38,8 @@ export interface DashboardOptions {
   port: number;
   /** Only 127.0.0.1 is accepted (BottleError `usage` otherwise). */
   bind?: string;
+  /** Who acts, as decisions and rules record it (`dashboard:<user>`). */
+  by: string;
   /** Where the operator's actions are reported (one line each). */
   log: (line: string) => void;
   /** The page's folder (default: dist/dashboard of this package). */
@@ -86,14 +90,24 @@ export class DashboardServer {
   private readonly feed: TrafficFeed;
   private readonly streams: EventStreams;
   private readonly deps: ApiDeps;
+  private readonly requests: RequestsView;
   private requestsTimer: NodeJS.Timeout | undefined;
+  private lastRequests: WireRequest[] = [];
+  private looking = false;
   private port = 0;
 
   constructor(private readonly options: DashboardOptions) {
     checkBind(options.bind ?? DASHBOARD_HOST);
     this.feed = new TrafficFeed(options.op.host, { pollMs: options.pollMs ?? 250 });
     this.streams = new EventStreams(this.feed);
-    this.deps = { op: options.op, feed: this.feed, log: options.log };
+    this.requests = new RequestsView(options.op, options.by);
+    this.deps = {
+      op: options.op,
+      feed: this.feed,
+      requests: this.requests,
+      by: options.by,
+      log: options.log,
+    };
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent)
@@ -115,8 +129,9 @@ export class DashboardServer {
     });
     this.port = (this.server.address() as AddressInfo).port;
     this.feed.start();
+    await this.lookAtRequests();
     this.requestsTimer = setInterval(() => {
-      this.streams.publishRequests(this.requestsNow());
+      void this.lookAtRequests();
     }, 500);
     this.requestsTimer.unref();
     return {
@@ -138,9 +153,18 @@ export class DashboardServer {
     await closed;
   }
 
-  /** The agents' requests as the page shows them (see requests view). */
-  private requestsNow(): unknown {
-    return [];
+  /** Reads the requests of every bottle and tells the open pages when they changed. */
+  private async lookAtRequests(): Promise<void> {
+    if (this.looking) return;
+    this.looking = true;
+    try {
+      this.lastRequests = await this.requests.list();
+      this.streams.publishRequests(this.lastRequests);
+    } catch {
+      // A state folder being written or removed: the next look reads it again.
+    } finally {
+      this.looking = false;
+    }
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -179,7 +203,7 @@ export class DashboardServer {
       return;
     }
     if (url.pathname === "/api/events" && method === "GET") {
-      this.streams.open(req, res, this.requestsNow());
+      this.streams.open(req, res, this.lastRequests);
       return;
     }
     if (url.pathname.startsWith("/api/")) {

@@ -4,11 +4,8 @@
  * the only implementation of what the operator can do, shared by both.
  */
 import type { DockerBackend } from "../backend/docker/docker-backend.js";
-import { BottleError } from "../core/errors.js";
 import { packageRoot } from "../core/host/package-root.js";
 import type { HostEnv } from "../core/host/paths.js";
-import type { BottlePaths } from "../core/state/bottle-state.js";
-import { bottlePaths, readMetadata } from "../core/state/bottle-state.js";
 
 export interface OperatorContext {
   host: HostEnv;
@@ -34,21 +31,4 @@ export function operatorContext(host: HostEnv): OperatorContext {
     host,
     backend: () => (loaded ??= loadDockerBackend(host)),
   };
-}
-
-/** Identities as `start` makes them (`<agent>-<suffix>`): never a path. */
-const IDENTITY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-/**
- * The state of a bottle that exists, or BottleError `bottle_unknown`. Refuses anything that is
- * not an identity (a `..` or a slash never reaches the file system).
- */
-export function knownBottle(host: HostEnv, identity: string): BottlePaths {
-  if (IDENTITY.test(identity) && !identity.includes("..")) {
-    const paths = bottlePaths(host, identity);
-    if (readMetadata(paths) !== undefined) return paths;
-  }
-  throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
-    hint: "`bottle list` shows the bottles there are.",
-  });
 }

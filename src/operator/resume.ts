@@ -2,7 +2,7 @@
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { readPlan } from "../core/state/bottle-state.js";
 import type { OperatorContext } from "./operator-context.js";
-import { knownBottle } from "./operator-context.js";
+import { bottleRef } from "./bottle-ref.js";
 
 /**
  * Starts the bottle again and returns its plan (the caller may attach to its agent). Progress
@@ -14,7 +14,7 @@ export async function resumeBottle(
   identity: string,
   progress: (line: string) => void,
 ): Promise<BottlePlan | undefined> {
-  const paths = knownBottle(op.host, identity);
+  const { paths } = bottleRef(op.host, identity);
   await (await op.backend()).resume(identity, progress);
   return readPlan(paths);
 }

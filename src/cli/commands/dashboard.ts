@@ -3,6 +3,7 @@
  * The first line of stdout is the address with its secret token (for the operator, or a script
  * that opens it); nothing else ever shows the token.
  */
+import os from "node:os";
 import { DashboardServer } from "../../dashboard/dashboard-server.js";
 import { openBrowser } from "../../dashboard/open-browser.js";
 import { BottleError } from "../../core/errors.js";
@@ -13,6 +14,15 @@ export interface DashboardCommandOptions {
   port: string;
   open: boolean;
   host: string;
+}
+
+/** The operator's user name for the record, or `operator` where the system has none. */
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return "operator";
+  }
 }
 
 function parsePort(text: string): number {
@@ -34,6 +44,7 @@ export async function dashboardCommand(
     op: operatorOf(ctx),
     port: parsePort(options.port),
     bind: options.host,
+    by: `dashboard:${userName()}`,
     log: (line) => {
       ctx.io.err(`dashboard: ${line}`);
     },

@@ -3,7 +3,7 @@
  * egress request with its verdict, or every fetch and push through the git gate.
  */
 import { AuditTail, auditFile, inTimeOrder } from "../../operator/logs.js";
-import { knownBottle } from "../../operator/operator-context.js";
+import { bottleRef } from "../../operator/bottle-ref.js";
 import type { CommandContext } from "../context.js";
 
 interface AuditLine {
@@ -91,7 +91,7 @@ export async function logsCommand(
   options: { egress: boolean; git: boolean; follow: boolean; json: boolean },
   ctx: CommandContext,
 ): Promise<void> {
-  const paths = knownBottle(ctx.host, identity);
+  const { paths } = bottleRef(ctx.host, identity);
   const tail = new AuditTail(auditFile(paths, options.git ? "git" : "egress"));
   const readable = options.git ? renderGitAuditLine : renderAuditLine;
   const render = (text: string): string => (options.json ? text : readable(text));
