@@ -16,6 +16,7 @@
  * (bad input), with its message and hint.
  */
 import { z } from "zod";
+import type { ErrorCode } from "../core/errors.js";
 import { isBottleError } from "../core/errors.js";
 import { listBottles } from "../operator/list.js";
 import type { OperatorContext } from "../operator/operator-context.js";
@@ -89,15 +90,25 @@ async function runAction(action: ParsedAction, deps: ApiDeps): Promise<ApiRespon
   }
 }
 
+/** The HTTP status of an operator error: unknown (404), refused in this state (409), bad input (400). */
+function statusOf(code: ErrorCode, exitCode: number): number {
+  switch (code) {
+    case "bottle_unknown":
+    case "request_unknown":
+      return 404;
+    case "request_changed":
+    case "request_decided":
+    case "request_limit":
+    case "bottle_not_running":
+      return 409;
+    default:
+      return exitCode === 2 ? 400 : 409;
+  }
+}
+
 function errorResponse(error: unknown): ApiResponse {
   if (!isBottleError(error)) throw error;
-  const status =
-    error.code === "bottle_unknown" || error.code === "request_unknown"
-      ? 404
-      : error.exitCode === 2
-        ? 400
-        : 409;
-  return problem(status, error.message, error.hint);
+  return problem(statusOf(error.code, error.exitCode), error.message, error.hint);
 }
 
 /** Answers one API request; throws only on a defect (the server answers 500 then). */
