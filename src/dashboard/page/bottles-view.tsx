@@ -48,6 +48,7 @@ export function BottlesView({ bottles, busy, onAct, onShow }: Props) {
                   onClick={() => {
                     onShow("requests", b.identity);
                   }}
+                  aria-label={`Requests of ${b.identity}`}
                 >
                   {b.pending_requests} pending
                 </button>
@@ -63,6 +64,7 @@ export function BottlesView({ bottles, busy, onAct, onShow }: Props) {
                 onClick={() => {
                   onShow("traffic", b.identity);
                 }}
+                aria-label={`Traffic of ${b.identity}`}
               >
                 Traffic
               </button>
@@ -72,6 +74,7 @@ export function BottlesView({ bottles, busy, onAct, onShow }: Props) {
                 onClick={() => {
                   onShow("policy", b.identity);
                 }}
+                aria-label={`Policy of ${b.identity}`}
               >
                 Policy
               </button>
