@@ -6,19 +6,25 @@
  *   PUT  /secrets  the bottle's tokens and keys, held in memory only (never written, never logged)
  *   GET  /policy   the egress rules in force
  *   PUT  /policy   replace the egress rules, effective for the next request
+ *   PUT  /git/branches  replace the git gate's push branches of the named entries (an approved
+ *                       push-branch request), effective for the next push
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
-import fs from "node:fs";
 import http from "node:http";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
+import type { GitBranches } from "../core/contract/contract.js";
 import {
   contractIssues,
   egressRulesSchema,
+  gitBranchesSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
+
+import type { ListenTarget } from "./shared/gate-listen.js";
+import { GateServer } from "./shared/gate-server.js";
 
 export type { HealthReport } from "../core/contract/contract.js";
 
@@ -27,6 +33,8 @@ export interface ControlHandlers {
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
+  /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
+  setPushBranches?(branches: GitBranches["branches"]): void;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -67,13 +75,14 @@ function parseBody<T>(
 }
 
 export class ControlServer {
-  private readonly server: http.Server;
+  private readonly server: GateServer;
   private readonly startedAt = Date.now();
 
   constructor(private readonly handlers: ControlHandlers) {
-    this.server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       void this.route(req, res);
     });
+    this.server = new GateServer(server, "the control API");
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -94,6 +103,20 @@ export class ControlServer {
         }
         this.handlers.setPolicy(rules.value);
         send(200, { ok: true });
+      } else if (route === "PUT /git/branches") {
+        const body = parseBody(gitBranchesSchema, await readBody(req));
+        if (!body.ok) {
+          send(400, { error: `push branches refused, nothing changed: ${body.error}` });
+          return;
+        }
+        try {
+          if (this.handlers.setPushBranches === undefined) throw new Error("no git gate here");
+          this.handlers.setPushBranches(body.value.branches);
+        } catch (error) {
+          send(400, { error: `push branches refused, nothing changed: ${String(error)}` });
+          return;
+        }
+        send(200, { ok: true });
       } else if (route === "PUT /secrets") {
         const secrets = parseBody(sidecarSecretsSchema, await readBody(req));
         if (!secrets.ok) {
@@ -113,21 +136,16 @@ export class ControlServer {
     }
   }
 
-  async listen(socketPath: string): Promise<void> {
-    fs.rmSync(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(socketPath, resolve);
-    });
-    fs.chmodSync(socketPath, 0o600);
+  /**
+   * Listens on the control socket (mode 0600: the operator's only), never with a guard: the
+   * host must reach it while the gates wait for their secrets. A stale socket is replaced; any
+   * other file in the way is refused, never removed.
+   */
+  listen(target: ListenTarget): Promise<void> {
+    return this.server.listen(target);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }

@@ -22,8 +22,9 @@ import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
 import { POLICY_FILE, parseSavedRules } from "../core/contract/saved-rules.js";
 import { ControlServer } from "./control-server.js";
-import type { GateGuard, ListenTarget } from "./gate-listen.js";
-import { AuditLog } from "./egress/audit-log.js";
+import type { GateGuard, ListenTarget } from "./shared/gate-listen.js";
+import { AuditLog } from "./shared/audit-log.js";
+import type { AuditEntry } from "./egress/egress-audit-entry.js";
 import { decideEgress } from "./egress/egress-policy.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
@@ -91,7 +92,7 @@ export class Sidecar {
     refusal: () => (this.secrets === null ? WAITING_FOR_SECRETS : undefined),
   };
   private dlp = new DlpInspector({ ownSecrets: [], placeholders: PLACEHOLDERS });
-  private readonly audit: AuditLog;
+  private readonly audit: AuditLog<AuditEntry>;
   private readonly egress: EgressProxy;
   private readonly credentials: CredentialProxy;
   private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
@@ -106,7 +107,7 @@ export class Sidecar {
 
   constructor(private readonly config: SidecarConfig) {
     this.rules = readRules(config);
-    this.audit = new AuditLog(path.join(config.state_dir, "audit", "egress.jsonl"));
+    this.audit = new AuditLog<AuditEntry>(path.join(config.state_dir, "audit", "egress.jsonl"));
     const ranges = new InternalRanges();
     // Extra roots are added to the system's, never in place of them.
     const upstreamCa =
@@ -157,6 +158,10 @@ export class Sidecar {
       setPolicy: (rules) => {
         this.rules = rules;
       },
+      setPushBranches: (branches) => {
+        if (this.git === null) throw new Error("this bottle has no git entries");
+        this.git.gate.setPushBranches(branches);
+      },
     });
   }
 
@@ -195,7 +200,10 @@ export class Sidecar {
     await this.egress.listen(at(GATES.egress.socket));
     await this.credentials.listen(at(GATES.credentials.socket));
     await this.git?.gate.listen(at(GATES.git.socket));
-    await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
+    await this.control.listen({
+      path: path.join(this.config.state_dir, "control", "control.sock"),
+      mode: 0o600,
+    });
   }
 
   async stop(): Promise<void> {

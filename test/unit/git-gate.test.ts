@@ -145,7 +145,7 @@ describe("git gate", () => {
         "[user]\n\tname = agent\n\temail = agent@bottle.test\n",
         ...repos.map(
           (r) =>
-            `[url "http://127.0.0.1:${gate.port()}/${r.name}"]\n\tinsteadOf = ${r.upstream.replace(/\.git$/, "")}\n`,
+            `[url "http://127.0.0.1:${gate.address()}/${r.name}"]\n\tinsteadOf = ${r.upstream.replace(/\.git$/, "")}\n`,
         ),
       ].join(""),
     );
@@ -203,6 +203,29 @@ describe("git gate", () => {
     assert.match(pushed.stderr, /\[remote rejected\] main -> main/);
     assert.equal(bare(upstreams["app"] ?? "", "rev-parse", "main"), before);
     assert.equal(audit.findLast((e) => e.op === "push")?.verdict, "deny");
+  });
+
+  it("widens its push branches live (an approved push-branch request): the next push lands", async () => {
+    const dir = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "feature/live"], dir);
+    await commit(dir, "live.txt", "after approval\n");
+    const refused = await agentGit(["push", "origin", "feature/live"], dir);
+    assert.notEqual(refused.code, 0);
+    assert.throws(() => {
+      gate.setPushBranches({ app: ["feature/*"], nope: ["x"] });
+    }, /no repository nope/);
+    assert.deepEqual(gate.pushBranches()["app"], policy.branches, "nothing changed");
+    gate.setPushBranches({ app: [...policy.branches, "feature/*"] });
+    try {
+      const pushed = await agentGit(["push", "origin", "feature/live"], dir);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(
+        bare(upstreams["app"] ?? "", "rev-parse", "feature/live"),
+        (await agentGit(["rev-parse", "HEAD"], dir)).stdout.trim(),
+      );
+    } finally {
+      gate.setPushBranches({ app: policy.branches });
+    }
   });
 
   it("refuses a force push and a deletion", async () => {
@@ -274,7 +297,7 @@ describe("git gate", () => {
       const dir = await cloneOf("app");
       await agentGit(["checkout", "--quiet", "-b", "bottle/t1/warned"], dir);
       await commit(dir, "ci.env", `TOKEN=${FAKE_TOKEN}\n`);
-      const url = `http://127.0.0.1:${lenient.port()}/app`;
+      const url = `http://127.0.0.1:${lenient.address()}/app`;
       const pushed = await agentGit(["push", url, "bottle/t1/warned"], dir);
       assert.equal(pushed.code, 0, pushed.stderr);
       const entry = warned.findLast((e) => e.op === "push");
@@ -354,7 +377,7 @@ describe("git gate", () => {
   });
 
   it("answers malformed requests with a reason, and a corrupt pack with an unpack error", async () => {
-    const base = `http://127.0.0.1:${gate.port()}`;
+    const base = `http://127.0.0.1:${gate.address()}`;
     const garbage = await fetch(`${base}/app/git-receive-pack`, { method: "POST", body: "zzzz" });
     assert.equal(garbage.status, 400);
     assert.match(await garbage.text(), /malformed push/);

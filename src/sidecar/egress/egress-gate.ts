@@ -5,8 +5,8 @@
  */
 import type net from "node:net";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentInspector, DlpMode } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { InternalRanges } from "./ip-address.js";
 import type { Resolver } from "./upstream-address.js";
