@@ -6,6 +6,7 @@
 #   - a Docker engine from Debian's packages, started in the background when none answers
 #   - gVisor's runsc, registered with the flags that work on these machines (see docs/ARCHITECTURE.md)
 #   - a locally built base image (no registry is reachable here), tagged bot-bottle/base:bookworm
+#   - chromium from Debian, for the dashboard's browser tests
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -19,6 +20,8 @@ command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+# The dashboard's browser tests drive Debian's chromium with playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,6 +3,7 @@
  * Returns an exit code; only main.ts exits the process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { commandLines } from "../core/command-lines.js";
 import { isBottleError } from "../core/errors.js";
 import type { CommandContext } from "./context.js";
 import type { DashboardCommandOptions } from "./commands/dashboard.js";
@@ -186,7 +187,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option("--host <address>", "listen address; only 127.0.0.1 is accepted", "127.0.0.1")
     .addHelpText(
       "after",
-      "\nThe first line printed is the page's address with a secret token; the page trades it for a\ncookie. Scripts can call the JSON API under /api/ with `Authorization: Bearer <token>`.",
+      `\nThe first line printed is the page's address with a secret token; the page trades it for a\ncookie. Scripts can call the JSON API under /api/ with \`Authorization: Bearer <token>\`.\n\nExample:\n  ${commandLines.dashboard({ port: 8377, open: false })}`,
     )
     .action(async (opts: DashboardCommandOptions) => {
       await dashboardCommand(opts, ctx);

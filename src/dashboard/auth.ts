@@ -11,6 +11,7 @@
  * first line of `bottle dashboard`'s stdout (the token) and the browser's cookie (the session).
  */
 import crypto from "node:crypto";
+import { commandLines } from "../core/command-lines.js";
 
 export interface DashboardSecrets {
   /** Printed once in the URL; exchanged for the session cookie, or sent as a bearer token. */
@@ -110,7 +111,7 @@ export function admit(request: RequestFacts, port: number, secrets: DashboardSec
     return {
       kind: "refuse",
       status: 401,
-      message: "Open the address `bottle dashboard` printed (it carries the token).",
+      message: `Open the address \`${commandLines.dashboard()}\` printed (it carries the token).`,
     };
   const reads = request.method === "GET" || request.method === "HEAD";
   if (!reads && (request.origin === undefined || !origins.includes(request.origin.toLowerCase())))

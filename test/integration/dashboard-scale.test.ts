@@ -4,6 +4,8 @@
  * without stalling. Figures are printed (`node --test dist/test/integration/dashboard-scale.test.js`).
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { launchBrowser } from "../helpers/browser.js";
 import {
@@ -23,6 +25,7 @@ const LINES = 10_000;
 describe("dashboard at scale", () => {
   it("renders 20 bottles and 10,000 log lines quickly and stays responsive", async () => {
     const host = tempHost();
+    const ids: string[] = [];
     const start = Date.now() - LINES * 100;
     for (let b = 0; b < BOTTLES; b++) {
       const identity = `agent${b}-${String(b).padStart(6, "0")}`;
@@ -40,7 +43,7 @@ describe("dashboard at scale", () => {
         );
       }
       appendAudit(host, identity, "egress", lines);
-      fileEgressRequest(host, identity, `docs${b}.example.com`);
+      ids.push(`${identity}/${fileEgressRequest(host, identity, `docs${b}.example.com`)}`);
     }
     const dash = await startDashboard(host);
     const browser = await launchBrowser();
@@ -103,6 +106,36 @@ describe("dashboard at scale", () => {
         .click();
       assert.equal(await page.locator("tr[data-request]").count(), BOTTLES);
 
+      // Several at once: two denied with one reason, two approved for their bottles.
+      const [d1, d2, a1, a2] = ids;
+      assert.ok(d1 && d2 && a1 && a2);
+      await page.getByLabel(`Select ${d1}`).check();
+      await page.getByLabel(`Select ${d2}`).check();
+      await page.getByLabel("Deny reason").fill("not for this task");
+      await page.getByRole("button", { name: "Deny 2 selected" }).click();
+      await page.locator(`tr[data-request='${d2}']`).waitFor({ state: "detached" });
+      await page.getByLabel(`Select ${a1}`).check();
+      await page.getByLabel(`Select ${a2}`).check();
+      await page.getByRole("button", { name: /Approve 2 selected/ }).click();
+      await page.locator(`tr[data-request='${a2}']`).waitFor({ state: "detached" });
+      for (const ref of [d1, d2, a1, a2]) {
+        const [identity = "", id = ""] = ref.split("/");
+        const file = path.join(requestsDir(bottlePaths(host, identity).dir), `${id}.decision.json`);
+        const decision = JSON.parse(fs.readFileSync(file, "utf8")) as {
+          status: string;
+          note: string | null;
+        };
+        assert.deepEqual(
+          [decision.status, decision.note],
+          ref === d1 || ref === d2 ? ["denied", "not for this task"] : ["approved", null],
+        );
+      }
+      const rules = fs.readFileSync(
+        path.join(bottlePaths(host, a1.split("/")[0] ?? "").dir, "policy.json"),
+        "utf8",
+      );
+      assert.match(rules, new RegExp(`"request_id": "${a1.split("/")[1] ?? ""}"`));
+
       // A new request: the title counts it and a notification names bottle, host, method, path.
       fileRequest(
         requestsDir(bottlePaths(host, "agent3-000003").dir),
@@ -126,7 +159,7 @@ describe("dashboard at scale", () => {
       console.log(`notification: ${notes}`);
       assert.match(notes, /agent3-000003/);
       assert.match(notes, /api\.example\.org POST \/v2\/upload/);
-      assert.equal(await page.title(), `(${BOTTLES + 1}) bot-bottle dashboard`);
+      assert.equal(await page.title(), `(${BOTTLES - 4 + 1}) bot-bottle dashboard`);
     } finally {
       await browser.close();
       await dash.server.stop();

@@ -11,8 +11,7 @@ interface Props {
 
 export function BottlesView({ bottles, busy, onAct, onShow }: Props) {
   const now = Date.now();
-  if (bottles.length === 0)
-    return <p class="empty">No bottles. Start one: bottle start &lt;agent&gt;</p>;
+  if (bottles.length === 0) return <p class="empty">No bottles in this state home yet.</p>;
   return (
     <table class="grid" aria-label="Bottles">
       <thead>
