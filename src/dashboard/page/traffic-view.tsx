@@ -182,10 +182,12 @@ export function TrafficView({ entries, bottles, filter, onFilter, onAllow }: Pro
                 {e.verdict}
                 {e.status === null ? "" : ` ${e.status}`}
               </span>
-              <span role="cell" class="why" title={e.reason ?? ""}>
-                {e.rule === null ? "" : `[${e.rule}] `}
-                {e.verdict === "allow" ? "" : (e.reason ?? e.error ?? "")}
-                {e.finding === null ? "" : ` finding ${e.finding}`}
+              <span role="cell" class="why">
+                <span class="why-text" title={e.reason ?? ""}>
+                  {e.rule === null ? "" : `[${e.rule}] `}
+                  {e.verdict === "allow" ? "" : (e.reason ?? e.error ?? "")}
+                  {e.finding === null ? "" : ` finding ${e.finding}`}
+                </span>
                 {e.verdict === "deny" && e.log === "egress" ? (
                   <button
                     type="button"
