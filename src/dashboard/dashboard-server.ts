@@ -155,7 +155,7 @@ export class DashboardServer {
 
   /** Reads the requests of every bottle and tells the open pages when they changed. */
   private async lookAtRequests(): Promise<void> {
-    if (this.looking) return;
+    if (this.looking || !this.requests.changed()) return;
     this.looking = true;
     try {
       this.lastRequests = await this.requests.list();

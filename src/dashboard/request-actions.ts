@@ -3,7 +3,10 @@
  * deny.ts, policy.ts, requests.ts in src/operator/), exactly as `bottle approve`, `bottle deny`
  * and `bottle policy` do. What is decided here is only which of those to call with what.
  */
+import fs from "node:fs";
 import { BottleError } from "../core/errors.js";
+import { requestsDir } from "../core/requests/request-store.js";
+import { bottlePaths, listStateIdentities } from "../core/state/bottle-state.js";
 import { parseDuration } from "../core/plan/units.js";
 import type { ApprovalPreview, GrantOptions } from "../operator/approve.js";
 import { applyApproval, previewApproval } from "../operator/approve.js";
@@ -15,6 +18,14 @@ import { listAllRequests } from "../operator/requests.js";
 import { checkShownRevision } from "../core/requests/grant.js";
 import type { ParsedAction } from "./api-types.js";
 import type { WireFlag, WirePolicy, WirePreview, WireRequest } from "./wire.js";
+
+function mtime(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
 
 type GrantAction = Extract<ParsedAction, { action: "preview" | "approve" }>;
 
@@ -127,11 +138,31 @@ export async function policyView(op: OperatorContext, identity: string): Promise
  */
 export class RequestsView {
   private readonly cache = new Map<string, WireFlag[]>();
+  private lastSignature = "";
+  private lastAt = 0;
 
   constructor(
     private readonly op: OperatorContext,
     private readonly by: string,
   ) {}
+
+  /**
+   * Whether the requests may have changed since the last call: a request or decision file is
+   * written by rename, which changes its folder's time; a bottle's status is in its metadata;
+   * expiry depends on the clock, so every `maxAgeMs` counts as a change too.
+   */
+  changed(now = Date.now(), maxAgeMs = 5000): boolean {
+    const parts: string[] = [];
+    for (const identity of listStateIdentities(this.op.host)) {
+      const paths = bottlePaths(this.op.host, identity);
+      parts.push(identity, String(mtime(requestsDir(paths.dir))), String(mtime(paths.metadata)));
+    }
+    const signature = parts.join("|");
+    if (signature === this.lastSignature && now - this.lastAt < maxAgeMs) return false;
+    this.lastSignature = signature;
+    this.lastAt = now;
+    return true;
+  }
 
   async list(): Promise<WireRequest[]> {
     const views = listAllRequests(this.op.host, { all: true });

@@ -251,6 +251,18 @@ describe("dashboard API", () => {
     controller.abort();
   });
 
+  it("pages the traffic of one bottle or all, and refuses bad paging", async () => {
+    const page = JSON.parse(
+      (await raw(dash.port, "GET", "/api/traffic?bottle=dev-aaa111&after=0&limit=5", { cookie }))
+        .body,
+    ) as { entries: { bottle: string; host: string }[]; more: boolean };
+    assert.ok(page.entries.length >= 1);
+    assert.ok(page.entries.every((e) => e.bottle === "dev-aaa111"));
+    assert.equal(page.entries[0]?.host, "docs.example.com");
+    const bad = await raw(dash.port, "GET", "/api/traffic?after=-1", { cookie });
+    assert.equal(bad.status, 400);
+  });
+
   it("keeps the token out of its logs and the state home", async () => {
     await raw(dash.port, "GET", `/api/requests?token=${dash.token}`, {});
     await raw(dash.port, "GET", `/?token=${dash.token}x`, {});
