@@ -19,6 +19,7 @@ export interface ApproveLineOptions {
   duration?: string;
   methods?: readonly string[];
   paths?: readonly string[];
+  internal?: boolean;
   yes?: boolean;
 }
 
@@ -76,6 +77,7 @@ export const commandLines = {
       ...scope,
       ...(options.methods === undefined ? [] : ["--methods", options.methods.join(",")]),
       ...(options.paths === undefined ? [] : ["--paths", options.paths.join(",")]),
+      ...(options.internal === true ? ["--internal"] : []),
       ...(options.yes === true ? ["--yes"] : []),
     ].join(" ");
   },

@@ -29,7 +29,8 @@ import { GateServer } from "./shared/gate-server.js";
 export type { HealthReport } from "../core/contract/contract.js";
 
 export interface ControlHandlers {
-  health(): Omit<HealthReport, "uptime_ms">;
+  /** The report without the uptime (added here); `once_consumed` defaults to 0. */
+  health(): Omit<HealthReport, "uptime_ms" | "once_consumed"> & { once_consumed?: number };
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
@@ -92,7 +93,11 @@ export class ControlServer {
     try {
       const route = `${req.method ?? ""} ${req.url ?? ""}`;
       if (route === "GET /health") {
-        send(200, { ...this.handlers.health(), uptime_ms: Date.now() - this.startedAt });
+        send(200, {
+          once_consumed: 0,
+          ...this.handlers.health(),
+          uptime_ms: Date.now() - this.startedAt,
+        });
       } else if (route === "GET /policy") {
         send(200, this.handlers.getPolicy());
       } else if (route === "PUT /policy") {

@@ -25,7 +25,13 @@ import { ControlServer } from "./control-server.js";
 import type { GateGuard, ListenTarget } from "./shared/gate-listen.js";
 import { AuditLog } from "./shared/audit-log.js";
 import type { AuditEntry } from "./egress/egress-audit-entry.js";
-import { decideEgress } from "./egress/egress-policy.js";
+import { consumesOnce, decideEgress, withoutRule } from "./egress/egress-policy.js";
+import type { EgressDecision, EgressRequest } from "./egress/egress-policy.js";
+import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
+import { writeJsonAtomic } from "../core/state/bottle-state.js";
+import { requestsDir } from "../core/requests/request-store.js";
+import type { SuperviseAuditEntry } from "./supervise/supervise-gate.js";
+import { SuperviseGate } from "./supervise/supervise-gate.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
 import { BackgroundScanner } from "./dlp/background-scanner.js";
@@ -97,6 +103,9 @@ export class Sidecar {
   private readonly credentials: CredentialProxy;
   private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
   private readonly control: ControlServer;
+  private readonly supervise: { gate: SuperviseGate; audit: AuditLog<SuperviseAuditEntry> } | null;
+  /** `once` rules spent since start (health). */
+  private onceConsumed = 0;
   private readonly git: {
     gate: GitGate;
     credentials: UpstreamCredentials;
@@ -113,7 +122,8 @@ export class Sidecar {
     const upstreamCa =
       config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
-      decide: (request) => decideEgress(this.rules, request, ranges),
+      decide: (request) => this.decide(request, ranges),
+      supervise: config.supervise,
       ca: readCa(config),
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
       dlp: config.dlp,
@@ -138,12 +148,19 @@ export class Sidecar {
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
     });
     this.git = config.git.length === 0 ? null : this.makeGitGate(upstreamCa);
+    this.supervise = config.supervise ? this.makeSuperviseGate() : null;
     this.control = new ControlServer({
       health: () => ({
         ok: this.secrets !== null,
         state: this.secrets === null ? "degraded: waiting for secrets" : "ready",
         identity: config.identity,
-        gates: ["egress", "credentials", ...(this.git === null ? [] : ["git"])],
+        gates: [
+          "egress",
+          "credentials",
+          ...(this.git === null ? [] : ["git"]),
+          ...(this.supervise === null ? [] : ["supervise"]),
+        ],
+        once_consumed: this.onceConsumed,
       }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
@@ -163,6 +180,53 @@ export class Sidecar {
         this.git.gate.setPushBranches(branches);
       },
     });
+  }
+
+  /**
+   * The egress decision on the rules in force now. An allow that spends a `once` rule removes it
+   * at once (the next request is judged without it) and writes the rules to policy.json, so a
+   * restart or resume does not bring it back. A failed write is reported on stderr; the rule
+   * stays removed in memory (fail closed).
+   */
+  private decide(request: EgressRequest, ranges: InternalRanges): EgressDecision {
+    const decision = decideEgress(this.rules, request, ranges, new Date());
+    if (decision.match !== undefined && consumesOnce(request, decision)) {
+      this.consume(decision.match);
+    }
+    return decision;
+  }
+
+  private consume(rule: PlanEgressRule): void {
+    this.rules = withoutRule(this.rules, rule);
+    this.onceConsumed += 1;
+    const file = path.join(this.config.state_dir, POLICY_FILE);
+    try {
+      writeJsonAtomic(file, this.rules);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(
+        `bot-bottle: cannot save ${file} after a once rule was spent: ${message}\n`,
+      );
+    }
+  }
+
+  private makeSuperviseGate(): NonNullable<Sidecar["supervise"]> {
+    const { config } = this;
+    const audit = new AuditLog<SuperviseAuditEntry>(
+      path.join(config.state_dir, "audit", "supervise.jsonl"),
+    );
+    const gate = new SuperviseGate({
+      identity: config.identity,
+      requestsDir: requestsDir(config.state_dir),
+      egressAuditFile: path.join(config.state_dir, "audit", "egress.jsonl"),
+      rules: () => this.rules,
+      gitEntries: config.git.map((entry) => entry.name),
+      audit: (entry) => {
+        audit.write(entry);
+      },
+      now: () => new Date(),
+    });
+    return { gate, audit };
   }
 
   private makeGitGate(upstreamCa: string[] | undefined): NonNullable<Sidecar["git"]> {
@@ -200,6 +264,7 @@ export class Sidecar {
     await this.egress.listen(at(GATES.egress.socket));
     await this.credentials.listen(at(GATES.credentials.socket));
     await this.git?.gate.listen(at(GATES.git.socket));
+    await this.supervise?.gate.listen(at(GATES.supervise.socket));
     await this.control.listen({
       path: path.join(this.config.state_dir, "control", "control.sock"),
       mode: 0o600,
@@ -212,6 +277,7 @@ export class Sidecar {
       this.credentials.stop(),
       this.control.stop(),
       this.git?.gate.stop(),
+      this.supervise?.gate.stop(),
     ]);
     this.git?.credentials.close();
     await Promise.allSettled([
@@ -219,6 +285,7 @@ export class Sidecar {
       this.audit.close(),
       this.credentialAudit.close(),
       this.git?.audit.close(),
+      this.supervise?.audit.close(),
     ]);
   }
 }

@@ -432,6 +432,23 @@ describe("egress proxy", () => {
     },
   );
 
+  it(
+    "with supervise on, a denied CONNECT names request_egress, not the operator's command",
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      await withProxy({ decide, supervise: true }, async ({ port }) => {
+        const response = await raw(
+          port,
+          "CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n",
+        );
+        assert.match(response, /^HTTP\/1\.1 403 Forbidden\r\n/);
+        assert.match(response, /`request_egress` tool \(host: "evil\.test", ports: \[443\]/);
+        assert.match(response, /`wait_for_decision`/);
+        assert.doesNotMatch(response, /bottle policy allow/);
+      });
+    },
+  );
+
   it("answers a denied CONNECT with 403 and closes", { timeout: TEST_TIMEOUT }, async () => {
     await withProxy({ decide }, async ({ port, audits }) => {
       const response = await raw(
@@ -859,7 +876,7 @@ describe("egress proxy", () => {
 
       // Appends, never truncates.
       const again = new AuditLog(file);
-      again.write({ ...lines[2], host: "appended.test" } as AuditEntry);
+      again.write({ ...lines[2], host: "appended.test" });
       await again.close();
       assert.equal(fs.readFileSync(file, "utf8").trimEnd().split("\n").length, 4);
     },

@@ -88,6 +88,7 @@ describe("gate server", () => {
       setSecrets: () => undefined,
       getPolicy: () => ({ allow: [], deny: [] }),
       setPolicy: () => undefined,
+      setPushBranches: () => undefined,
     };
     const dir = tmpDir();
     const file = path.join(dir, "control.sock");

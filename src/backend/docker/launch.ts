@@ -100,12 +100,21 @@ export function sidecarConfig(
       known_hosts: knownHosts[name] ?? "",
     })),
     upstream_ca: upstreamCa,
+    supervise: plan.supervise,
   };
 }
 
-/** The gates the agent's relay maps to loopback ports: the git gate when there are repositories. */
-function relayedGates(plan: BottlePlan) {
-  return [GATES.egress, GATES.credentials, ...(plan.git.length > 0 ? [GATES.git] : [])];
+/**
+ * The gates the agent's relay maps to loopback ports: the git gate when there are repositories,
+ * the supervise gate when the bottle has supervise on.
+ */
+export function relayedGates(plan: Pick<BottlePlan, "git" | "supervise">) {
+  return [
+    GATES.egress,
+    GATES.credentials,
+    ...(plan.git.length > 0 ? [GATES.git] : []),
+    ...(plan.supervise ? [GATES.supervise] : []),
+  ];
 }
 
 const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };

@@ -57,6 +57,8 @@ export interface EgressGate {
   limits: EgressLimits;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;
+  /** The bottle has the supervise gate: denials tell the agent to ask with request_egress. */
+  supervise: boolean;
 }
 
 /** Where an allowed request goes: the judged host, the pinned address, and how. */

@@ -74,6 +74,8 @@ export interface EgressProxyOptions {
   /** What a finding does; default block. */
   dlp?: DlpMode;
   limits?: Partial<EgressLimits>;
+  /** The bottle has the supervise gate (denials name request_egress); default false. */
+  supervise?: boolean;
 }
 
 export type { ListenTarget } from "../shared/gate-listen.js";
@@ -127,6 +129,7 @@ export class EgressProxy {
       track: (socket) => {
         this.server.track(socket);
       },
+      supervise: options.supervise ?? false,
     };
     this.interception = new TlsInterception(
       this.gate,
@@ -192,6 +195,7 @@ export class EgressProxy {
         `CONNECT to ${displayHost(entry.host)}:${entry.port}`,
         entry.host,
         decision,
+        { supervise: this.gate.supervise, port: entry.port },
       );
       endWith(client, rawResponse(statusText, { [DENIED_HEADER]: decision.rule ?? "deny" }, body));
       this.gate.audit({

@@ -75,7 +75,7 @@ export function refuse(
     [DENIED_HEADER]: headerSafe(decision.rule ?? "deny"),
     connection: "close",
   });
-  res.end(denialText(what, entry.host, decision));
+  res.end(denialText(what, entry.host, decision, { supervise: gate.supervise, port: entry.port }));
   gate.audit({
     ...entry,
     verdict: "deny",

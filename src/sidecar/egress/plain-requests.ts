@@ -160,7 +160,10 @@ export async function onPlainUpgrade(
       rawResponse(
         statusText,
         { [DENIED_HEADER]: decision.rule ?? "deny" },
-        denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision),
+        denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision, {
+          supervise: gate.supervise,
+          port: entry.port,
+        }),
       ),
     );
     gate.audit({
