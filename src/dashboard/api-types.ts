@@ -42,6 +42,8 @@ const grantFields = {
   methods: list.optional(),
   paths: list.optional(),
   note: z.string().max(500).optional(),
+  /** Egress: the name may resolve to an internal address (the CLI's --internal). */
+  internal: z.boolean().optional(),
 };
 
 export const actionSchema = z.discriminatedUnion("action", [

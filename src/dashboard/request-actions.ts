@@ -48,6 +48,7 @@ function grantOptions(action: GrantAction): GrantOptions {
     ...(action.methods === undefined ? {} : { methods: action.methods }),
     ...(action.paths === undefined ? {} : { paths: action.paths }),
     ...(action.note === undefined ? {} : { note: action.note }),
+    ...(action.internal === undefined ? {} : { internal: action.internal }),
   };
 }
 

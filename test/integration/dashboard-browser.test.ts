@@ -7,7 +7,7 @@
  * The upstream is one of the test's own containers, on a network the test creates with a
  * documentation subnet (TEST-NET, not an internal range), joined by the bottle's sidecar: an
  * approved rule is an ordinary (not internal) one, as an approval makes it.
- * The request is filed through the request store, as the sidecar's supervise gate files it.
+ * The agent's side is curl speaking MCP to the supervise gate (127.0.0.1:3131) inside the bottle.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -15,8 +15,8 @@ import path from "node:path";
 import readline from "node:readline";
 import { describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { fileRequest, requestsDir } from "../../src/core/requests/request-store.js";
 import { launchBrowser, screenshotPath } from "../helpers/browser.js";
+import { mcpCall } from "../helpers/mcp-curl.js";
 import { cliProcess } from "../helpers/cli.js";
 import {
   bottleExec,
@@ -57,7 +57,7 @@ async function tab(page: Page, name: RegExp): Promise<void> {
 
 describe("dashboard in a real browser", () => {
   it("shows a denial live, approves its request, shows the rule's provenance, and the next request passes", async () => {
-    const box = dockerSandbox(shellManifest());
+    const box = dockerSandbox(`${shellManifest()}    supervise: true\n`);
     const identity = await startDetached(box);
     const network = await publicLookingNetwork(`bot-bottle-test-dash-${identity}`);
     const upstream = await startUpstream(network.id, ["other.test"]);
@@ -88,16 +88,15 @@ describe("dashboard in a real browser", () => {
       await denial.first().waitFor({ timeout: 10_000 });
       assert.match(await denial.first().innerText(), /default-deny/);
 
-      // What the supervise gate files when the agent calls request_egress.
-      const filed = fileRequest(
-        requestsDir(path.join(box.home, ".bot-bottle", "state", identity)),
-        identity,
-        {
-          kind: "egress",
-          egress: { host: "other.test", ports: [80], methods: ["GET"], paths: null },
-        },
-        "the task needs the other service",
-      ).request;
+      // The agent asks through the supervise gate.
+      const asked = await mcpCall(box, identity, "request_egress", {
+        host: "other.test",
+        ports: [80],
+        methods: ["GET"],
+        reason: "the task needs the other service",
+      });
+      assert.equal(asked.isError, false, asked.text);
+      const filed = { id: String(asked.value["request_id"]) };
       for (let tries = 0; !(await page.title()).startsWith("(1)"); tries++) {
         assert.ok(tries < 50, "the tab title counts the pending request");
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -131,6 +130,11 @@ describe("dashboard in a real browser", () => {
       assert.match(provenance, /by dashboard:/);
       await shot(page, "policy");
 
+      const decided = await mcpCall(box, identity, "wait_for_decision", {
+        request_id: filed.id,
+        timeout_s: 5,
+      });
+      assert.equal(decided.value["status"], "approved", decided.text);
       assert.equal(
         (await bottleExec(box, identity, curl)).stdout,
         "200",
@@ -140,15 +144,11 @@ describe("dashboard in a real browser", () => {
       await page.locator(".trow.verdict-allow", { hasText: "other.test" }).first().waitFor();
 
       // A second request, denied from the page with a reason the agent gets back.
-      const second = fileRequest(
-        requestsDir(path.join(box.home, ".bot-bottle", "state", identity)),
-        identity,
-        {
-          kind: "egress",
-          egress: { host: "pastebin.com", ports: null, methods: null, paths: null },
-        },
-        "to share a log",
-      ).request;
+      const paste = await mcpCall(box, identity, "request_egress", {
+        host: "pastebin.com",
+        reason: "to share a log",
+      });
+      const second = { id: String(paste.value["request_id"]) };
       await tab(page, /^Requests/);
       const row = page.locator(`tr[data-request='${identity}/${second.id}']`);
       await row.waitFor();
@@ -173,6 +173,12 @@ describe("dashboard in a real browser", () => {
         ),
       ) as { status: string; note: string };
       assert.deepEqual([decision.status, decision.note], ["denied", "no paste sites"]);
+      const refused = await mcpCall(box, identity, "wait_for_decision", {
+        request_id: second.id,
+        timeout_s: 5,
+      });
+      assert.equal(refused.value["status"], "denied", refused.text);
+      assert.match(refused.text, /no paste sites/);
 
       // Stop and resume from the page; the approved rule survives.
       await tab(page, /^Bottles/);

@@ -203,6 +203,20 @@ describe("dashboard API", () => {
     assert.ok(Date.parse(rule.expires_at ?? "") > Date.now(), "for 1h: it expires");
     const again = await post(JSON.stringify({ action: "approve", request: ref, revision: 2 }));
     assert.equal(again.status, 409, "a decided request is not approved twice");
+    const internal = fileEgressRequest(host, "dev-aaa111", "intranet.example");
+    const inside = await post(
+      JSON.stringify({
+        action: "approve",
+        request: `dev-aaa111/${internal}`,
+        revision: 1,
+        internal: true,
+      }),
+    );
+    assert.equal(inside.status, 200, inside.body);
+    const after = JSON.parse(
+      (await raw(dash.port, "GET", "/api/policy?bottle=dev-aaa111", { cookie })).body,
+    ) as WirePolicy;
+    assert.equal(after.rules.allow.find((r) => r.host === "intranet.example")?.internal, true);
     const removed = await post(
       JSON.stringify({ action: "policy-remove", bottle: "dev-aaa111", host: "docs.example.com" }),
     );

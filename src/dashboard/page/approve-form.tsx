@@ -32,6 +32,7 @@ function RequestForm({ request, onDone }: { request: WireRequest; onDone: (m: st
   const [methods, setMethods] = useState("");
   const [paths, setPaths] = useState("");
   const [note, setNote] = useState("");
+  const [internal, setInternal] = useState(false);
   const [preview, setPreview] = useState<WirePreview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const egress = request.request.spec.kind === "egress";
@@ -42,6 +43,7 @@ function RequestForm({ request, onDone }: { request: WireRequest; onDone: (m: st
     ...(splitList(methods).length > 0 ? { methods: splitList(methods) } : {}),
     ...(splitList(paths).length > 0 ? { paths: splitList(paths) } : {}),
     ...(note === "" ? {} : { note }),
+    ...(internal ? { internal } : {}),
   };
   const key = JSON.stringify(fields);
   useEffect(() => {
@@ -126,7 +128,7 @@ function RequestForm({ request, onDone }: { request: WireRequest; onDone: (m: st
       ) : null}
       {egress ? (
         <fieldset>
-          <legend>Narrow (optional)</legend>
+          <legend>Narrow or mark (optional)</legend>
           <label>
             Methods
             <input
@@ -148,6 +150,16 @@ function RequestForm({ request, onDone }: { request: WireRequest; onDone: (m: st
                 setPaths(ev.currentTarget.value);
               }}
             />
+          </label>
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={internal}
+              onChange={(ev) => {
+                setInternal(ev.currentTarget.checked);
+              }}
+            />
+            The host may resolve to an internal address (a service on your network)
           </label>
         </fieldset>
       ) : null}
