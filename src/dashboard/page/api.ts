@@ -34,3 +34,9 @@ export const api = {
     }),
   preview: (action: Extract<Action, { action: "preview" }>) => api.act<WirePreview>(action),
 };
+
+/** A failed call's message with its hint, for the operator. */
+export function messageOf(e: unknown): string {
+  if (e instanceof ApiError) return e.hint === undefined ? e.message : `${e.message} ${e.hint}`;
+  return e instanceof Error ? e.message : String(e);
+}

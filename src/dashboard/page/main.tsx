@@ -7,7 +7,7 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { WireBottle, WireRequest, WireTraffic } from "../wire.js";
-import { ApiError, api } from "./api.js";
+import { api, messageOf } from "./api.js";
 import type { ApproveTarget } from "./approve-form.js";
 import { ApproveForm } from "./approve-form.js";
 import { BottlesView } from "./bottles-view.js";
@@ -101,14 +101,7 @@ function App() {
     setMessage({ text, error });
   };
   const fail = (e: unknown): void => {
-    say(
-      e instanceof ApiError && e.hint
-        ? `${e.message} ${e.hint}`
-        : e instanceof Error
-          ? e.message
-          : String(e),
-      true,
-    );
+    say(messageOf(e), true);
   };
 
   const act = async (action: "stop" | "resume", id: string): Promise<void> => {
