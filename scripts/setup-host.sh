@@ -7,6 +7,7 @@
 #   - gVisor's runsc (bookworm-backports' on bookworm), registered with the flags that work on
 #     these machines and re-registered when they no longer match the installed runsc
 #   - a locally built base image (no registry is reachable here), tagged bot-bottle/base:bookworm
+#   - chromium from Debian, for the dashboard's browser tests
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -39,6 +40,8 @@ command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 export DEBIAN_FRONTEND=noninteractive
+# The dashboard's browser tests drive Debian's chromium with playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   apt_update

@@ -3,8 +3,11 @@
  * Returns an exit code; only main.ts exits the process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { commandLines } from "../core/command-lines.js";
 import { isBottleError } from "../core/errors.js";
 import type { CommandContext } from "./context.js";
+import type { DashboardCommandOptions } from "./commands/dashboard.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { initCommand } from "./commands/init.js";
 import { schemaCommand, validateCommand } from "./commands/manifest.js";
@@ -173,6 +176,22 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
         await logsCommand(identity, opts, ctx);
       },
     );
+
+  program
+    .command("dashboard")
+    .description(
+      "Serve one local web page for every bottle: traffic, requests, approvals, policy, stop/resume",
+    )
+    .option("--port <port>", "port on 127.0.0.1 (0: any free port)", "0")
+    .option("--no-open", "do not open a browser")
+    .option("--host <address>", "listen address; only 127.0.0.1 is accepted", "127.0.0.1")
+    .addHelpText(
+      "after",
+      `\nThe first line printed is the page's address with a secret token; the page trades it for a\ncookie. Scripts can call the JSON API under /api/ with \`Authorization: Bearer <token>\`.\n\nExample:\n  ${commandLines.dashboard({ port: 8377, open: false })}`,
+    )
+    .action(async (opts: DashboardCommandOptions) => {
+      await dashboardCommand(opts, ctx);
+    });
 
   program
     .command("doctor")

@@ -47,6 +47,13 @@ export const commandLines = {
   list(): string {
     return "bottle list";
   },
+  dashboard(options: { port?: number; open?: boolean } = {}): string {
+    return [
+      "bottle dashboard",
+      ...(options.port === undefined ? [] : ["--port", String(options.port)]),
+      ...(options.open === false ? ["--no-open"] : []),
+    ].join(" ");
+  },
   requests(options: { identity?: string; all?: boolean; watch?: boolean } = {}): string {
     return [
       "bottle requests",

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
-import { inTimeOrder } from "../../src/cli/commands/logs.js";
+import { inTimeOrder } from "../../src/operator/logs.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import type { HarnessUpstream } from "../helpers/egress-harness.js";

@@ -2,8 +2,11 @@
 import type { BottleSummary } from "../../backend/docker/docker-backend.js";
 import { readPlan } from "../../core/state/bottle-state.js";
 import { BottleError } from "../../core/errors.js";
+import { listBottles } from "../../operator/list.js";
+import { resumeBottle } from "../../operator/resume.js";
+import { stopBottle } from "../../operator/stop.js";
 import type { CommandContext } from "../context.js";
-import { confirmOrRefuse, dockerBackend } from "./lifecycle-context.js";
+import { confirmOrRefuse, dockerBackend, operatorOf } from "./lifecycle-context.js";
 import { runSession } from "./session.js";
 
 function age(startedAt: string | null, now: number): string {
@@ -31,7 +34,7 @@ export function renderList(bottles: readonly BottleSummary[], now: number): stri
 }
 
 export async function listCommand(options: { json: boolean }, ctx: CommandContext): Promise<void> {
-  const bottles = await (await dockerBackend(ctx)).list();
+  const bottles = await listBottles(operatorOf(ctx));
   if (options.json) ctx.io.out(JSON.stringify(bottles, null, 2));
   else if (bottles.length === 0) ctx.io.err("No bottles. Start one: bottle start <agent>");
   else ctx.io.out(renderList(bottles, Date.now()));
@@ -59,7 +62,7 @@ export async function execCommand(
 }
 
 export async function stopCommand(identity: string, ctx: CommandContext): Promise<void> {
-  await (await dockerBackend(ctx)).stop(identity);
+  await stopBottle(operatorOf(ctx), identity);
   ctx.io.err(`Bottle ${identity} stopped; its state is kept. Resume it: bottle resume ${identity}`);
 }
 
@@ -68,16 +71,14 @@ export async function resumeCommand(
   options: { detach: boolean },
   ctx: CommandContext,
 ): Promise<number> {
-  const backend = await dockerBackend(ctx);
-  await backend.resume(identity, (line) => {
+  const plan = await resumeBottle(operatorOf(ctx), identity, (line) => {
     ctx.io.err(line);
   });
-  const plan = readPlan(backend.paths(identity));
   if (options.detach || plan === undefined) {
     ctx.io.err(`Bottle ${identity} is running again. Attach: bottle attach ${identity}`);
     return 0;
   }
-  return runSession(backend, plan, ctx, plan.resume_command);
+  return runSession(await dockerBackend(ctx), plan, ctx, plan.resume_command);
 }
 
 export async function cleanupCommand(

@@ -2,19 +2,18 @@ import type { DockerBackend } from "../../backend/docker/docker-backend.js";
 import type { EngineInfo } from "../../backend/docker/engine.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import { BottleError } from "../../core/errors.js";
-import { packageRoot } from "../../core/host/package-root.js";
+import type { OperatorContext } from "../../operator/operator-context.js";
+import { loadDockerBackend, operatorContext } from "../../operator/operator-context.js";
 import type { CommandContext } from "../context.js";
 
-/**
- * The Docker backend, loaded on first use: the engine client takes a noticeable part of a second
- * to load, which commands that never touch the engine (help, validate, dry runs) should not pay.
- */
+/** The Docker backend, loaded on first use (see operator/operator-context.ts). */
 export async function dockerBackend(ctx: CommandContext): Promise<DockerBackend> {
-  const [{ DockerBackend }, { createDockerClient }] = await Promise.all([
-    import("../../backend/docker/docker-backend.js"),
-    import("../../backend/docker/engine.js"),
-  ]);
-  return new DockerBackend(createDockerClient(ctx.host.env), ctx.host, packageRoot());
+  return loadDockerBackend(ctx.host);
+}
+
+/** The operator actions' context for this command (src/operator/ holds the actions). */
+export function operatorOf(ctx: CommandContext): OperatorContext {
+  return operatorContext(ctx.host);
 }
 
 /** Asks the engine what it is (runtimes included); fails with a remedy when it does not answer. */

@@ -2,10 +2,8 @@
  * `bottle logs <identity> [--egress|--git] [--follow]`: the bottle's audit logs, readable: every
  * egress request with its verdict, or every fetch and push through the git gate.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { BottleError } from "../../core/errors.js";
-import { bottlePaths } from "../../core/state/bottle-state.js";
+import { AuditTail, auditFile, inTimeOrder } from "../../operator/logs.js";
+import { bottleRef } from "../../operator/bottle-ref.js";
 import type { CommandContext } from "../context.js";
 
 interface AuditLine {
@@ -88,65 +86,21 @@ export function renderGitAuditLine(text: string): string {
   return parts.join("  ");
 }
 
-/**
- * Lines in the order of their `time` (when the request arrived): an entry is written when its
- * request ends, so a long request's line comes after those of shorter ones that began later.
- * Lines without a readable time keep their place relative to the one before them.
- */
-export function inTimeOrder(lines: readonly string[]): string[] {
-  let last = "";
-  const keyed = lines
-    .filter((text) => text.trim() !== "")
-    .map((text, index) => {
-      let time = last;
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed === "object" && parsed !== null && "time" in parsed) {
-          const value = parsed.time;
-          if (typeof value === "string") time = new Date(value).toISOString();
-        }
-      } catch {
-        // An unreadable line keeps the previous line's time.
-      }
-      last = time;
-      return { text, time, index };
-    });
-  keyed.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.index - b.index));
-  return keyed.map((entry) => entry.text);
-}
-
 export async function logsCommand(
   identity: string,
   options: { egress: boolean; git: boolean; follow: boolean; json: boolean },
   ctx: CommandContext,
 ): Promise<void> {
-  const paths = bottlePaths(ctx.host, identity);
-  if (!fs.existsSync(paths.dir)) {
-    throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
-      hint: "`bottle list` shows the bottles there are.",
-    });
-  }
-  const file = path.join(paths.auditDir, options.git ? "git.jsonl" : "egress.jsonl");
+  const { paths } = bottleRef(ctx.host, identity);
+  const tail = new AuditTail(auditFile(paths, options.git ? "git" : "egress"));
   const readable = options.git ? renderGitAuditLine : renderAuditLine;
   const render = (text: string): string => (options.json ? text : readable(text));
-  let offset = 0;
-  let pending = "";
   const flush = (): void => {
-    if (!fs.existsSync(file)) return;
-    const size = fs.statSync(file).size;
-    if (size <= offset) return;
-    const fd = fs.openSync(file, "r");
-    const chunk = Buffer.alloc(size - offset);
-    fs.readSync(fd, chunk, 0, chunk.length, offset);
-    fs.closeSync(fd);
-    offset = size;
-    const lines = (pending + chunk.toString("utf8")).split("\n");
-    pending = lines.pop() ?? "";
-    for (const text of inTimeOrder(lines)) ctx.io.out(render(text));
+    for (const text of inTimeOrder(tail.read())) ctx.io.out(render(text));
   };
   flush();
   if (!options.follow) {
-    if (offset === 0) ctx.io.err(`No ${options.git ? "git" : "egress"} activity recorded yet.`);
+    if (!tail.started) ctx.io.err(`No ${options.git ? "git" : "egress"} activity recorded yet.`);
     return;
   }
   await new Promise<void>((resolve) => {
