@@ -81,7 +81,7 @@ describe("ordinary developer traffic: no finding", () => {
   });
 
   it("a git log with patches, as a push or a code review sends it", () => {
-    let log = "";
+    let log: string;
     try {
       log = execFileSync("git", ["log", "-p", "-n", "60", "--", "src", "docs", "README.md"], {
         cwd: root,
