@@ -4,7 +4,7 @@
  *
  * Claude Code: `~/.claude.json` marks onboarding done, the workspace trusted (no trust dialog),
  * and the placeholder API key approved (the real key never enters the bottle; the credential
- * proxy swaps it in).
+ * proxy swaps it in). Codex: `~/.codex/config.toml` and `AGENTS.md` (codex/codex-home.ts).
  *
  * Credential roles, for every provider: `npm-registry` writes `~/.npmrc` pointing npm at the
  * route (with a placeholder token, which the proxy replaces); `git-https` rewrites the upstream's
@@ -17,6 +17,7 @@
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, WORKSPACE_DIR } from "../core/plan/layout.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
+import { codexHomeFiles } from "./codex/codex-home.js";
 
 export interface ProvisionFile {
   /** Absolute path in the agent container. */
@@ -97,6 +98,8 @@ function providerFiles(plan: BottlePlan): ProvisionFile[] {
           mode: 0o600,
         },
       ];
+    case "codex":
+      return codexHomeFiles(plan);
     default:
       return [];
   }

@@ -44,13 +44,14 @@ export function copyFolderIn(docker: Docker, containerId: string, folder: string
   return copyIn(docker, containerId, folder, WORKSPACE_DIR);
 }
 
+/** Copies a skill folder to `to`, an absolute path under the agent's home. */
 export function copySkillIn(
   docker: Docker,
   containerId: string,
-  name: string,
   folder: string,
+  to: string,
 ): Promise<void> {
-  return copyIn(docker, containerId, folder, AGENT_HOME, `.claude/skills/${name}`);
+  return copyIn(docker, containerId, folder, AGENT_HOME, path.posix.relative(AGENT_HOME, to));
 }
 
 /** Writes provider files (absolute paths) owned by the agent. */
@@ -61,6 +62,23 @@ export async function writeFilesIn(
 ): Promise<void> {
   if (files.length === 0) return;
   const archive = pack();
+  // Folders a file needs under the agent's home are the agent's (the engine would make them root's).
+  const folders = new Set<string>();
+  for (const file of files) {
+    for (let dir = path.posix.dirname(file.path); dir.startsWith(`${AGENT_HOME}/`);) {
+      folders.add(dir);
+      dir = path.posix.dirname(dir);
+    }
+  }
+  for (const dir of [...folders].sort()) {
+    archive.entry({
+      name: dir.replace(/^\//, ""),
+      type: "directory",
+      mode: 0o700,
+      uid: AGENT_UID,
+      gid: AGENT_UID,
+    });
+  }
   for (const file of files) {
     archive.entry(
       { name: file.path.replace(/^\//, ""), mode: file.mode, uid: AGENT_UID, gid: AGENT_UID },

@@ -12,6 +12,7 @@ import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
+  AGENT_HOME,
   CA_CERT_PATH,
   GATES,
   LABELS,
@@ -233,7 +234,12 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     manifest: facts.manifestPath,
     command,
     resume_command: [...command, ...provider.resumeArgs],
-    skills: agent.skills.map((name) => ({ name, from: skillDir(facts.home, name) })),
+    prompt: agent.prompt ?? null,
+    skills: agent.skills.map((name) => ({
+      name,
+      from: skillDir(facts.home, name),
+      to: path.posix.join(AGENT_HOME, provider.skillsDir, name),
+    })),
     runtime: resolveRuntime(bottle.runtime, facts.engine),
     images: {
       agent: {

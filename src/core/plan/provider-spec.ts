@@ -13,8 +13,13 @@ export interface ProviderSpec {
   recipe: string;
   /** The agent program and its arguments. */
   command: readonly string[];
-  /** Arguments that append the agent's prompt to the program's system prompt. */
+  /**
+   * Arguments that append the agent's prompt to the program's system prompt. A program without
+   * them reads the prompt from a file that provisioning writes (Codex: `~/.codex/AGENTS.md`).
+   */
   promptArgs: ((prompt: string) => string[]) | undefined;
+  /** Where the program looks for skills, under the agent's home (one folder per skill). */
+  skillsDir: string;
   /** Arguments that continue the last conversation when a stopped bottle is resumed. */
   resumeArgs: readonly string[];
   /** The credential role through which the program reaches its model, if it has one. */
@@ -34,6 +39,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     recipe: "agent-claude",
     command: ["claude"],
     promptArgs: (prompt) => ["--append-system-prompt", prompt],
+    skillsDir: ".claude/skills",
     resumeArgs: ["--continue"],
     modelRole: "anthropic-base-url",
     egress: [],
@@ -44,6 +50,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     recipe: "agent-codex",
     command: ["codex"],
     promptArgs: undefined,
+    skillsDir: ".codex/skills",
     resumeArgs: ["resume", "--last"],
     modelRole: "openai-base-url",
     egress: [],
@@ -54,6 +61,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     recipe: "agent-shell",
     command: ["bash", "-l"],
     promptArgs: undefined,
+    skillsDir: ".claude/skills",
     resumeArgs: [],
     modelRole: undefined,
     egress: [],
