@@ -9,8 +9,8 @@
  *   The bottle is the sandbox (no network, no capabilities, gVisor); Codex's own sandbox (Landlock
  *   and seccomp, or bubblewrap) cannot be set up inside it, and an unattended run has nobody to
  *   answer an approval prompt. docs/ARCHITECTURE.md says why this is safe here.
- * - `/workspace` is a trusted project: no trust prompt, `codex exec` runs there without a git
- *   repository.
+ * - `/workspace` is a trusted project: the interactive CLI asks no trust question there. (`codex
+ *   exec` still wants a git repository or `--skip-git-repo-check`.)
  * - No update check, no analytics: nothing for the egress gate to refuse on every start.
  * - Supervise: `[mcp_servers.supervise]` with the supervise gate's Streamable HTTP URL, only when
  *   the bottle has `supervise: true`.
