@@ -48,7 +48,9 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     name: "codex",
     title: "OpenAI Codex CLI",
     recipe: "agent-codex",
-    command: ["codex"],
+    // No shared background server: it would copy a 400 MB release into ~/.codex (saved with the
+    // home on every stop) and run two more processes in the bottle's memory.
+    command: ["codex", "--no-daemon"],
     promptArgs: undefined,
     skillsDir: ".codex/skills",
     resumeArgs: ["resume", "--last"],
