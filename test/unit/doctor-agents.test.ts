@@ -35,21 +35,26 @@ describe("doctor's agent checks", () => {
       host({ OPENAI_API_KEY: KEY }),
     );
     assert.equal(checks.length, 1, "the shell needs no model");
-    const [check] = checks;
+    const check = checks.at(0);
+    assert.ok(check);
     assert.equal(check.status, "ok");
     assert.match(check.detail, /coder \(OpenAI Codex CLI\).*\$OPENAI_API_KEY.*\/openai/);
     assert.ok(!JSON.stringify(checks).includes(KEY));
   });
 
   it("names the variable to set when the key is missing", () => {
-    const [check] = agentChecks(manifest([OPENAI]), "/work/bottle.yaml", host({}));
+    const check = agentChecks(manifest([OPENAI]), "/work/bottle.yaml", host({})).at(0);
+    assert.ok(check);
     assert.equal(check.status, "warn");
     assert.match(check.detail, /\$OPENAI_API_KEY is not set/);
     assert.match(check.fix ?? "", /Export an OpenAI API key as \$OPENAI_API_KEY/);
   });
 
   it("says which credential to add when the bottle has no openai-base-url route", () => {
-    const [check] = agentChecks(manifest([]), "/work/bottle.yaml", host({ OPENAI_API_KEY: KEY }));
+    const check = agentChecks(manifest([]), "/work/bottle.yaml", host({ OPENAI_API_KEY: KEY })).at(
+      0,
+    );
+    assert.ok(check);
     assert.equal(check.status, "warn");
     assert.match(check.detail, /no credential with role openai-base-url/);
     assert.match(
@@ -60,7 +65,8 @@ describe("doctor's agent checks", () => {
 
   it("reads a token file to see that it is there", () => {
     const cred = { ...OPENAI, token: { file: "/nonexistent/openai-key" } };
-    const [check] = agentChecks(manifest([cred]), "/work/bottle.yaml", host({}));
+    const check = agentChecks(manifest([cred]), "/work/bottle.yaml", host({})).at(0);
+    assert.ok(check);
     assert.equal(check.status, "warn");
     assert.match(check.detail, /\/nonexistent\/openai-key is missing or empty/);
   });
