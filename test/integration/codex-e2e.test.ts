@@ -95,6 +95,12 @@ describe("Codex end to end in a bottle", () => {
 
       const egress = await cliProcess(["logs", identity, "--egress", "--json"], box);
       assert.match(egress.stdout, /"host":"not-allowed\.test".*"verdict":"deny"/);
+      // Codex itself asked for nothing else (no update check, analytics or sign-in).
+      const hosts = egress.stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => (JSON.parse(line) as { host?: string }).host);
+      assert.deepEqual([...new Set(hosts)], ["not-allowed.test"], egress.stdout);
 
       // The key is nowhere in the agent container: process environments, files, image history.
       const agent = `bot-bottle-${identity}-agent`;

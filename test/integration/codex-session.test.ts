@@ -114,6 +114,17 @@ describe("Codex sessions in a bottle", () => {
       const agent = `bot-bottle-${identity}-agent`;
       const processes = await execAs(agent, "1500", "ps -eo args");
       assert.doesNotMatch(processes, /app-server/, "no background server runs in the bottle");
+      // The interactive CLI itself asked the egress gate for nothing but its startup tip, which
+      // it fetches whatever its settings say (no updates, plugins, analytics or sign-in).
+      const egress = await cliProcess(["logs", identity, "--egress", "--json"], box);
+      const asked = egress.stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { host?: string; verdict?: string });
+      assert.ok(
+        asked.every((e) => e.host === "raw.githubusercontent.com" && e.verdict === "deny"),
+        egress.stdout,
+      );
       await tmux("kill-session", "-t", session).catch(() => "");
 
       // Stop (the home, with ~/.codex/sessions, is saved), resume attached (`codex resume --last`).

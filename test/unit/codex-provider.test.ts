@@ -81,6 +81,7 @@ describe("the codex provider", () => {
     );
     assert.match(config, /\[projects\."\/workspace"\]\ntrust_level = "trusted"\n/);
     assert.match(config, /\[analytics\]\nenabled = false\n/);
+    assert.match(config, /\[features\]\nplugins = false\n/);
     assert.doesNotMatch(config, /mcp_servers/);
     assert.equal(file(files, "/home/agent/.codex/AGENTS.md"), "Fix the bug.\n");
     assert.equal(file(files, "/home/agent/.codex/auth.json"), undefined);

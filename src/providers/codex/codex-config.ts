@@ -11,7 +11,10 @@
  *   answer an approval prompt. docs/ARCHITECTURE.md says why this is safe here.
  * - `/workspace` is a trusted project: the interactive CLI asks no trust question there. (`codex
  *   exec` still wants a git repository or `--skip-git-repo-check`.)
- * - No update check, no analytics: nothing for the egress gate to refuse on every start.
+ * - No update check, no analytics, no plugins (fetched from GitHub and chatgpt.com at every
+ *   start). What is left: the interactive CLI fetches its startup tip from
+ *   raw.githubusercontent.com whatever the settings say; the egress gate refuses it, and the CLI
+ *   shows a built-in tip instead.
  * - Supervise: `[mcp_servers.supervise]` with the supervise gate's Streamable HTTP URL, only when
  *   the bottle has `supervise: true`.
  */
@@ -81,6 +84,8 @@ export function codexConfig(plan: BottlePlan): string {
   }
   parts.push(section(`projects.${tomlString(WORKSPACE_DIR)}`, { trust_level: "trusted" }));
   parts.push(section("analytics", { enabled: false }));
+  // Plugins are fetched from GitHub and chatgpt.com at every start; a bottle reaches neither.
+  parts.push(section("features", { plugins: false }));
   if (plan.supervise) parts.push(section("mcp_servers.supervise", { url: SUPERVISE_MCP_URL }));
   return parts.join("\n");
 }
