@@ -4,7 +4,9 @@
  * - Model traffic: a model provider `bot-bottle` whose base URL is the bottle's `openai-base-url`
  *   credential route on the relay (`http://127.0.0.1:3129/<route>`), speaking the Responses API,
  *   with its key read from `OPENAI_API_KEY`, which holds a placeholder; the credential proxy in
- *   the sidecar replaces it with the real key. Without such a route no provider is written.
+ *   the sidecar replaces it with the real key. With `inject: chatgpt` on the route (a ChatGPT
+ *   login), the provider uses Codex's own login instead (`requires_openai_auth`), which is a
+ *   placeholder auth.json (codex-auth.ts). Without such a route no provider is written.
  * - Sandbox and approvals: `sandbox_mode = "danger-full-access"` and `approval_policy = "never"`.
  *   The bottle is the sandbox (no network, no capabilities, gVisor); Codex's own sandbox (Landlock
  *   and seccomp, or bubblewrap) cannot be set up inside it, and an unattended run has nobody to
@@ -39,11 +41,20 @@ export function tomlString(value: string): string {
   return JSON.stringify(value);
 }
 
+function modelRoute(plan: BottlePlan): BottlePlan["credentials"][number] | undefined {
+  return plan.credentials.find((c) => c.role === "openai-base-url");
+}
+
 /** The credential route's URL on the relay, without a trailing slash. */
 export function modelBaseUrl(plan: BottlePlan): string | undefined {
-  const route = plan.credentials.find((c) => c.role === "openai-base-url");
+  const route = modelRoute(plan);
   if (route === undefined) return undefined;
   return `http://127.0.0.1:${GATES.credentials.port}${route.path.replace(/\/+$/, "")}`;
+}
+
+/** Whether the model route carries a ChatGPT login (`inject: chatgpt`) rather than an API key. */
+export function usesChatgptLogin(plan: BottlePlan): boolean {
+  return modelRoute(plan)?.inject === "chatgpt";
 }
 
 function section(header: string, entries: Record<string, string | boolean>): string {
@@ -77,7 +88,9 @@ export function codexConfig(plan: BottlePlan): string {
       section(`model_providers.${CODEX_PROVIDER_ID}`, {
         name: "OpenAI through bot-bottle's credential proxy",
         base_url: baseUrl,
-        env_key: CODEX_KEY_ENV,
+        // An API key: the placeholder in $OPENAI_API_KEY. A ChatGPT login: the placeholder
+        // ~/.codex/auth.json (codex-auth.ts).
+        ...(usesChatgptLogin(plan) ? { requires_openai_auth: true } : { env_key: CODEX_KEY_ENV }),
         wire_api: "responses",
       }),
     );
