@@ -13,10 +13,11 @@ import path from "node:path";
 import tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
-import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
-import type { ContentInspector } from "../../src/sidecar/egress/content-inspector.js";
+import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
+import type { ContentInspector } from "../../src/sidecar/shared/content-inspector.js";
 import type { EgressPolicy } from "../../src/sidecar/egress/egress-policy.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import type { EgressProxyOptions } from "../../src/sidecar/egress/egress-proxy.js";
@@ -35,6 +36,7 @@ function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule
     tls: "intercept",
     internal: true,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

@@ -15,7 +15,19 @@ export const egressRuleSchema = z.strictObject({
   paths: z.array(z.string()).nullable(),
   tls: z.enum(["intercept", "passthrough"]),
   internal: z.boolean(),
+  /** `manifest`, `provider:<name>`, `operator` (`bottle policy allow`) or `request` (approved). */
   source: z.string(),
+  // Provenance and scope. Each defaults, so a policy.json written before they existed still loads.
+  /** The supervise request the rule was approved from, or null. */
+  request_id: z.string().nullable().default(null),
+  /** Who added it (`cli:<user>`, `dashboard:<user>`), or null for the plan's rules. */
+  added_by: z.string().nullable().default(null),
+  /** When it was added (ISO), or null for the plan's rules. */
+  added_at: z.iso.datetime().nullable().default(null),
+  /** When it stops matching (ISO; the sidecar enforces it), or null for never. */
+  expires_at: z.iso.datetime().nullable().default(null),
+  /** True: the first request or tunnel it lets through consumes it (the sidecar removes it). */
+  once: z.boolean().default(false),
 });
 
 export const egressRulesSchema = z.strictObject({
@@ -60,6 +72,8 @@ export const sidecarConfigSchema = z.strictObject({
     }),
   ),
   upstream_ca: z.array(z.string()),
+  /** Run the supervise gate (the agent asks for more over MCP); false in configs from before it. */
+  supervise: z.boolean().default(false),
 });
 
 export const HEALTH_STATES = ["ready", "degraded: waiting for secrets"] as const;
@@ -70,6 +84,8 @@ export const healthReportSchema = z.strictObject({
   state: z.enum(HEALTH_STATES),
   identity: nonEmpty,
   gates: z.array(z.string()),
+  /** `once` rules spent since the sidecar started (each removed from the rules and policy.json). */
+  once_consumed: z.number().int().nonnegative().default(0),
   uptime_ms: z.number(),
 });
 
@@ -92,3 +108,13 @@ export function parseContract<T>(schema: z.ZodType<T>, value: unknown, what: str
   if (!result.success) throw new Error(`${what} is malformed: ${contractIssues(result.error)}`);
   return result.data;
 }
+
+/**
+ * The git gate's push branches, replaced live per entry (PUT /git/branches) when the operator
+ * approves a push-branch request. Entries not named keep theirs; an unknown entry refuses all.
+ */
+export const gitBranchesSchema = z.strictObject({
+  branches: z.record(nonEmpty, z.array(nonEmpty).min(1)),
+});
+
+export type GitBranches = z.infer<typeof gitBranchesSchema>;

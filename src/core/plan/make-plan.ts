@@ -10,6 +10,7 @@ import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "./provider-spec.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
   AGENT_HOME,
@@ -66,6 +67,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
       tls: bottle.egress.tls,
       internal: false,
       source: "manifest",
+      ...PLAN_RULE_PROVENANCE,
     };
   }
   return {
@@ -76,6 +78,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
     tls: rule.tls ?? bottle.egress.tls,
     internal: rule.internal ?? false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
   };
 }
 
@@ -222,6 +225,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
   const providerRules = provider.egress.map((rule) => ({
     ...rule,
     source: `provider:${provider.name}`,
+    ...PLAN_RULE_PROVENANCE,
   }));
   const sockets = objectName(identity, "sockets");
 
