@@ -75,6 +75,26 @@ interface Login {
   ownHosts: string[];
 }
 
+/** The supervise gate's MCP tools. */
+const SUPERVISE_TOOLS = [
+  "list_egress_rules",
+  "recent_denials",
+  "request_egress",
+  "request_push_branch",
+  "wait_for_decision",
+];
+
+type Tool = { type?: string; name?: string; tools?: Tool[] };
+
+/** Every tool's name, a namespace's tools as `<namespace><tool>`. */
+function toolNames(tools: Tool[], prefix = ""): string[] {
+  return tools.flatMap((tool) =>
+    tool.tools === undefined
+      ? [`${prefix}${tool.name ?? ""}`]
+      : toolNames(tool.tools, `${prefix}${tool.name ?? ""}`),
+  );
+}
+
 /** The output of the shell call, as Codex sent it back to the model. */
 function toolOutput(request: RecordedRequest): string | undefined {
   const item = request.body?.input?.find((i) => i.type === "function_call_output");
@@ -116,6 +136,14 @@ async function scriptedTurn(login: Login): Promise<RecordedRequest[]> {
       requests.every((r) => r.headers["authorization"] === `Bearer ${login.bearer}`),
       "the real key arrived on every call",
     );
+    // The supervise gate's tools, registered in ~/.codex/config.toml, are offered to the model.
+    const offered = toolNames(turns[0]?.body?.tools ?? []);
+    for (const tool of SUPERVISE_TOOLS) {
+      assert.ok(
+        offered.some((name) => name.includes("supervise") && name.endsWith(tool)),
+        `${tool} is offered: ${offered.join(", ")}`,
+      );
+    }
     // The prompt, from ~/.codex/AGENTS.md, is part of what the model is sent.
     assert.match(JSON.stringify(turns[0]?.body), /bot-bottle end-to-end test agent/);
     const withOutput = turns.find((r) => toolOutput(r) !== undefined);
