@@ -68,5 +68,9 @@ bottles:
         upstream: https://api.openai.com/v1   # Codex speaks the Responses API to <route>/responses
         token: {env: OPENAI_API_KEY}
         role: openai-base-url
+        # A ChatGPT login instead (only its access token leaves the host):
+        #   upstream: https://chatgpt.com/backend-api/codex
+        #   token: {file: ~/.codex/auth.json}
+        #   inject: chatgpt
     supervise: true
 `;
