@@ -36,6 +36,7 @@ function manifest(credential: string): string {
     bottle: box
     provider: codex
     prompt: "You are the bot-bottle end-to-end test agent."
+    skills: [zebra-drawing]
 bottles:
   box:
     resources: {memory: 2g, cpus: 1, pids: 512}
@@ -111,6 +112,13 @@ async function scriptedTurn(login: Login): Promise<RecordedRequest[]> {
   const box = dockerSandbox(manifest(login.credential));
   box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
   login.setup(box, tmp);
+  // A skill on the host, copied to ~/.codex/skills, where Codex finds it.
+  const skill = path.join(box.home, ".claude", "skills", "zebra-drawing");
+  fs.mkdirSync(skill, { recursive: true });
+  fs.writeFileSync(
+    path.join(skill, "SKILL.md"),
+    "---\nname: zebra-drawing\ndescription: Draws zebras in ASCII art (bot-bottle skill probe).\n---\n\nDraw a zebra.\n",
+  );
   const identity = await startDetached(box, "coder");
   const fake = await startFakeModel(
     `bot-bottle-${identity}-net`,
@@ -144,8 +152,12 @@ async function scriptedTurn(login: Login): Promise<RecordedRequest[]> {
         `${tool} is offered: ${offered.join(", ")}`,
       );
     }
-    // The prompt, from ~/.codex/AGENTS.md, is part of what the model is sent.
+    // The prompt, from ~/.codex/AGENTS.md, and the skill are part of what the model is sent.
     assert.match(JSON.stringify(turns[0]?.body), /bot-bottle end-to-end test agent/);
+    assert.match(
+      JSON.stringify(turns[0]?.body),
+      /Draws zebras in ASCII art \(bot-bottle skill probe\)/,
+    );
     const withOutput = turns.find((r) => toolOutput(r) !== undefined);
     assert.ok(withOutput, "the command's output came back");
     const output = toolOutput(withOutput) ?? "";

@@ -45,33 +45,42 @@ export function copyFolderIn(docker: Docker, containerId: string, folder: string
   return copyIn(docker, containerId, folder, WORKSPACE_DIR);
 }
 
-/** Copies a skill folder to `to`, an absolute path under the agent's home. */
-export function copySkillIn(
+/**
+ * Copies a skill folder to `to`, an absolute path under the agent's home. The folders above it
+ * (`~/.codex`, `~/.codex/skills`) are made first, as the agent's: the engine would make them
+ * root's, and the agent program could then not write its own home.
+ */
+export async function copySkillIn(
   docker: Docker,
   containerId: string,
   folder: string,
   to: string,
 ): Promise<void> {
-  return copyIn(docker, containerId, folder, AGENT_HOME, path.posix.relative(AGENT_HOME, to));
+  await putInHome(docker, containerId, [to], []);
+  await copyIn(docker, containerId, folder, AGENT_HOME, path.posix.relative(AGENT_HOME, to));
 }
 
-/** Writes provider files (absolute paths) owned by the agent. */
-export async function writeFilesIn(
-  docker: Docker,
-  containerId: string,
-  files: readonly ProvisionFile[],
-): Promise<void> {
-  if (files.length === 0) return;
-  const archive = pack();
-  // Folders a file needs under the agent's home are the agent's (the engine would make them root's).
+/** Folders under the agent's home that hold `paths` (the home itself excluded), outermost first. */
+function foldersAbove(paths: readonly string[]): string[] {
   const folders = new Set<string>();
-  for (const file of files) {
-    for (let dir = path.posix.dirname(file.path); dir.startsWith(`${AGENT_HOME}/`);) {
+  for (const file of paths) {
+    for (let dir = path.posix.dirname(file); dir.startsWith(`${AGENT_HOME}/`);) {
       folders.add(dir);
       dir = path.posix.dirname(dir);
     }
   }
-  for (const dir of [...folders].sort()) {
+  return [...folders].sort();
+}
+
+/** Puts files, and the folders above `paths`, into the container, all owned by the agent. */
+async function putInHome(
+  docker: Docker,
+  containerId: string,
+  paths: readonly string[],
+  files: readonly ProvisionFile[],
+): Promise<void> {
+  const archive = pack();
+  for (const dir of foldersAbove(paths)) {
     archive.entry({
       name: dir.replace(/^\//, ""),
       type: "directory",
@@ -88,6 +97,24 @@ export async function writeFilesIn(
   }
   archive.finalize();
   await docker.getContainer(containerId).putArchive(archive as unknown as Archive, { path: "/" });
+}
+
+/**
+ * Writes provider files (absolute paths) owned by the agent, and the folders above them under
+ * its home (the engine would make them root's).
+ */
+export async function writeFilesIn(
+  docker: Docker,
+  containerId: string,
+  files: readonly ProvisionFile[],
+): Promise<void> {
+  if (files.length === 0) return;
+  await putInHome(
+    docker,
+    containerId,
+    files.map((f) => f.path),
+    files,
+  );
 }
 
 /**
