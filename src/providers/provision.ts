@@ -7,6 +7,7 @@
  * proxy swaps it in). In a supervised bottle it also registers the supervise MCP server (user
  * scope, http transport, http://127.0.0.1:3131/mcp through the relay) and `~/.claude/settings.json`
  * lets its tools run without a permission prompt (they only file and read requests).
+ * proxy swaps it in). Codex: `~/.codex/config.toml` and `AGENTS.md` (codex/codex-home.ts).
  *
  * Credential roles, for every provider: `npm-registry` writes `~/.npmrc` pointing npm at the
  * route (with a placeholder token, which the proxy replaces); `git-https` rewrites the upstream's
@@ -20,6 +21,7 @@ import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, WORKSPACE_DIR } from "../core/plan/layout.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 import { SUPERVISE_MCP_URL, SUPERVISE_SERVER_NAME } from "../core/plan/supervise-note.js";
+import { codexHomeFiles } from "./codex/codex-home.js";
 
 export interface ProvisionFile {
   /** Absolute path in the agent container. */
@@ -117,6 +119,8 @@ function providerFiles(plan: BottlePlan): ProvisionFile[] {
             ]
           : []),
       ];
+    case "codex":
+      return codexHomeFiles(plan);
     default:
       return [];
   }

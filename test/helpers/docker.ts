@@ -100,14 +100,23 @@ export function demux(buffer: Buffer): string {
 }
 
 /** Runs `command` with sh as root in a container (for probes the agent user cannot make). */
-export async function execAsRoot(
+export function execAsRoot(container: string, command: string, timeoutMs = 120_000) {
+  return execAs(container, "0", command, timeoutMs);
+}
+
+/**
+ * Runs `command` with sh as `user` in a container. Root there has no capabilities, so it cannot
+ * read the agent's private folders (0700, such as ~/.codex): probes of those run as the agent.
+ */
+export async function execAs(
   container: string,
+  user: string,
   command: string,
   timeoutMs = 120_000,
 ): Promise<string> {
   const exec = await docker.getContainer(container).exec({
     Cmd: ["sh", "-c", command],
-    User: "0",
+    User: user,
     AttachStdout: true,
     AttachStderr: true,
   });

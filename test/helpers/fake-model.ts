@@ -1,6 +1,6 @@
 /**
- * The scripted Messages API stand-in (test/support/fake-messages-api.ts) run as a container of the
- * test's own on a bottle's network, as `api.fake.test` over HTTPS with a certificate from a test
+ * A scripted model API stand-in (test/support/fake-messages-api.ts for Claude Code,
+ * fake-responses-api.ts for Codex) run as a container of the test's own on a bottle's network, as `api.fake.test` over HTTPS with a certificate from a test
  * CA. The CA's file is given to the bottle as BOT_BOTTLE_UPSTREAM_CA.
  */
 import fs from "node:fs";
@@ -18,7 +18,11 @@ export interface RecordedRequest {
   method: string;
   url: string;
   headers: Record<string, string | undefined>;
-  body: { messages?: { role: string; content: unknown }[] } | null;
+  body: {
+    messages?: { role: string; content: unknown }[];
+    input?: { type?: string; role?: string; output?: unknown; content?: unknown }[];
+    tools?: { type?: string; name?: string; tools?: { name?: string }[] }[];
+  } | null;
 }
 
 export interface FakeModelCa {
@@ -46,6 +50,7 @@ export async function startFakeModel(
   network: string,
   tls: FakeModelCa,
   script: { token: string; command: string; final: string; steps?: ScriptedStep[] },
+  api: "messages" | "responses" = "messages",
 ): Promise<FakeModel> {
   const container = await docker.createContainer({
     Image: BASE_IMAGE,
@@ -66,7 +71,7 @@ export async function startFakeModel(
   const archive = pack();
   archive.entry(
     { name: "fake.mjs" },
-    fs.readFileSync(path.join(packageRoot(), "dist", "test", "support", "fake-messages-api.js")),
+    fs.readFileSync(path.join(packageRoot(), "dist", "test", "support", `fake-${api}-api.js`)),
   );
   archive.finalize();
   await container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/srv" });

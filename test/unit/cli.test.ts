@@ -184,4 +184,16 @@ describe("start without a model token", () => {
     assert.match(result.stderr, /needs a model token, but \$ANTHROPIC_API_KEY is not set/);
     assert.match(result.stderr, /claude setup-token/);
   });
+
+  it("names OpenAI's variable for a Codex agent, and starts nothing", async () => {
+    const box = makeSandbox();
+    await cli(["init"], box);
+    const result = await cli(["start", "coder", "--yes"], box, {
+      DOCKER_HOST: "unix:///nonexistent.sock",
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /coder needs a model token, but \$OPENAI_API_KEY is not set/);
+    assert.match(result.stderr, /Export an OpenAI API key/);
+    assert.match(result.stderr, /role: openai-base-url/);
+  });
 });

@@ -235,7 +235,9 @@ describe("makePlan", () => {
       "Fix the bug.",
       "--continue",
     ]);
-    assert.deepEqual(plan.skills, [{ name: "tdd", from: "/home/op/.claude/skills/tdd" }]);
+    assert.deepEqual(plan.skills, [
+      { name: "tdd", from: "/home/op/.claude/skills/tdd", to: "/home/agent/.claude/skills/tdd" },
+    ]);
     const shell = makePlan(manifest(), { agent: "sh" }, facts());
     assert.deepEqual(
       [shell.command, shell.resume_command],

@@ -202,7 +202,7 @@ async function prepareAgent(docker: Docker, agentId: string, input: LaunchInput)
     return;
   }
   await writeFilesIn(docker, agentId, provisionFiles(plan));
-  for (const skill of plan.skills) await copySkillIn(docker, agentId, skill.name, skill.from);
+  for (const skill of plan.skills) await copySkillIn(docker, agentId, skill.from, skill.to);
   if (plan.workspace.copy_from !== null) {
     progress(`copying ${plan.workspace.copy_from} into ${plan.workspace.path}`);
     await copyFolderIn(docker, agentId, plan.workspace.copy_from);

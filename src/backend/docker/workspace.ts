@@ -4,9 +4,9 @@
  * the workspace and the home into the bottle's state and `resume` puts them back.
  */
 import fs from "node:fs";
-import { PassThrough } from "node:stream";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
+import { PassThrough } from "node:stream";
+import { finished, pipeline } from "node:stream/promises";
 import type Docker from "dockerode";
 import { pack as packFolder } from "tar-fs";
 import { pack } from "tar-stream";
@@ -45,37 +45,46 @@ export function copyFolderIn(docker: Docker, containerId: string, folder: string
   return copyIn(docker, containerId, folder, WORKSPACE_DIR);
 }
 
-export function copySkillIn(
+/**
+ * Copies a skill folder to `to`, an absolute path under the agent's home. The folders above it
+ * (`~/.codex`, `~/.codex/skills`) are made first, as the agent's: the engine would make them
+ * root's, and the agent program could then not write its own home.
+ */
+export async function copySkillIn(
   docker: Docker,
   containerId: string,
-  name: string,
   folder: string,
+  to: string,
 ): Promise<void> {
-  return copyIn(docker, containerId, folder, AGENT_HOME, `.claude/skills/${name}`);
+  await putInHome(docker, containerId, [to], []);
+  await copyIn(docker, containerId, folder, AGENT_HOME, path.posix.relative(AGENT_HOME, to));
 }
 
-/** Writes provider files (absolute paths) owned by the agent. */
-export async function writeFilesIn(
-  docker: Docker,
-  containerId: string,
-  files: readonly ProvisionFile[],
-): Promise<void> {
-  if (files.length === 0) return;
-  const archive = pack();
-  // Folders below the agent's home (`~/.claude/`) are made the agent's: extracting a file alone
-  // would create them owned by root, and the agent program could not write there.
+/** Folders under the agent's home that hold `paths` (the home itself excluded), outermost first. */
+function foldersAbove(paths: readonly string[]): string[] {
   const folders = new Set<string>();
-  for (const file of files) {
-    for (let dir = path.posix.dirname(file.path); dir.startsWith(`${AGENT_HOME}/`);) {
+  for (const file of paths) {
+    for (let dir = path.posix.dirname(file); dir.startsWith(`${AGENT_HOME}/`);) {
       folders.add(dir);
       dir = path.posix.dirname(dir);
     }
   }
-  for (const dir of [...folders].sort()) {
+  return [...folders].sort();
+}
+
+/** Puts files, and the folders above `paths`, into the container, all owned by the agent. */
+async function putInHome(
+  docker: Docker,
+  containerId: string,
+  paths: readonly string[],
+  files: readonly ProvisionFile[],
+): Promise<void> {
+  const archive = pack();
+  for (const dir of foldersAbove(paths)) {
     archive.entry({
       name: dir.replace(/^\//, ""),
       type: "directory",
-      mode: 0o755,
+      mode: 0o700,
       uid: AGENT_UID,
       gid: AGENT_UID,
     });
@@ -91,12 +100,32 @@ export async function writeFilesIn(
 }
 
 /**
+ * Writes provider files (absolute paths) owned by the agent, and the folders above them under
+ * its home (the engine would make them root's).
+ */
+export async function writeFilesIn(
+  docker: Docker,
+  containerId: string,
+  files: readonly ProvisionFile[],
+): Promise<void> {
+  if (files.length === 0) return;
+  await putInHome(
+    docker,
+    containerId,
+    files.map((f) => f.path),
+    files,
+  );
+}
+
+/**
  * Saves a folder of the container as a tar file (entries start with the folder's own name).
  *
- * A running container is read from inside (`tar` run as root through exec): under gVisor
- * 2024 (runsc's default `--overlay2=root:self`) what the agent wrote lives in the sandbox's own
- * overlay, which the engine's archive API, reading the host's copy of the root file system, does
- * not see (it saved an empty /workspace). A stopped container is read through that API.
+ * The tar is made inside the container (`tar` of the image, run as the agent), not read with the
+ * Engine's archive call: under gVisor the container's writes live in the sandbox's own overlay,
+ * which the engine's view of the root file system never shows, so an archive call would save
+ * only what was copied in before the start (a stopped container is read through that call: nothing
+ * runs in it). GNU tar's exit code 1 (a file changed while it was
+ * read, as a running program's database may) still saves; anything else fails.
  */
 export async function saveFolder(
   docker: Docker,
@@ -106,8 +135,8 @@ export async function saveFolder(
 ): Promise<void> {
   const container = docker.getContainer(containerId);
   const temp = `${file}.tmp`;
-  const running = (await container.inspect()).State.Running;
-  if (!running) {
+  if (!(await container.inspect()).State.Running) {
+    // A stopped container: nothing runs in it to hand a tar out; the archive API reads it.
     await pipeline(
       await container.getArchive({ path: folder }),
       fs.createWriteStream(temp, { mode: 0o600 }),
@@ -116,32 +145,36 @@ export async function saveFolder(
     return;
   }
   const exec = await container.exec({
-    Cmd: ["tar", "-C", path.posix.dirname(folder), "-cf", "-", path.posix.basename(folder)],
+    Cmd: ["/bin/tar", "-C", path.posix.dirname(folder), "-cf", "-", path.posix.basename(folder)],
     AttachStdout: true,
     AttachStderr: true,
-    User: "0",
+    User: `${AGENT_UID}:${AGENT_UID}`,
   });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = fs.createWriteStream(temp, { mode: 0o600 });
-  let complaint = "";
+  const errors: Buffer[] = [];
   const err = new PassThrough();
-  err.on("data", (chunk: Buffer) => {
-    if (complaint.length < 2000) complaint += chunk.toString("utf8");
-  });
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve, reject) => {
-    stream.once("end", resolve);
-    stream.once("close", resolve);
-    stream.once("error", reject);
-  });
-  await new Promise<void>((resolve) => out.end(resolve));
-  const code = (await exec.inspect()).ExitCode ?? 1;
-  // tar's 1: a file changed while it was read; the archive is still whole.
-  if (code > 1) {
+  err.on("data", (chunk: Buffer) => errors.push(chunk));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.demuxStream(stream, out, err);
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", reject);
+    });
+    out.end();
+    await finished(out);
+    const code = (await exec.inspect()).ExitCode;
+    if (code !== 0 && code !== 1) {
+      const reason = Buffer.concat(errors).toString("utf8").trim().split("\n").slice(-3).join("; ");
+      throw new Error(`saving ${folder} failed (tar exit ${String(code)}): ${reason}`);
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    out.destroy();
     fs.rmSync(temp, { force: true });
-    throw new Error(`tar of ${folder} failed (${code}): ${complaint.trim()}`);
+    throw error;
   }
-  fs.renameSync(temp, file);
 }
 
 /** Restores a folder saved by saveFolder. */

@@ -9,6 +9,7 @@ import { BottleError, isBottleError } from "../../core/errors.js";
 import { botBottleHome, stateDir } from "../../core/host/paths.js";
 import { loadManifest } from "../../core/manifest/load.js";
 import type { CommandContext } from "../context.js";
+import { agentChecks } from "./doctor-agents.js";
 import { askEngine } from "./lifecycle-context.js";
 import { judgeProcessLimit, judgeShell } from "./sandbox-checks.js";
 import { DEFAULT_BASE_IMAGE } from "../../core/host/host-facts.js";
@@ -142,6 +143,17 @@ async function sandboxChecks(ctx: CommandContext, info: EngineInfo): Promise<Che
   }
 }
 
+/** Checks of the manifest's agent programs (doctor-agents.ts); none when it does not load. */
+function agentsOf(ctx: CommandContext, file: string | undefined): Check[] {
+  try {
+    const { path: found, manifest } = loadManifest(ctx.host, file);
+    return agentChecks(manifest, found, ctx.host);
+  } catch (error) {
+    if (isBottleError(error)) return [];
+    throw error;
+  }
+}
+
 export async function runChecks(ctx: CommandContext, manifestFile?: string): Promise<Check[]> {
   const checks: Check[] = [];
   try {
@@ -159,6 +171,7 @@ export async function runChecks(ctx: CommandContext, manifestFile?: string): Pro
   }
   checks.push(checkStateDir(ctx));
   checks.push(checkManifest(ctx, manifestFile));
+  checks.push(...agentsOf(ctx, manifestFile));
   return checks;
 }
 

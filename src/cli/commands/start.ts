@@ -57,7 +57,7 @@ function requireModelToken(plan: BottlePlan, ctx: CommandContext): void {
   const how =
     role === "anthropic-base-url"
       ? "Export an Anthropic API key, or a Claude subscription token from `claude setup-token`, in the variable the manifest names (for example ANTHROPIC_API_KEY)"
-      : "Export an OpenAI API key in the variable the manifest names (for example OPENAI_API_KEY)";
+      : "Export an OpenAI API key in the variable the manifest names (for example OPENAI_API_KEY), or use Codex's ChatGPT login (token: {file: ~/.codex/auth.json}, inject: chatgpt)";
   throw new BottleError("token_missing", `${plan.agent} needs a model token, but ${where}.`, {
     hint: `${how}; the manifest's credentials entry (role: ${role}) says where it is read. The token stays outside the bottle.`,
   });

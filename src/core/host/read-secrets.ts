@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { BottleError } from "../errors.js";
 import type { BottlePlan } from "../plan/bottle-plan.js";
 import type { SidecarSecrets } from "../contract/contract.js";
+import { chatgptAccessToken } from "../tokens/chatgpt-login.js";
 
 export type BottleSecrets = SidecarSecrets;
 
@@ -29,6 +30,20 @@ function readFileSecret(file: string, what: string): string {
   }
 }
 
+/** A ChatGPT login's access token (from Codex's auth.json, or as it is); the rest stays here. */
+function chatgptToken(cred: BottlePlan["credentials"][number], text: string): string {
+  const token = chatgptAccessToken(text);
+  if (token.ok) return token.accessToken;
+  const where = "env" in cred.token_source ? `$${cred.token_source.env}` : cred.token_source.file;
+  throw new BottleError(
+    "token_missing",
+    `The ChatGPT login of ${cred.name} cannot be read from ${where}: ${token.reason}.`,
+    {
+      hint: "Point the credential at Codex's auth.json after `codex login` (token: {file: ~/.codex/auth.json}), or at an OpenAI API key with inject: bearer.",
+    },
+  );
+}
+
 export function readBottleSecrets(
   plan: BottlePlan,
   env: Readonly<Record<string, string | undefined>>,
@@ -41,7 +56,9 @@ export function readBottleSecrets(
     const value =
       "env" in source ? env[source.env] : readFileSecret(source.file, `the token of ${cred.name}`);
     if (value === undefined || value === "") missing.push(cred.name);
-    else secrets.credentials[cred.name] = value;
+    else
+      secrets.credentials[cred.name] =
+        cred.inject === "chatgpt" ? chatgptToken(cred, value) : value;
   }
   for (const entry of plan.git) {
     const secret: BottleSecrets["git"][string] = {};

@@ -140,7 +140,11 @@ const credential = z
       ),
     inject: z
       .union([
-        z.enum(["x-api-key", "bearer"]),
+        z
+          .enum(["x-api-key", "bearer", "chatgpt"])
+          .describe(
+            "chatgpt: a ChatGPT login for the Codex CLI; the token is its access token, or Codex's auth.json (token: {file: ~/.codex/auth.json}), sent as a bearer token with its account id.",
+          ),
         z.strictObject({
           header: z
             .string()

@@ -21,6 +21,15 @@ agents:
       LOG_LEVEL: info
       GIT_AUTHOR_NAME: "\${USER}" # \${NAME} forwards a host variable; its value is never printed
 
+  # OpenAI's Codex CLI, in a bottle of its own. Its key, too, stays outside: only the route has it.
+  #   export OPENAI_API_KEY=...
+  #   bottle start coder --cwd
+  coder:
+    bottle: codex
+    provider: codex
+    prompt: "You implement issues in this repository. Commit your work on a bottle/ branch."
+    skills: []                    # folders of ~/.claude/skills, copied to ~/.codex/skills
+
 bottles:
   dev:
     runtime: auto                 # gVisor (runsc) when the engine has it, else runc
@@ -46,5 +55,22 @@ bottles:
     #     identity_file: ~/.ssh/bottle_key         # read on the host; only the sidecar gets it
     #     # known_hosts: ~/.ssh/known_hosts        # default; or pin: host_keys: ["github.com ssh-ed25519 AAAA..."]
     #     push: {branches: ["bottle/{identity}/*"], force: false, delete: false, max_size: 100m}
+    supervise: true
+
+  codex:
+    runtime: auto
+    resources: {memory: 4g, cpus: 2, pids: 512}
+    egress:
+      allow: [codeload.github.com, "*.githubusercontent.com", {host: api.github.com, methods: [GET]}]
+    credentials:
+      - name: openai
+        path: /openai
+        upstream: https://api.openai.com/v1   # Codex speaks the Responses API to <route>/responses
+        token: {env: OPENAI_API_KEY}
+        role: openai-base-url
+        # A ChatGPT login instead (only its access token leaves the host):
+        #   upstream: https://chatgpt.com/backend-api/codex
+        #   token: {file: ~/.codex/auth.json}
+        #   inject: chatgpt
     supervise: true
 `;

@@ -71,8 +71,10 @@ export interface BottlePlan {
   command: string[];
   /** The command a resumed bottle runs: the same program, continuing its last conversation. */
   resume_command: string[];
-  /** Skills copied from the host into the agent's ~/.claude/skills. */
-  skills: { name: string; from: string }[];
+  /** The agent's prompt as the manifest gives it (Claude Code gets it in `command` too). */
+  prompt: string | null;
+  /** Skills copied from the host folder `from` to `to` in the agent (where its program reads them). */
+  skills: { name: string; from: string; to: string }[];
   runtime: {
     requested: "auto" | "runc" | "runsc";
     resolved: RuntimeName;

@@ -14,6 +14,7 @@ import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
+  AGENT_HOME,
   CA_CERT_PATH,
   GATES,
   LABELS,
@@ -241,7 +242,12 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     manifest: facts.manifestPath,
     command,
     resume_command: [...command, ...provider.resumeArgs],
-    skills: agent.skills.map((name) => ({ name, from: skillDir(facts.home, name) })),
+    prompt: prompt ?? null,
+    skills: agent.skills.map((name) => ({
+      name,
+      from: skillDir(facts.home, name),
+      to: path.posix.join(AGENT_HOME, provider.skillsDir, name),
+    })),
     runtime,
     images: {
       agent: {

@@ -13,8 +13,13 @@ export interface ProviderSpec {
   recipe: string;
   /** The agent program and its arguments. */
   command: readonly string[];
-  /** Arguments that append the agent's prompt to the program's system prompt. */
+  /**
+   * Arguments that append the agent's prompt to the program's system prompt. A program without
+   * them reads the prompt from a file that provisioning writes (Codex: `~/.codex/AGENTS.md`).
+   */
   promptArgs: ((prompt: string) => string[]) | undefined;
+  /** Where the program looks for skills, under the agent's home (one folder per skill). */
+  skillsDir: string;
   /** Arguments that continue the last conversation when a stopped bottle is resumed. */
   resumeArgs: readonly string[];
   /** The credential role through which the program reaches its model, if it has one. */
@@ -37,6 +42,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     recipe: "agent-claude",
     command: ["claude"],
     promptArgs: (prompt) => ["--append-system-prompt", prompt],
+    skillsDir: ".claude/skills",
     resumeArgs: ["--continue"],
     modelRole: "anthropic-base-url",
     egress: [],
@@ -45,8 +51,11 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     name: "codex",
     title: "OpenAI Codex CLI",
     recipe: "agent-codex",
-    command: ["codex"],
+    // No shared background server: it would copy a 400 MB release into ~/.codex (saved with the
+    // home on every stop) and run two more processes in the bottle's memory.
+    command: ["codex", "--no-daemon"],
     promptArgs: undefined,
+    skillsDir: ".codex/skills",
     resumeArgs: ["resume", "--last"],
     modelRole: "openai-base-url",
     egress: [],
@@ -57,6 +66,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     recipe: "agent-shell",
     command: ["bash", "-l"],
     promptArgs: undefined,
+    skillsDir: ".claude/skills",
     resumeArgs: [],
     modelRole: undefined,
     egress: [],

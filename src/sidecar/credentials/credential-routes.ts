@@ -8,11 +8,15 @@
  *   the query.
  * - Every credential the agent sent is removed (Authorization, X-Api-Key, Proxy-Authorization,
  *   Cookie, the route's own header), and hop-by-hop headers; Host becomes the upstream's; then
- *   the real token is injected as the route says: `x-api-key`, `bearer`, or `header:<Name>`.
+ *   the real token is injected as the route says: `x-api-key`, `bearer`, `chatgpt` or
+ *   `header:<Name>`.
  *   A Claude OAuth token (`sk-ant-oat...`) on an anthropic route is sent as a bearer token with
- *   the `oauth-2025-04-20` beta flag, as Anthropic's API expects of such tokens.
+ *   the `oauth-2025-04-20` beta flag, as Anthropic's API expects of such tokens. `chatgpt` (a
+ *   Codex ChatGPT login): the access token as a bearer token, and `chatgpt-account-id` from its
+ *   claims in place of the agent's placeholder.
  */
 import type http from "node:http";
+import { chatgptAccountId } from "../../core/tokens/chatgpt-login.js";
 
 export interface CredentialRoute {
   name: string;
@@ -102,6 +106,12 @@ export function upstreamHeaders(
     out["anthropic-beta"] = flags.join(",");
   } else if (route.inject === "x-api-key") out["x-api-key"] = token;
   else if (route.inject === "bearer") out.authorization = `Bearer ${token}`;
-  else if (own !== null) out[own] = token;
+  else if (route.inject === "chatgpt") {
+    // The agent's account id is a placeholder like the rest of its login: the token's own wins.
+    delete out["chatgpt-account-id"];
+    out.authorization = `Bearer ${token}`;
+    const account = chatgptAccountId(token);
+    if (account !== undefined) out["chatgpt-account-id"] = account;
+  } else if (own !== null) out[own] = token;
   return out;
 }
