@@ -235,6 +235,116 @@ const cases: [string, string, string][] = [
   ["postman-api-key", j("PMAK", "-", r(HEX, 24), "-", r(HEX, 34)), j("PMAK", "-", r(HEX, 10))],
 ];
 
+/** Formats added for breadth (gitleaks' common rules): a positive and a near miss each. */
+const B32AGE = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
+const LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789";
+const UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const breadth: [string, string, string][] = [
+  ["age-secret-key", j("AGE-SECRET-KEY-1", r(B32AGE, 58)), j("AGE-SECRET-KEY-1", r(B32AGE, 20))],
+  ["aws-access-key-id", j("AROA", r(UPPER_DIGITS, 16, 4)), j("AROA", r(UPPER_DIGITS, 12))],
+  ["aws-access-key-id", j("A3T", "X", r(UPPER_DIGITS, 16, 5)), j("A3T", r("abcdef", 17))],
+  ["aws-session-token", j("FwoGZXIvYXdz", r(ALNUM, 120, 6)), j("FwoGZXIvYXdz", r(ALNUM, 40, 6))],
+  [
+    "aws-session-token",
+    j("x-amz-security-token: ", r(ALNUM, 120, 7)),
+    j("x-amz-security-token: ", r(ALNUM, 30, 7)),
+  ],
+  ["slack-token", j("xoxa", "-2-", r(ALNUM, 30)), "xoxa-2"],
+  ["slack-token", j("xoxr", "-", r(ALNUM, 30)), j("xoxz", "-", r(ALNUM, 30))],
+  ["slack-token", j("xoxe", ".xoxp-1-", r(ALNUM, 40)), "xoxe.xoxp-1-short"],
+  [
+    "slack-token",
+    j("xapp", "-1-A", r(UPPER_DIGITS, 10), "-1234567890-", r(HEX, 64)),
+    "xapp-1-short",
+  ],
+  ["newrelic-key", j("NRII", "-", r(ALNUM, 32)), j("NRII", "-", r(ALNUM, 12))],
+  ["newrelic-key", j("NRJS", "-", r(HEX, 19)), j("NRJS", "-", r(HEX, 10))],
+  ["newrelic-key", j("NRAA", "-", r(HEX, 27)), j("NRAA", "-", r(HEX, 12))],
+  ["gitlab-token", j("glcbt", "-", r(ALNUM, 24)), j("glcbt", "-", r(ALNUM, 8))],
+  ["gitlab-token", j("glptt", "-", r(ALNUM, 40)), j("glptt", "-", r(ALNUM, 8))],
+  ["gitlab-token", j("gloas", "-", r(ALNUM, 64)), j("gloas", "-", r(ALNUM, 8))],
+  ["gitlab-token", j("GR1348941", r(ALNUM, 20)), j("GR1348941", r(ALNUM, 8))],
+  ["google-oauth-access-token", j("ya29", ".", r(ALNUM, 60)), j("ya29", ".", r(ALNUM, 10))],
+  ["anthropic-api-key", j("sk-ant", "-oat01-", r(ALNUM, 60)), "sk-ant-oat-x"],
+  ["openai-api-key", j("sk-admin", "-", r(ALNUM, 40)), "sk-admin-x"],
+  ["huggingface-token", j("api_org", "_", r(ALNUM, 34)), j("api_org", "_", r(ALNUM, 20))],
+  ["artifactory-token", j("cmVmdGtu", r(ALNUM, 56)), j("cmVmdGtu", r(ALNUM, 30))],
+  ["sentry-token", j("sntrys", "_eyJ", r(ALNUM, 80)), j("sntrys", "_eyJ", r(ALNUM, 10))],
+  [
+    "sentry-token",
+    j("https://", r(HEX, 32), ":", r(HEX, 32), "@sentry.example.com/42"),
+    j("https://", r(HEX, 20), "@sentry.example.com/42"),
+  ],
+  ["azure-ad-client-secret", j("aB3", "8Q~", r(ALNUM, 34)), j("aB3", "8Q-", r(ALNUM, 34))],
+  ["alibaba-access-key", j("LTAI", r(ALNUM, 20)), j("LTAI", r(ALNUM, 10))],
+  ["atlassian-api-token", j("ATATT3", r(ALNUM, 180)), j("ATATT3", r(ALNUM, 40))],
+  ["clojars-token", j("CLOJARS", "_", r(LOWER_DIGITS, 60)), j("CLOJARS", "_", r(LOWER_DIGITS, 20))],
+  [
+    "dynatrace-token",
+    j("dt0c01", ".", r(UPPER_DIGITS, 24), ".", r(UPPER_DIGITS, 64)),
+    j("dt0c01", ".", r(UPPER_DIGITS, 24)),
+  ],
+  ["easypost-api-key", j("EZAK", r(ALNUM, 54)), j("EZAK", r(ALNUM, 20))],
+  ["flutterwave-key", j("FLWSECK", "_TEST-", r("abcdefgh0123", 32), "-X"), "FLWSECK_TEST-x-X"],
+  ["frameio-token", j("fio-u", "-", r(ALNUM, 64)), j("fio-u", "-", r(ALNUM, 20))],
+  ["heroku-api-key", j("HRKU", "-AA", r(ALNUM, 58)), j("HRKU", "-", r(ALNUM, 20))],
+  [
+    "mapbox-secret-token",
+    j("sk", ".eyJ", r(ALNUM, 40), ".", r(ALNUM, 22)),
+    j("pk", ".eyJ", r(ALNUM, 40), ".", r(ALNUM, 22)),
+  ],
+  ["planetscale-token", j("pscale_tkn", "_", r(ALNUM, 43)), j("pscale_tkn", "_", r(ALNUM, 10))],
+  ["prefect-api-key", j("pnu", "_", r(ALNUM, 36)), j("pnu", "_", r(ALNUM, 20))],
+  ["readme-api-key", j("rdme", "_", r(LOWER_DIGITS, 70)), j("rdme", "_", r(LOWER_DIGITS, 20))],
+  ["rubygems-api-key", j("rubygems", "_", r(HEX, 48)), j("rubygems", "_", r(HEX, 20))],
+  ["shippo-api-key", j("shippo_live", "_", r(HEX, 40)), j("shippo_live", "_", r(HEX, 20))],
+  ["typeform-token", j("tfp", "_", r(ALNUM, 59)), j("tfp", "_", r(ALNUM, 20))],
+  ["flyio-token", j("fo1", "_", r(ALNUM, 43)), j("fo1", "_", r(ALNUM, 20))],
+  ["supabase-key", j("sbp", "_", r(HEX, 40)), j("sbp", "_", r(HEX, 20))],
+  ["perplexity-api-key", j("pplx", "-", r(ALNUM, 48)), j("pplx", "-", r(ALNUM, 20))],
+  [
+    "langsmith-api-key",
+    j("lsv2_pt", "_", r(HEX, 32), "_", r(HEX, 10)),
+    j("lsv2_pt", "_", r(HEX, 32)),
+  ],
+  ["docker-hub-token", j("dckr_pat", "_", r(ALNUM, 27)), j("dckr_pat", "_", r(ALNUM, 10))],
+  ["sourcegraph-token", j("sgp", "_", r(HEX, 40)), j("sgp", "_", r(HEX, 20))],
+  ["sonarqube-token", j("squ", "_", r(HEX, 40)), j("squ", "_", r(HEX, 20))],
+  [
+    "brevo-api-key",
+    j("xkeysib", "-", r(HEX, 64), "-", r(ALNUM, 16)),
+    j("xkeysib", "-", r(HEX, 20)),
+  ],
+  [
+    "octopus-deploy-key",
+    j("API", "-", r(UPPER_DIGITS, 26)),
+    j("API", "-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+  ],
+  ["infracost-api-key", j("ico", "-", r(ALNUM, 32)), j("ico", "-", r("abcdef", 32))],
+  ["scalingo-token", j("tk-us", "-", r(ALNUM, 48)), j("tk-us", "-", r(ALNUM, 20))],
+  ["duffel-token", j("duffel_test", "_", r(ALNUM, 43)), j("duffel_test", "_", r(ALNUM, 10))],
+  [
+    "url-credentials",
+    j("postgres://app:", r(ALNUM, 20), "@db.internal:5432/app"),
+    "postgres://postgres:postgres@localhost:5432/app",
+  ],
+  [
+    "url-credentials",
+    j("https://deploy:", r(ALNUM, 16), "@git.example.com/repo.git"),
+    "https://user:${PASSWORD}@git.example.com/repo.git",
+  ],
+];
+
+describe("breadth: formats of the public rule sets", () => {
+  for (const [kind, positive, nearMiss] of breadth) {
+    it(`${kind}: ${positive.slice(0, 10)}... found, a near miss not`, () => {
+      assert.ok(kinds(` ${positive} `).includes(kind), `${kind} missed`);
+      assert.equal(firstSecret(` ${positive} `), kind, `${kind} missed through the triggers`);
+      assert.ok(!kinds(` ${nearMiss} `).includes(kind), `${kind} near miss found`);
+    });
+  }
+});
+
 describe("provider and key detectors", () => {
   for (const [kind, positive, nearMiss] of cases) {
     it(`${kind}: ${positive.slice(0, 12)}... found, a near miss not`, () => {

@@ -136,6 +136,9 @@ export class CredentialProxy {
     let bytesUp = 0;
     let bytesDown = 0;
     let failure: string | undefined;
+    // The audit and the answers name the path: never one that carries an own secret, even when
+    // the request is refused for another reason first.
+    if (this.ownSecrets().foundIn(rawPath)) pathOnly = REDACTED;
     const decision = decideRoute(this.options.routes, rawPath);
     const route = decision.kind === "forward" ? decision.route : undefined;
     res.on("error", () => undefined);
@@ -178,7 +181,6 @@ export class CredentialProxy {
     }
     const secrets = this.ownSecrets();
     if (secrets.foundIn(rawPath) || secrets.foundIn(req.rawHeaders.join("\n"))) {
-      if (secrets.foundIn(rawPath)) pathOnly = REDACTED;
       failure = "the request carried one of the bottle's own secrets";
       fail(403, "the request carries one of the bottle's own secrets; it was not sent");
       return;
