@@ -13,8 +13,8 @@ import { CredentialProxy } from "../../src/sidecar/credentials/credential-proxy.
 import type { CredentialAuditEntry } from "../../src/sidecar/credentials/credential-proxy.js";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { OwnSecrets } from "../../src/sidecar/dlp/own-secrets.js";
-import { AuditLog } from "../../src/sidecar/egress/audit-log.js";
-import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
+import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
+import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { collectUntilClose, interceptRule } from "../helpers/egress-harness.js";

@@ -56,8 +56,10 @@ describe("the codex provider", () => {
     assert.deepEqual(p.resume_command, ["codex", "--no-daemon", "resume", "--last"]);
     assert.equal(p.images.agent.dockerfile, "images/agent-codex/Dockerfile");
     assert.match(p.images.agent.tag, /^bot-bottle\/agent-codex:c{12}$/);
-    // The prompt is not an argument: Codex reads it from ~/.codex/AGENTS.md.
-    assert.equal(p.prompt, "Fix the bug.");
+    // The prompt is not an argument: Codex reads it from ~/.codex/AGENTS.md. In a supervised
+    // bottle (the default) it carries the note on the supervise tools, as Claude's does.
+    assert.match(p.prompt ?? "", /^Fix the bug\.\n\n.*request_egress/s);
+    assert.equal(plan({ supervise: false }).prompt, "Fix the bug.");
     assert.deepEqual(p.skills, [
       { name: "tdd", from: "/home/op/.claude/skills/tdd", to: "/home/agent/.codex/skills/tdd" },
     ]);
@@ -96,8 +98,12 @@ describe("the codex provider", () => {
   });
 
   it("writes no AGENTS.md without a prompt, and no model provider without a route", () => {
-    const files = provisionFiles(plan({ credentials: [] }, { prompt: undefined }));
+    const files = provisionFiles(
+      plan({ credentials: [], supervise: false }, { prompt: undefined }),
+    );
     assert.equal(file(files, "/home/agent/.codex/AGENTS.md"), undefined);
+    const supervised = provisionFiles(plan({ credentials: [] }, { prompt: undefined }));
+    assert.match(file(supervised, "/home/agent/.codex/AGENTS.md") ?? "", /wait_for_decision/);
     const config = file(files, "/home/agent/.codex/config.toml") ?? "";
     assert.doesNotMatch(config, /model_provider/);
     assert.match(config, /^sandbox_mode = "danger-full-access"$/m);
