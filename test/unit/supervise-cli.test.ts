@@ -59,8 +59,22 @@ describe("bottle requests / approve / deny", () => {
     const box = makeSandbox();
     const a = await fakeBottle(box, MANIFEST, "coder", "stopped");
     const b = await fakeBottle(box, MANIFEST, "coder", "stopped");
-    const r1 = fileRequest(a.requestsDir, a.identity, egress("one.test"), "first").request;
-    const r2 = fileRequest(b.requestsDir, b.identity, egress("two.test"), "second").request;
+    // Filed a second apart: the listing's order (first seen) must not rest on the clock's grain.
+    const t0 = Date.now();
+    const r1 = fileRequest(
+      a.requestsDir,
+      a.identity,
+      egress("one.test"),
+      "first",
+      new Date(t0),
+    ).request;
+    const r2 = fileRequest(
+      b.requestsDir,
+      b.identity,
+      egress("two.test"),
+      "second",
+      new Date(t0 + 1000),
+    ).request;
     fileRequest(a.requestsDir, a.identity, egress("one.test", { methods: ["GET"] }), "again");
     const list = await cli(["requests"], box);
     assert.equal(list.code, 0, list.stderr);
