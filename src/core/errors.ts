@@ -25,7 +25,8 @@ export type ErrorCode =
   | "state_invalid"
   | "request_limit"
   | "request_unknown"
-  | "request_changed";
+  | "request_changed"
+  | "image_change_refused";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -49,6 +50,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   request_limit: 1,
   request_unknown: 2,
   request_changed: 1,
+  image_change_refused: 2,
 };
 
 export class BottleError extends Error {
