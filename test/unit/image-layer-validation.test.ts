@@ -141,13 +141,17 @@ describe("validateLayer refusals", () => {
 
   it("throws a typed error listing every problem", () => {
     assert.throws(
-      () => validateLayer("FROM x\nCMD y"),
+      () => {
+        validateLayer("FROM x\nCMD y");
+      },
       (error) =>
         isBottleError(error) &&
         error.code === "image_change_refused" &&
         error.details.length === 2 &&
         error.exitCode === 2,
     );
-    assert.doesNotThrow(() => validateLayer("RUN true"));
+    assert.doesNotThrow(() => {
+      validateLayer("RUN true");
+    });
   });
 });

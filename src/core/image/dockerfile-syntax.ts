@@ -62,8 +62,7 @@ export function jsonForm(args: string): string[] | undefined {
   if (!args.startsWith("[")) return undefined;
   try {
     const value = JSON.parse(args) as unknown;
-    if (Array.isArray(value) && value.every((item) => typeof item === "string"))
-      return value as string[];
+    if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
   } catch {
     // Not JSON: Docker runs it in the shell form.
   }
