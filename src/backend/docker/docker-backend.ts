@@ -4,7 +4,18 @@
  */
 import fs from "node:fs";
 import type Docker from "dockerode";
-import { BottleError } from "../../core/errors.js";
+import { BottleError, isBottleError } from "../../core/errors.js";
+import type { BottleRecipe } from "../../core/image/bottle-recipe.js";
+import { rebuildPending } from "../../core/image/bottle-recipe.js";
+import { denyFailedBuild } from "../../core/image/build-outcome.js";
+import { readRecipe } from "../../core/image/recipe-store.js";
+import {
+  ensureRecipeImage,
+  markStarted,
+  recipeFor,
+  takeBack,
+  unbuiltLayers,
+} from "./bottle-image.js";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
 import { botBottleHome } from "../../core/host/paths.js";
@@ -45,6 +56,8 @@ export interface BottleSummary {
   health: Health;
   started_at: string | null;
   runtime: string;
+  /** Approved image changes wait for a rebuild (at restart or the next resume). */
+  rebuild_pending: boolean;
 }
 
 export interface Leftovers {
@@ -150,8 +163,13 @@ export class DockerBackend {
         progress(`warning: no token for credential ${name}; its route answers 503`);
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
+      const { recipe, tag } = await this.agentImage(plan, paths, progress);
       await launchBottle(this.docker, {
-        plan: { ...plan, labels: { ...plan.labels, [LABELS.home]: this.homeTag() } },
+        plan: {
+          ...plan,
+          images: { ...plan.images, agent: { ...plan.images.agent, tag } },
+          labels: { ...plan.labels, [LABELS.home]: this.homeTag() },
+        },
         paths,
         secrets,
         root: this.root,
@@ -160,6 +178,7 @@ export class DockerBackend {
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         progress,
       });
+      markStarted(paths.dir, recipe);
       updateStatus(paths, "running");
       // The keeper hands the secrets over again whenever the sidecar comes back without them.
       try {
@@ -180,6 +199,72 @@ export class DockerBackend {
     }
   }
 
+  /**
+   * The agent image to start on: the bottle's recipe (its agent image and approved changes),
+   * built if needed. When approved changes fail to build, they are taken back (their requests
+   * denied with the build's last lines) and the bottle starts on its last image.
+   */
+  private async agentImage(
+    plan: BottlePlan,
+    paths: BottlePaths,
+    progress: Progress,
+  ): Promise<{ recipe: BottleRecipe; tag: string }> {
+    const recipe = recipeFor(this.root, plan, paths.dir);
+    try {
+      const { tag } = await ensureRecipeImage(
+        this.docker,
+        this.root,
+        plan,
+        paths.dir,
+        recipe,
+        progress,
+      );
+      return { recipe, tag };
+    } catch (error) {
+      const unbuilt = unbuiltLayers(recipe);
+      if (!isBottleError(error) || error.code !== "image_build_failed" || unbuilt.length === 0)
+        throw error;
+      progress(`warning: ${error.message}`);
+      for (const line of error.details) progress(`  ${line}`);
+      denyFailedBuild(paths.dir, unbuilt, error.details);
+      progress(
+        `the approved image change(s) ${unbuilt.join(", ")} were taken back; starting on the last image`,
+      );
+      const back = takeBack(paths.dir, recipe, unbuilt);
+      const { tag } = await ensureRecipeImage(
+        this.docker,
+        this.root,
+        plan,
+        paths.dir,
+        back,
+        progress,
+      );
+      return { recipe: back, tag };
+    }
+  }
+
+  /**
+   * Builds the image of a running bottle's recipe while the bottle runs on; throws (and takes
+   * the changes back, their requests denied with the build's last lines) when the build fails.
+   */
+  async buildPendingImage(identity: string, progress: Progress): Promise<boolean> {
+    const paths = this.paths(identity);
+    const plan = readPlan(paths);
+    const recipe = readRecipe(paths.dir);
+    if (plan === undefined || recipe === undefined || !rebuildPending(recipe)) return false;
+    try {
+      await ensureRecipeImage(this.docker, this.root, plan, paths.dir, recipe, progress);
+      return true;
+    } catch (error) {
+      if (isBottleError(error) && error.code === "image_build_failed") {
+        const unbuilt = unbuiltLayers(recipe);
+        denyFailedBuild(paths.dir, unbuilt, error.details);
+        takeBack(paths.dir, recipe, unbuilt);
+      }
+      throw error;
+    }
+  }
+
   private async agentContainer(identity: string): Promise<string> {
     this.metadata(identity);
     const objects = (await findBottleObjects(this.docker, identity)).get(identity);
@@ -192,6 +277,23 @@ export class DockerBackend {
     return agent.id;
   }
 
+  /**
+   * Waits while the bottle restarts on a new image (status `restarting`, then `starting`);
+   * true when it is running again, false when it was not restarting or did not come back.
+   */
+  async waitWhileRestarting(identity: string, timeoutMs = 30 * 60_000): Promise<boolean> {
+    const paths = this.paths(identity);
+    if (readMetadata(paths)?.status !== "restarting") return false;
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const status = readMetadata(paths)?.status;
+      if (status === "running") return true;
+      if (status !== "restarting" && status !== "starting") return false;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return false;
+  }
+
   async exec(identity: string, command: readonly string[], output: ExecOutput): Promise<number> {
     return execInContainer(this.docker, await this.agentContainer(identity), command, output);
   }
@@ -200,10 +302,14 @@ export class DockerBackend {
     return execInteractive(await this.agentContainer(identity), command, this.host.env);
   }
 
-  /** Saves the workspace, removes every engine object of the bottle, keeps its state for resume. */
-  async stop(identity: string): Promise<void> {
+  /**
+   * Saves the workspace, removes every engine object of the bottle, keeps its state for resume.
+   * `restarting`: the bottle comes back at once (an image change); an attached session waits for it.
+   */
+  async stop(identity: string, options: { restarting?: boolean } = {}): Promise<void> {
     const paths = this.paths(identity);
     this.metadata(identity);
+    if (options.restarting === true) updateStatus(paths, "restarting");
     const objects = (await findBottleObjects(this.docker, identity)).get(identity);
     const agent = objects?.containers.find((c) => c.role === "agent");
     if (agent !== undefined) {
@@ -215,7 +321,7 @@ export class DockerBackend {
       }
     }
     if (objects !== undefined) await removeBottleObjects(this.docker, identity);
-    updateStatus(paths, "stopped");
+    if (options.restarting !== true) updateStatus(paths, "stopped");
   }
 
   async list(): Promise<BottleSummary[]> {
@@ -244,12 +350,23 @@ export class DockerBackend {
         identity,
         agent: metadata?.agent ?? "?",
         status: metadata?.status ?? "orphaned",
+        rebuild_pending: this.rebuildPending(identity),
         health,
         started_at: metadata?.started_at ?? null,
         runtime: metadata?.runtime ?? "?",
       });
     }
     return summaries;
+  }
+
+  /** Whether approved image changes wait for a rebuild (restart or resume). */
+  rebuildPending(identity: string): boolean {
+    try {
+      const recipe = readRecipe(this.paths(identity).dir);
+      return recipe !== undefined && rebuildPending(recipe);
+    } catch {
+      return false;
+    }
   }
 
   /** Objects of this home: labelled with it, or unlabelled (older) with a state folder here. */
