@@ -54,6 +54,25 @@ export default tseslint.config(
     },
   },
   {
+    // The operator's actions sit above core and backend, below the CLI and the dashboard, which
+    // render what they return: no terminal I/O, and none of the layers built on them.
+    files: ["src/operator/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)(cli|dashboard|sidecar|providers|relay)/",
+              message:
+                "src/operator imports only core and backend; the CLI and the dashboard build on it.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/cli/main.ts", "scripts/**", "test/**"],
     rules: { "no-restricted-syntax": "off" },
   },

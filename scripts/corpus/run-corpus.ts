@@ -6,6 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import { BUILTIN_DENY } from "../../src/core/policy/builtin-deny.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
@@ -50,6 +51,7 @@ function ruleFor(host: string): PlanEgressRule {
     tls: "intercept",
     internal: true,
     source: "corpus",
+    ...PLAN_RULE_PROVENANCE,
   };
 }
 

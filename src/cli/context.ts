@@ -1,4 +1,5 @@
 /** What a command gets from the entry point: the host, and where to write. */
+import os from "node:os";
 import type { HostEnv } from "../core/host/paths.js";
 
 export interface Output {
@@ -16,4 +17,18 @@ export interface CommandContext {
    * one can answer (stdin is not a terminal): commands then require --yes.
    */
   confirm: ((question: string) => Promise<boolean>) | undefined;
+}
+
+/**
+ * Who the operator is, as recorded with a decision or a rule: `cli:<user>` from $USER (or the
+ * account name when unset).
+ */
+export function operatorName(ctx: CommandContext): string {
+  const user = ctx.host.env["USER"] ?? ctx.host.env["LOGNAME"];
+  if (user !== undefined && user !== "") return `cli:${user}`;
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return "cli";
+  }
 }

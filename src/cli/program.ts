@@ -3,8 +3,7 @@
  * Returns an exit code; only main.ts exits the process.
  */
 import { Command, CommanderError, Option } from "commander";
-import { commandLines } from "../core/command-lines.js";
-import { BottleError, isBottleError } from "../core/errors.js";
+import { isBottleError } from "../core/errors.js";
 import type { CommandContext } from "./context.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { initCommand } from "./commands/init.js";
@@ -12,7 +11,7 @@ import { schemaCommand, validateCommand } from "./commands/manifest.js";
 import type { StartOptions } from "./commands/start.js";
 import { startCommand } from "./commands/start.js";
 import { logsCommand } from "./commands/logs.js";
-import { policyChangeCommand, policyListCommand } from "./commands/policy.js";
+import { registerPolicy, registerSupervise } from "./supervise-program.js";
 import {
   attachCommand,
   cleanupCommand,
@@ -149,83 +148,8 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       await cleanupCommand(opts, ctx);
     });
 
-  const policy = program
-    .command("policy")
-    .description("Show or change a bottle's egress rules, live (the change persists for resume)");
-  policy
-    .command("list")
-    .description("Show the egress rules in force")
-    .argument("<identity>", "bottle identity")
-    .option("--json", "print JSON", false)
-    .action((identity: string, opts: { json: boolean }) => {
-      policyListCommand(identity, opts, ctx);
-    });
-  policy
-    .command("allow")
-    .description("Allow a host (effective on the agent's next request)")
-    .argument("<identity>", "bottle identity")
-    .argument("<host>", "host, *.domain or IP address")
-    .option("--port <port...>", "ports (default 443 and 80)")
-    .option("--method <method...>", "HTTP methods (default any; enforced when intercepted)")
-    .option("--path <prefix...>", "path prefixes (default any; enforced when intercepted)")
-    .option("--passthrough", "tunnel TLS without interception", false)
-    .option("--internal", "let the name resolve to an internal (private, loopback) address", false)
-    .addHelpText(
-      "after",
-      `\nExample:\n  ${commandLines.policyAllow("dev-k3x9q2", "api.github.com", { methods: ["GET"] })}`,
-    )
-    .action(
-      async (
-        identity: string,
-        host: string,
-        opts: {
-          port?: string[];
-          method?: string[];
-          path?: string[];
-          passthrough: boolean;
-          internal: boolean;
-        },
-      ) => {
-        const ports = opts.port?.map((p) => {
-          const n = Number(p);
-          if (!Number.isInteger(n) || n < 1 || n > 65535) {
-            throw new BottleError("usage", `Port "${p}" is not a port number.`, {
-              hint: "Ports are 1 to 65535.",
-            });
-          }
-          return n;
-        });
-        await policyChangeCommand(
-          identity,
-          {
-            kind: "allow",
-            host,
-            tls: opts.passthrough ? "passthrough" : "intercept",
-            internal: opts.internal,
-            ...(ports === undefined ? {} : { ports }),
-            ...(opts.method === undefined ? {} : { methods: opts.method }),
-            ...(opts.path === undefined ? {} : { paths: opts.path }),
-          },
-          ctx,
-        );
-      },
-    );
-  policy
-    .command("deny")
-    .description("Deny a host, even if an allow rule covers it")
-    .argument("<identity>", "bottle identity")
-    .argument("<host>", "host, *.domain or IP address")
-    .action(async (identity: string, host: string) => {
-      await policyChangeCommand(identity, { kind: "deny", host }, ctx);
-    });
-  policy
-    .command("remove")
-    .description("Remove the allow or deny rule of a host")
-    .argument("<identity>", "bottle identity")
-    .argument("<host>", "host pattern as listed")
-    .action(async (identity: string, host: string) => {
-      await policyChangeCommand(identity, { kind: "remove", host }, ctx);
-    });
+  registerPolicy(program, ctx);
+  registerSupervise(program, ctx, setExitCode);
 
   program
     .command("logs")

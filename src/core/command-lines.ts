@@ -13,6 +13,22 @@ export interface AllowOptions {
   methods?: readonly string[];
 }
 
+export interface ApproveLineOptions {
+  scope?: "once" | "for" | "bottle";
+  /** With scope `for`: `2s`, `30m`, `1h`. */
+  duration?: string;
+  methods?: readonly string[];
+  paths?: readonly string[];
+  yes?: boolean;
+  /** An image change: restart the bottle on its new image without asking. */
+  restart?: boolean;
+}
+
+/** Quotes a word for a POSIX shell when it holds anything but plain characters. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:,@%+=-]+$/.test(word) ? word : `"${word.replace(/["\\$`]/g, "\\$&")}"`;
+}
+
 export const commandLines = {
   policyAllow(identity: string, host: string, options: AllowOptions = {}): string {
     const extras = [
@@ -26,7 +42,51 @@ export const commandLines = {
   policyList(identity: string): string {
     return `bottle policy list ${identity}`;
   },
+  policyRemoveRequest(identity: string, requestId: string): string {
+    return `bottle policy remove ${identity} --request ${requestId}`;
+  },
   list(): string {
     return "bottle list";
+  },
+  requests(options: { identity?: string; all?: boolean; watch?: boolean } = {}): string {
+    return [
+      "bottle requests",
+      ...(options.identity === undefined ? [] : [options.identity]),
+      ...(options.all === true ? ["--all"] : []),
+      ...(options.watch === true ? ["--watch"] : []),
+    ].join(" ");
+  },
+  approve(reference: string, options: ApproveLineOptions = {}): string {
+    const scope =
+      options.scope === "once"
+        ? ["--once"]
+        : options.scope === "for"
+          ? ["--for", options.duration ?? "1h"]
+          : options.scope === "bottle"
+            ? ["--bottle"]
+            : [];
+    return [
+      "bottle approve",
+      reference,
+      ...scope,
+      ...(options.methods === undefined ? [] : ["--methods", options.methods.join(",")]),
+      ...(options.paths === undefined ? [] : ["--paths", options.paths.join(",")]),
+      ...(options.yes === true ? ["--yes"] : []),
+      ...(options.restart === true ? ["--restart"] : []),
+    ].join(" ");
+  },
+  /** One request whole (an image change as a diff). */
+  request(reference: string): string {
+    return `bottle requests ${reference}`;
+  },
+  resume(identity: string): string {
+    return `bottle resume ${identity}`;
+  },
+  deny(reference: string, reason?: string): string {
+    return [
+      "bottle deny",
+      reference,
+      ...(reason === undefined ? [] : ["--reason", shellWord(reason)]),
+    ].join(" ");
   },
 };

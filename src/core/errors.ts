@@ -26,6 +26,7 @@ export type ErrorCode =
   | "request_limit"
   | "request_unknown"
   | "request_changed"
+  | "request_decided"
   | "image_change_refused";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
@@ -50,6 +51,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   request_limit: 1,
   request_unknown: 2,
   request_changed: 1,
+  request_decided: 2,
   image_change_refused: 2,
 };
 

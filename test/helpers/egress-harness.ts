@@ -8,6 +8,7 @@ import type net from "node:net";
 import net2 from "node:net";
 import tls from "node:tls";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
@@ -26,6 +27,7 @@ export function interceptRule(host: string, extra: Partial<PlanEgressRule> = {})
     tls: "intercept",
     internal: true,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

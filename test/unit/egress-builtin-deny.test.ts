@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import { BUILTIN_DENY, builtinDenyFor } from "../../src/core/policy/builtin-deny.js";
 import { parseHostPattern } from "../../src/core/policy/domain-pattern.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
@@ -16,6 +17,7 @@ function rule(host: string): PlanEgressRule {
     tls: "intercept",
     internal: false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
   };
 }
 

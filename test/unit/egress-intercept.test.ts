@@ -13,6 +13,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
@@ -35,6 +36,7 @@ function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule
     tls: "intercept",
     internal: true,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import { methodOverrides, pathProblem } from "../../src/sidecar/egress/path-rules.js";
 
@@ -16,6 +17,7 @@ function rule(extra: Partial<PlanEgressRule>): PlanEgressRule {
     tls: "intercept",
     internal: false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { EgressPolicy, EgressRequest } from "../../src/sidecar/egress/egress-policy.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 
@@ -13,6 +14,7 @@ function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule
     tls: "intercept",
     internal: false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

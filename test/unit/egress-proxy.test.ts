@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
 import { AuditLog } from "../../src/sidecar/egress/audit-log.js";
 import type { EgressDecision, EgressRequest } from "../../src/sidecar/egress/egress-policy.js";
@@ -213,6 +214,7 @@ function rule(host: string, ports: number[], extra: Partial<PlanEgressRule> = {}
     tls: "intercept",
     internal: false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
     ...extra,
   };
 }

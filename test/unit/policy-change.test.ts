@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isBottleError } from "../../src/core/errors.js";
+import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
+import { parseSavedRules } from "../../src/core/contract/saved-rules.js";
 import type { EgressRules } from "../../src/core/policy/policy-change.js";
 import { applyPolicyChange } from "../../src/core/policy/policy-change.js";
 import { renderAuditLine } from "../../src/cli/commands/logs.js";
@@ -15,6 +17,7 @@ const base: EgressRules = {
       tls: "intercept",
       internal: false,
       source: "manifest",
+      ...PLAN_RULE_PROVENANCE,
     },
   ],
   deny: ["bad.example.com"],
@@ -37,8 +40,37 @@ describe("applyPolicyChange", () => {
       tls: "intercept",
       internal: false,
       source: "operator",
+      ...PLAN_RULE_PROVENANCE,
     });
     assert.equal(base.allow.length, 1, "the input is not modified");
+  });
+
+  it("records an approved request's provenance and scope on the rule", () => {
+    const next = applyPolicyChange(base, {
+      kind: "allow",
+      host: "api.example.test",
+      tls: "intercept",
+      source: "request",
+      request_id: "r-abc123",
+      added_by: "cli:alice",
+      added_at: "2026-12-03T10:00:00.000Z",
+      expires_at: "2026-12-03T11:00:00.000Z",
+      once: true,
+    });
+    assert.deepEqual(next.allow.at(-1), {
+      host: "api.example.test",
+      ports: [443, 80],
+      methods: null,
+      paths: null,
+      tls: "intercept",
+      internal: false,
+      source: "request",
+      request_id: "r-abc123",
+      added_by: "cli:alice",
+      added_at: "2026-12-03T10:00:00.000Z",
+      expires_at: "2026-12-03T11:00:00.000Z",
+      once: true,
+    });
   });
 
   it("moves a host from allow to deny", () => {
@@ -61,6 +93,35 @@ describe("applyPolicyChange", () => {
         (e: unknown) => isBottleError(e) && e.code === "usage",
       );
     }
+  });
+});
+
+describe("parseSavedRules", () => {
+  it("loads a policy.json written before rules had provenance, with the defaults", () => {
+    const old = {
+      allow: [
+        {
+          host: "a.example.com",
+          ports: [443],
+          methods: null,
+          paths: null,
+          tls: "intercept",
+          internal: false,
+          source: "operator",
+        },
+      ],
+      deny: [],
+    };
+    const rules = parseSavedRules(JSON.stringify(old), "policy.json");
+    assert.deepEqual(rules.allow[0], { ...old.allow[0], ...PLAN_RULE_PROVENANCE });
+  });
+
+  it("refuses an expiry that is not an ISO time", () => {
+    const bad = { ...base.allow[0], expires_at: "tomorrow" };
+    assert.throws(
+      () => parseSavedRules(JSON.stringify({ allow: [bad], deny: [] }), "policy.json"),
+      /expires_at/,
+    );
   });
 });
 

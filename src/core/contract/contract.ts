@@ -15,7 +15,19 @@ export const egressRuleSchema = z.strictObject({
   paths: z.array(z.string()).nullable(),
   tls: z.enum(["intercept", "passthrough"]),
   internal: z.boolean(),
+  /** `manifest`, `provider:<name>`, `operator` (`bottle policy allow`) or `request` (approved). */
   source: z.string(),
+  // Provenance and scope. Each defaults, so a policy.json written before they existed still loads.
+  /** The supervise request the rule was approved from, or null. */
+  request_id: z.string().nullable().default(null),
+  /** Who added it (`cli:<user>`, `dashboard:<user>`), or null for the plan's rules. */
+  added_by: z.string().nullable().default(null),
+  /** When it was added (ISO), or null for the plan's rules. */
+  added_at: z.iso.datetime().nullable().default(null),
+  /** When it stops matching (ISO; the sidecar enforces it), or null for never. */
+  expires_at: z.iso.datetime().nullable().default(null),
+  /** True: the first request or tunnel it lets through consumes it (the sidecar removes it). */
+  once: z.boolean().default(false),
 });
 
 export const egressRulesSchema = z.strictObject({
@@ -92,3 +104,13 @@ export function parseContract<T>(schema: z.ZodType<T>, value: unknown, what: str
   if (!result.success) throw new Error(`${what} is malformed: ${contractIssues(result.error)}`);
   return result.data;
 }
+
+/**
+ * The git gate's push branches, replaced live per entry (PUT /git/branches) when the operator
+ * approves a push-branch request. Entries not named keep theirs; an unknown entry refuses all.
+ */
+export const gitBranchesSchema = z.strictObject({
+  branches: z.record(nonEmpty, z.array(nonEmpty).min(1)),
+});
+
+export type GitBranches = z.infer<typeof gitBranchesSchema>;

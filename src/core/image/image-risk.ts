@@ -6,14 +6,16 @@
 import type { Instruction } from "./dockerfile-syntax.js";
 import { commandText, parseDockerfile } from "./dockerfile-syntax.js";
 
-export type ImageRiskCode =
-  | "pipe-to-shell"
-  | "package-source"
-  | "setuid"
-  | "user-change"
-  | "proxy-or-ca-env"
-  | "tls-verification-off"
-  | "path-change";
+export const IMAGE_RISK_CODES = [
+  "pipe-to-shell",
+  "package-source",
+  "setuid",
+  "user-change",
+  "proxy-or-ca-env",
+  "tls-verification-off",
+  "path-change",
+] as const;
+export type ImageRiskCode = (typeof IMAGE_RISK_CODES)[number];
 
 export interface ImageRisk {
   code: ImageRiskCode;

@@ -20,9 +20,34 @@ export interface PlanEgressRule {
   tls: "intercept" | "passthrough";
   /** The name may resolve to an internal address (an IP literal rule names its own address). */
   internal: boolean;
-  /** `manifest`, or `provider:<name>` for hosts the agent program itself needs. */
+  /**
+   * `manifest`, `provider:<name>` for hosts the agent program itself needs, `operator` for a rule
+   * added with `bottle policy allow`, `request` for one approved from an agent's request.
+   */
   source: string;
+  /** The supervise request it was approved from, or null. */
+  request_id: string | null;
+  /** Who added it (`cli:<user>`, `dashboard:<user>`), or null for the plan's own rules. */
+  added_by: string | null;
+  /** When it was added (ISO), or null for the plan's own rules. */
+  added_at: string | null;
+  /** When it stops matching (ISO; the sidecar enforces it), or null for never. */
+  expires_at: string | null;
+  /** True: the first request or tunnel it lets through consumes it (the sidecar removes it). */
+  once: boolean;
 }
+
+/** The provenance of a rule the plan itself makes (manifest, provider): none, never expiring. */
+export const PLAN_RULE_PROVENANCE = {
+  request_id: null,
+  added_by: null,
+  added_at: null,
+  expires_at: null,
+  once: false,
+} as const satisfies Pick<
+  PlanEgressRule,
+  "request_id" | "added_by" | "added_at" | "expires_at" | "once"
+>;
 
 export interface PlanImage {
   role: "agent" | "sidecar";

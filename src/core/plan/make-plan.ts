@@ -10,6 +10,7 @@ import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "./provider-spec.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
+import { PLAN_RULE_PROVENANCE } from "./bottle-plan.js";
 import { PLAN_VERSION } from "./bottle-plan.js";
 import {
   CA_CERT_PATH,
@@ -65,6 +66,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
       tls: bottle.egress.tls,
       internal: false,
       source: "manifest",
+      ...PLAN_RULE_PROVENANCE,
     };
   }
   return {
@@ -75,6 +77,7 @@ function planRule(rule: EgressRuleSpec, bottle: BottleSpec): PlanEgressRule {
     tls: rule.tls ?? bottle.egress.tls,
     internal: rule.internal ?? false,
     source: "manifest",
+    ...PLAN_RULE_PROVENANCE,
   };
 }
 
@@ -221,6 +224,7 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
   const providerRules = provider.egress.map((rule) => ({
     ...rule,
     source: `provider:${provider.name}`,
+    ...PLAN_RULE_PROVENANCE,
   }));
   const sockets = objectName(identity, "sockets");
 

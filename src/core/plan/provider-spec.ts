@@ -24,7 +24,10 @@ export interface ProviderSpec {
    * they are reached only through credential routes, because allowing, say, api.anthropic.com
    * directly would let the agent send data there under a key of someone else's choosing.
    */
-  egress: readonly Omit<PlanEgressRule, "source">[];
+  egress: readonly Pick<
+    PlanEgressRule,
+    "host" | "ports" | "methods" | "paths" | "tls" | "internal"
+  >[];
 }
 
 const PROVIDERS: Record<Provider, ProviderSpec> = {

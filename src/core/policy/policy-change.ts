@@ -1,7 +1,9 @@
 /**
- * Live changes to a bottle's egress policy (`bottle policy allow|deny|remove <identity> <host>`), as a
- * pure function from (policy, change) to a new policy. The operator's CLI applies it, stores the
- * result in the bottle's state and hands it to the running sidecar.
+ * Live changes to a bottle's egress policy (`bottle policy allow|deny|remove <identity> <host>`, and
+ * approvals of the agent's requests), as a pure function from (policy, change) to a new policy. The
+ * operator's CLI applies it, stores the result in the bottle's state and hands it to the running
+ * sidecar. An allow carries its provenance (where it came from, who, when) and its scope (an
+ * expiry, or `once`); the sidecar enforces both.
  */
 import { commandLines, IDENTITY_SLOT } from "../command-lines.js";
 import { BottleError } from "../errors.js";
@@ -22,6 +24,18 @@ export type PolicyChange =
       paths?: string[];
       tls: "intercept" | "passthrough";
       internal?: boolean;
+      /** `operator` (the default: `bottle policy allow`) or `request` (an approved request). */
+      source?: "operator" | "request";
+      /** The approved request, for source `request`. */
+      request_id?: string;
+      /** Who adds it (`cli:<user>`). */
+      added_by?: string;
+      /** When (ISO); the caller passes its clock, this function has none. */
+      added_at?: string;
+      /** When it stops matching (ISO). */
+      expires_at?: string;
+      /** The first request or tunnel it lets through consumes it. */
+      once?: boolean;
     }
   | { kind: "deny"; host: string }
   | { kind: "remove"; host: string };
@@ -52,7 +66,12 @@ export function applyPolicyChange(rules: EgressRules, change: PolicyChange): Egr
             paths: change.paths ?? null,
             tls: change.tls,
             internal: change.internal ?? false,
-            source: "operator",
+            source: change.source ?? "operator",
+            request_id: change.request_id ?? null,
+            added_by: change.added_by ?? null,
+            added_at: change.added_at ?? null,
+            expires_at: change.expires_at ?? null,
+            once: change.once ?? false,
           },
         ],
         deny,

@@ -12,6 +12,7 @@
  * - A push whose new objects weigh more than `max_size_bytes` is refused whole.
  */
 
+import { branchPatternRegex } from "../../core/policy/branch-pattern.js";
 import { refNameProblem } from "./ref-name.js";
 
 export const ZERO_ID = "0".repeat(40);
@@ -37,20 +38,6 @@ export interface RefVerdict {
   reason: string;
 }
 
-function patternRegex(pattern: string): RegExp {
-  const full = pattern.startsWith("refs/") ? pattern : `refs/heads/${pattern}`;
-  const source = full
-    .split("**")
-    .map((part) =>
-      part
-        .split("*")
-        .map((text) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-        .join("[^/]*"),
-    )
-    .join(".*");
-  return new RegExp(`^${source}$`);
-}
-
 function shortName(ref: string): string {
   return ref.replace(/^refs\/heads\//, "");
 }
@@ -59,7 +46,7 @@ export function judgeRef(policy: PushPolicy, update: RefUpdate): RefVerdict {
   const allowedNames = policy.branches.join(", ");
   const badName = refNameProblem(update.ref);
   if (badName !== null) return { ref: update.ref, allowed: false, reason: badName };
-  if (!policy.branches.some((p) => patternRegex(p).test(update.ref))) {
+  if (!policy.branches.some((p) => branchPatternRegex(p).test(update.ref))) {
     return {
       ref: update.ref,
       allowed: false,
