@@ -137,10 +137,12 @@ describe("the operator's view and the build outcome", () => {
     ];
     denyFailedBuild(dir, [filed.request_id], tail);
     const decision = readRequest(requestsDir(dir), filed.request_id)?.decision;
-    assert.equal(decision?.status, "denied");
-    assert.match(decision?.note ?? "", /^build failed: /);
-    assert.match(decision?.note ?? "", /returned a non-zero code: 1$/);
-    assert.ok((decision?.note ?? "").length <= 500);
+    assert.ok(decision !== undefined);
+    assert.equal(decision.status, "denied");
+    const note = decision.note ?? "";
+    assert.match(note, /^build failed: /);
+    assert.match(note, /returned a non-zero code: 1$/);
+    assert.ok(note.length <= 500);
     assert.equal(buildFailedNote(["short"]), "build failed: short");
   });
 });
