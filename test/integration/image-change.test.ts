@@ -60,7 +60,7 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(
       shown.stdout,
-      /^\+RUN apt-get update && apt-get install -y --no-install-recommends jq$/m,
+      /^  \+RUN apt-get update && apt-get install -y --no-install-recommends jq$/m,
     );
     assert.match(shown.stdout, /^\s*--- current recipe$/m);
     assert.match(shown.stdout, /Risk flags:\n\s+\(none found\)/);
