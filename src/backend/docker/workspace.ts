@@ -5,7 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
+import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
 import type Docker from "dockerode";
 import { pack as packFolder } from "tar-fs";
 import { pack } from "tar-stream";
@@ -71,17 +72,53 @@ export async function writeFilesIn(
   await docker.getContainer(containerId).putArchive(archive as unknown as Archive, { path: "/" });
 }
 
-/** Saves a folder of the container as a tar file (entries start with the folder's own name). */
+/**
+ * Saves a folder of the container as a tar file (entries start with the folder's own name).
+ *
+ * The tar is made inside the container (`tar` of the image, run as the agent), not read with the
+ * Engine's archive call: under gVisor the container's writes live in the sandbox's own overlay,
+ * which the engine's view of the root file system never shows, so an archive call would save
+ * only what was copied in before the start. GNU tar's exit code 1 (a file changed while it was
+ * read, as a running program's database may) still saves; anything else fails.
+ */
 export async function saveFolder(
   docker: Docker,
   containerId: string,
   folder: string,
   file: string,
 ): Promise<void> {
-  const stream = await docker.getContainer(containerId).getArchive({ path: folder });
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: ["/bin/tar", "-C", path.posix.dirname(folder), "-cf", "-", path.posix.basename(folder)],
+    AttachStdout: true,
+    AttachStderr: true,
+    User: `${AGENT_UID}:${AGENT_UID}`,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
   const temp = `${file}.tmp`;
-  await pipeline(stream, fs.createWriteStream(temp, { mode: 0o600 }));
-  fs.renameSync(temp, file);
+  const out = fs.createWriteStream(temp, { mode: 0o600 });
+  const errors: Buffer[] = [];
+  const err = new PassThrough();
+  err.on("data", (chunk: Buffer) => errors.push(chunk));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.demuxStream(stream, out, err);
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", reject);
+    });
+    out.end();
+    await finished(out);
+    const code = (await exec.inspect()).ExitCode;
+    if (code !== 0 && code !== 1) {
+      const reason = Buffer.concat(errors).toString("utf8").trim().split("\n").slice(-3).join("; ");
+      throw new Error(`saving ${folder} failed (tar exit ${String(code)}): ${reason}`);
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    out.destroy();
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Restores a folder saved by saveFolder. */
