@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { agentImageOf, withLayer } from "../../src/core/image/bottle-recipe.js";
+import { readRecipe } from "../../src/core/image/recipe-store.js";
 import { readRequest, requestsDir } from "../../src/core/requests/request-store.js";
 import type { Sandbox } from "../helpers/cli.js";
 import { cliProcess } from "../helpers/cli.js";
@@ -22,6 +24,14 @@ import {
 import { askForImageChange } from "../helpers/supervise-mcp.js";
 
 const JQ = "RUN apt-get update && apt-get install -y --no-install-recommends jq";
+/** A recipe that tries: a setuid root shell, USER root then back, PATH and proxy variables. */
+const HOSTILE = [
+  "RUN cp /bin/bash /usr/local/bin/rootbash && chmod u+s /usr/local/bin/rootbash",
+  "USER root",
+  "ENV PATH=/opt/evil:$PATH HTTPS_PROXY=http://10.0.0.1:8080 https_proxy=http://10.0.0.1:8080",
+  "RUN mkdir -p /opt/evil",
+  "USER agent",
+].join("\n");
 
 function stateDir(box: Sandbox, identity: string): string {
   return path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity);
@@ -40,14 +50,36 @@ describe("image changes", { timeout: 1_800_000 }, () => {
   let identity = "";
   let other = "";
 
+  /** The layered images this test builds (removed before and after, so every run builds them). */
+  let ownImages: string[] = [];
+
+  async function removeOwnImages(): Promise<void> {
+    for (const tag of ownImages)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
+  }
+
   before(async () => {
     box = dockerSandbox(shellManifest());
     identity = await startDetached(box);
     other = await startDetached(box);
+    const base = readRecipe(stateDir(box, identity));
+    assert.ok(base !== undefined);
+    const layer = (dockerfile: string) => ({
+      request_id: "r-000000",
+      dockerfile,
+      approved_at: new Date().toISOString(),
+    });
+    const withJq = withLayer(base, layer(JQ));
+    ownImages = [agentImageOf(withJq).tag, agentImageOf(withLayer(withJq, layer(HOSTILE))).tag];
+    await removeOwnImages();
   });
 
   after(async () => {
     for (const id of [identity, other]) if (id !== "") await cliProcess(["stop", id], box);
+    await removeOwnImages();
   });
 
   it("asks, is approved with --restart, comes back on the new image with identity and workspace", async () => {
@@ -60,7 +92,7 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(
       shown.stdout,
-      /^  \+RUN apt-get update && apt-get install -y --no-install-recommends jq$/m,
+      /^ {2}\+RUN apt-get update && apt-get install -y --no-install-recommends jq$/m,
     );
     assert.match(shown.stdout, /^\s*--- current recipe$/m);
     assert.match(shown.stdout, /Risk flags:\n\s+\(none found\)/);
@@ -91,9 +123,22 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     );
     assert.match(recipe, /^RUN apt-get update && apt-get install -y --no-install-recommends jq$/m);
 
-    // The other bottle of the same agent: same container, old image, no jq.
+    // The other bottle of the same agent: same container, old image, no jq (until it asks).
     assert.equal(await agentId(other), otherBefore);
     assert.notEqual((await bottleExec(box, other, "command -v jq")).code, 0);
+
+    // The same recipe asked by the other bottle: approved, it builds nothing (content hash).
+    const again = await askForImageChange(box, other, JQ, "me too");
+    const second = await cliProcess(
+      ["approve", again.request_id, "--yes", "--restart"],
+      box,
+      {},
+      600_000,
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /is already built \(same recipe\)/);
+    assert.doesNotMatch(second.stderr, /Step \d+\/\d+/);
+    assert.equal((await bottleExec(box, other, "jq --version")).code, 0);
 
     const list = await cliProcess(["list", "--json"], box);
     const rows = JSON.parse(list.stdout) as {
@@ -143,15 +188,7 @@ describe("image changes", { timeout: 1_800_000 }, () => {
   });
 
   it("stored without a restart, a change waits (bottle list says so) and the next resume builds it; it cannot weaken the hardening", async () => {
-    // A recipe that tries: a setuid root shell, USER root then back, PATH and proxy variables.
-    const hostile = [
-      "RUN cp /bin/bash /usr/local/bin/rootbash && chmod u+s /usr/local/bin/rootbash",
-      "USER root",
-      "ENV PATH=/opt/evil:$PATH HTTPS_PROXY=http://10.0.0.1:8080 https_proxy=http://10.0.0.1:8080",
-      "RUN mkdir -p /opt/evil",
-      "USER agent",
-    ].join("\n");
-    const asked = await askForImageChange(box, identity, hostile, "hardening probe");
+    const asked = await askForImageChange(box, identity, HOSTILE, "hardening probe");
     const shown = await cliProcess(["requests", asked.request_id], box);
     for (const flag of ["setuid", "user-change", "proxy-or-ca-env", "path-change"])
       assert.match(shown.stdout, new RegExp(`! ${flag}: `), flag);

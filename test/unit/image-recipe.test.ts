@@ -193,3 +193,35 @@ describe("risk flags", () => {
     );
   });
 });
+
+describe("what waits for a rebuild", () => {
+  it("is every change after the prefix the agent started on", async () => {
+    const { unbuiltLayers } = await import("../../src/backend/docker/bottle-image.js");
+    const one = withLayer(base, layer("RUN true", "r-000001"));
+    const two = withLayer(one, layer(JQ, "r-000002"));
+    assert.deepEqual(unbuiltLayers({ ...two, started_hash: null }), ["r-000001", "r-000002"]);
+    assert.deepEqual(unbuiltLayers({ ...two, started_hash: hashOf(one) }), ["r-000002"]);
+    assert.deepEqual(unbuiltLayers({ ...two, started_hash: hashOf(two) }), []);
+  });
+
+  it("shows in bottle list", async () => {
+    const { renderList } = await import("../../src/cli/commands/bottles.js");
+    const row = {
+      identity: "sh-abc123",
+      agent: "sh",
+      status: "running",
+      health: "healthy" as const,
+      started_at: null,
+      runtime: "runsc",
+    };
+    const text = renderList(
+      [
+        { ...row, rebuild_pending: true },
+        { ...row, identity: "sh-def456", rebuild_pending: false },
+      ],
+      0,
+    );
+    assert.match(text, /^sh-abc123\s+sh\s+running, rebuild pending\s+healthy/m);
+    assert.match(text, /^sh-def456\s+sh\s+running\s+healthy/m);
+  });
+});

@@ -8,14 +8,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import type Docker from "dockerode";
+import { isBottleError } from "../../core/errors.js";
 import type { BottleRecipe } from "../../core/image/bottle-recipe.js";
 import {
   agentImageOf,
   baseRecipe,
   hashOf,
+  rebuildPending,
   renderRecipe,
   withoutLayers,
 } from "../../core/image/bottle-recipe.js";
+import { denyFailedBuild } from "../../core/image/build-outcome.js";
+import type { BottlePaths } from "../../core/state/bottle-state.js";
+import { readMetadata } from "../../core/state/bottle-state.js";
 import { buildLogFile, readRecipe, writeRecipe } from "../../core/image/recipe-store.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import type { Progress } from "./build-image.js";
@@ -101,4 +106,81 @@ export function takeBack(stateDir: string, recipe: BottleRecipe, ids: readonly s
   const back = withoutLayers(recipe, ids);
   writeRecipe(stateDir, back);
   return back;
+}
+
+/**
+ * The agent image to start on: the bottle's recipe (its agent image and approved changes), built
+ * if needed. When approved changes fail to build, they are taken back (their requests denied with
+ * the build's last lines) and the bottle starts on its last image.
+ */
+export async function agentImageFor(
+  docker: Docker,
+  root: string,
+  plan: BottlePlan,
+  stateDir: string,
+  progress: Progress,
+): Promise<{ recipe: BottleRecipe; tag: string }> {
+  const recipe = recipeFor(root, plan, stateDir);
+  try {
+    const { tag } = await ensureRecipeImage(docker, root, plan, stateDir, recipe, progress);
+    return { recipe, tag };
+  } catch (error) {
+    const unbuilt = unbuiltLayers(recipe);
+    if (!isBottleError(error) || error.code !== "image_build_failed" || unbuilt.length === 0)
+      throw error;
+    progress(`warning: ${error.message}`);
+    for (const line of error.details) progress(`  ${line}`);
+    denyFailedBuild(stateDir, unbuilt, error.details);
+    progress(
+      `the approved image change(s) ${unbuilt.join(", ")} were taken back; starting on the last image`,
+    );
+    const back = takeBack(stateDir, recipe, unbuilt);
+    const { tag } = await ensureRecipeImage(docker, root, plan, stateDir, back, progress);
+    return { recipe: back, tag };
+  }
+}
+
+/**
+ * Builds the image of a bottle's recipe when changes wait for it (false when none do). A failed
+ * build takes the changes back, denies their requests with the build's last lines and throws.
+ */
+export async function buildPendingImage(
+  docker: Docker,
+  root: string,
+  plan: BottlePlan,
+  stateDir: string,
+  progress: Progress,
+): Promise<boolean> {
+  const recipe = readRecipe(stateDir);
+  if (recipe === undefined || !rebuildPending(recipe)) return false;
+  try {
+    await ensureRecipeImage(docker, root, plan, stateDir, recipe, progress);
+    return true;
+  } catch (error) {
+    if (isBottleError(error) && error.code === "image_build_failed") {
+      const unbuilt = unbuiltLayers(recipe);
+      denyFailedBuild(stateDir, unbuilt, error.details);
+      takeBack(stateDir, recipe, unbuilt);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Waits while a bottle restarts on a new image (status `restarting`, then `starting`); true once
+ * it runs again, false when it was not restarting or did not come back in time.
+ */
+export async function waitWhileRestarting(
+  paths: BottlePaths,
+  timeoutMs = 30 * 60_000,
+): Promise<boolean> {
+  if (readMetadata(paths)?.status !== "restarting") return false;
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const status = readMetadata(paths)?.status;
+    if (status === "running") return true;
+    if (status !== "restarting" && status !== "starting") return false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }

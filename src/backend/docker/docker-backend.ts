@@ -4,17 +4,14 @@
  */
 import fs from "node:fs";
 import type Docker from "dockerode";
-import { BottleError, isBottleError } from "../../core/errors.js";
-import type { BottleRecipe } from "../../core/image/bottle-recipe.js";
+import { BottleError } from "../../core/errors.js";
 import { rebuildPending } from "../../core/image/bottle-recipe.js";
-import { denyFailedBuild } from "../../core/image/build-outcome.js";
 import { readRecipe } from "../../core/image/recipe-store.js";
 import {
-  ensureRecipeImage,
+  agentImageFor,
+  buildPendingImage,
   markStarted,
-  recipeFor,
-  takeBack,
-  unbuiltLayers,
+  waitWhileRestarting,
 } from "./bottle-image.js";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
@@ -163,7 +160,13 @@ export class DockerBackend {
         progress(`warning: no token for credential ${name}; its route answers 503`);
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
-      const { recipe, tag } = await this.agentImage(plan, paths, progress);
+      const { recipe, tag } = await agentImageFor(
+        this.docker,
+        this.root,
+        plan,
+        paths.dir,
+        progress,
+      );
       await launchBottle(this.docker, {
         plan: {
           ...plan,
@@ -200,69 +203,14 @@ export class DockerBackend {
   }
 
   /**
-   * The agent image to start on: the bottle's recipe (its agent image and approved changes),
-   * built if needed. When approved changes fail to build, they are taken back (their requests
-   * denied with the build's last lines) and the bottle starts on its last image.
-   */
-  private async agentImage(
-    plan: BottlePlan,
-    paths: BottlePaths,
-    progress: Progress,
-  ): Promise<{ recipe: BottleRecipe; tag: string }> {
-    const recipe = recipeFor(this.root, plan, paths.dir);
-    try {
-      const { tag } = await ensureRecipeImage(
-        this.docker,
-        this.root,
-        plan,
-        paths.dir,
-        recipe,
-        progress,
-      );
-      return { recipe, tag };
-    } catch (error) {
-      const unbuilt = unbuiltLayers(recipe);
-      if (!isBottleError(error) || error.code !== "image_build_failed" || unbuilt.length === 0)
-        throw error;
-      progress(`warning: ${error.message}`);
-      for (const line of error.details) progress(`  ${line}`);
-      denyFailedBuild(paths.dir, unbuilt, error.details);
-      progress(
-        `the approved image change(s) ${unbuilt.join(", ")} were taken back; starting on the last image`,
-      );
-      const back = takeBack(paths.dir, recipe, unbuilt);
-      const { tag } = await ensureRecipeImage(
-        this.docker,
-        this.root,
-        plan,
-        paths.dir,
-        back,
-        progress,
-      );
-      return { recipe: back, tag };
-    }
-  }
-
-  /**
-   * Builds the image of a running bottle's recipe while the bottle runs on; throws (and takes
-   * the changes back, their requests denied with the build's last lines) when the build fails.
+   * Builds the image of a running bottle's recipe while the bottle runs on (see
+   * bottle-image.ts); false when no change waits for a rebuild.
    */
   async buildPendingImage(identity: string, progress: Progress): Promise<boolean> {
     const paths = this.paths(identity);
     const plan = readPlan(paths);
-    const recipe = readRecipe(paths.dir);
-    if (plan === undefined || recipe === undefined || !rebuildPending(recipe)) return false;
-    try {
-      await ensureRecipeImage(this.docker, this.root, plan, paths.dir, recipe, progress);
-      return true;
-    } catch (error) {
-      if (isBottleError(error) && error.code === "image_build_failed") {
-        const unbuilt = unbuiltLayers(recipe);
-        denyFailedBuild(paths.dir, unbuilt, error.details);
-        takeBack(paths.dir, recipe, unbuilt);
-      }
-      throw error;
-    }
+    if (plan === undefined) return false;
+    return buildPendingImage(this.docker, this.root, plan, paths.dir, progress);
   }
 
   private async agentContainer(identity: string): Promise<string> {
@@ -277,21 +225,9 @@ export class DockerBackend {
     return agent.id;
   }
 
-  /**
-   * Waits while the bottle restarts on a new image (status `restarting`, then `starting`);
-   * true when it is running again, false when it was not restarting or did not come back.
-   */
-  async waitWhileRestarting(identity: string, timeoutMs = 30 * 60_000): Promise<boolean> {
-    const paths = this.paths(identity);
-    if (readMetadata(paths)?.status !== "restarting") return false;
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const status = readMetadata(paths)?.status;
-      if (status === "running") return true;
-      if (status !== "restarting" && status !== "starting") return false;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    return false;
+  /** Waits while the bottle restarts on a new image; true once it runs again. */
+  waitWhileRestarting(identity: string): Promise<boolean> {
+    return waitWhileRestarting(this.paths(identity));
   }
 
   async exec(identity: string, command: readonly string[], output: ExecOutput): Promise<number> {
