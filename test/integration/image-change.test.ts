@@ -211,7 +211,7 @@ describe("image changes", { timeout: 1_800_000 }, () => {
         "grep '^CapEff:' /proc/self/status",
         "/usr/local/bin/rootbash -p -c 'id -u'",
         "echo $HTTPS_PROXY",
-        "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' '",
+        "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' '; echo",
         "jq --version >/dev/null && echo jq-still-there",
         "cat /workspace/kept.txt",
       ].join("; "),
