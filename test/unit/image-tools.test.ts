@@ -146,3 +146,71 @@ describe("the operator's view and the build outcome", () => {
     assert.equal(buildFailedNote(["short"]), "build failed: short");
   });
 });
+
+describe("the image tools over MCP (the official SDK, in-memory transport)", () => {
+  async function connected(dir: string) {
+    const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js");
+    const { registerImageTools } = await import("../../src/sidecar/supervise/image-tools.js");
+    const audit: string[] = [];
+    const server = new McpServer({ name: "supervise", version: "1" });
+    registerImageTools(server, {
+      identity: "sh-abc",
+      requestsDir: requestsDir(dir),
+      audit: (tool, verdict) => audit.push(`${tool} ${verdict}`),
+      now: () => new Date(),
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: "test", version: "1" });
+    await client.connect(clientSide);
+    return { client, audit, close: () => client.close() };
+  }
+
+  it("lists both tools with their schemas, answers, files and refuses as tool errors", async () => {
+    const dir = stateDir();
+    const { client, audit, close } = await connected(dir);
+    try {
+      const tools = await client.listTools();
+      const names = tools.tools.map((t) => t.name).sort();
+      assert.deepEqual(names, ["current_image_recipe", "request_image_change"]);
+      const request = tools.tools.find((t) => t.name === "request_image_change");
+      assert.deepEqual(request?.inputSchema.required, ["dockerfile", "reason"]);
+
+      const recipe = await client.callTool({ name: "current_image_recipe", arguments: {} });
+      assert.notEqual(recipe.isError, true);
+      assert.match(JSON.stringify(recipe.structuredContent), /agent-shell:0123456789ab/);
+
+      const filed = await client.callTool({
+        name: "request_image_change",
+        arguments: { dockerfile: JQ, reason: "need jq" },
+      });
+      assert.notEqual(filed.isError, true);
+      assert.match(JSON.stringify(filed.structuredContent), /"status":"pending"/);
+
+      const refused = await client.callTool({
+        name: "request_image_change",
+        arguments: { dockerfile: "FROM debian\nCMD bash", reason: "x" },
+      });
+      assert.equal(refused.isError, true);
+      const text = JSON.stringify(refused.content);
+      assert.match(text, /FROM is refused/);
+      assert.match(text, /CMD is refused/);
+
+      const bad = await client.callTool({
+        name: "request_image_change",
+        arguments: { reason: "x" },
+      });
+      assert.equal(bad.isError, true);
+      assert.equal(listRequests(requestsDir(dir)).length, 1);
+      assert.deepEqual(audit, [
+        "current_image_recipe answered",
+        "request_image_change filed",
+        "request_image_change refused",
+      ]);
+    } finally {
+      await close();
+    }
+  });
+});
