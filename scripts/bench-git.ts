@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     const config = path.join(tmp, "agent.gitconfig");
     const base = (n: string) => sshd.url(n).replace(/\.git$/, "");
     const rewrite = (n: string) =>
-      `[url "http://127.0.0.1:${gate.port()}/${n}"]\n\tinsteadOf = ${base(n)}\n`;
+      `[url "http://127.0.0.1:${gate.address()}/${n}"]\n\tinsteadOf = ${base(n)}\n`;
     fs.writeFileSync(config, names.map(rewrite).join(""));
     const agentEnv = baseGitEnv({ HOME: tmp, GIT_CONFIG_GLOBAL: config, GIT_SSH_COMMAND: "false" });
     const directEnv = baseGitEnv({ GIT_SSH_COMMAND: sshd.sshCommand() });

@@ -21,7 +21,7 @@ import type { GrantOptions } from "../core/requests/grant.js";
 import { approve, checkShownRevision } from "../core/requests/grant.js";
 import type { BottleRequest, Decision } from "../core/requests/request.js";
 import { writeDecision, requestsDir } from "../core/requests/request-store.js";
-import { liftedDenies, withGrantedRule } from "../core/requests/request-rules.js";
+import { liftedDenies, stillDenying, withGrantedRule } from "../core/requests/request-rules.js";
 import type { RiskFlag } from "../core/requests/risk-flags.js";
 import { credentialHosts, egressRiskFlags, pushRiskFlags } from "../core/requests/risk-flags.js";
 import { appendDecisionLog, decisionLogEntry } from "../core/state/decision-log.js";
@@ -51,6 +51,9 @@ export interface ApprovalPreview {
   rule: PlanEgressRule | null;
   /** Egress: deny patterns the approval lifts (they name the granted host exactly). */
   lifts: string[];
+  /** Egress: deny patterns that still cover the host (a wildcard deny): the grant has no effect
+   * while they stand. */
+  still_denied_by: string[];
   /** Push branches: each git entry's patterns before and after. */
   branches: BranchChange[];
   /** Risks computed by the project from the grant and the bottle, never from the agent's reason. */
@@ -122,6 +125,7 @@ export async function previewApproval(
     decision: grant.decision,
     rule: grant.rule,
     lifts: [],
+    still_denied_by: [],
     branches: [],
     flags: [],
     image: null,
@@ -130,6 +134,7 @@ export async function previewApproval(
   if (granted?.kind === "egress") {
     const { rules } = await policyInForce(host, view.identity);
     preview.lifts = liftedDenies(rules, granted.egress.host);
+    preview.still_denied_by = stillDenying(rules, granted.egress.host);
     preview.flags = egressRiskFlags(granted.egress, {
       rules,
       credentialHosts: credentialHosts(ref.plan?.credentials ?? [], ref.plan?.git ?? []),

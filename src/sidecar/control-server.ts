@@ -6,27 +6,36 @@
  *   PUT  /secrets  the bottle's tokens and keys, held in memory only (never written, never logged)
  *   GET  /policy   the egress rules in force
  *   PUT  /policy   replace the egress rules, effective for the next request
+ *   PUT  /git/branches  replace the git gate's push branches of the named entries (an approved
+ *                       push-branch request), effective for the next push
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
-import fs from "node:fs";
 import http from "node:http";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
+import type { GitBranches } from "../core/contract/contract.js";
 import {
   contractIssues,
   egressRulesSchema,
+  gitBranchesSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
+
+import type { ListenTarget } from "./shared/gate-listen.js";
+import { GateServer } from "./shared/gate-server.js";
 
 export type { HealthReport } from "../core/contract/contract.js";
 
 export interface ControlHandlers {
-  health(): Omit<HealthReport, "uptime_ms">;
+  /** The report without the uptime (added here); `once_consumed` defaults to 0. */
+  health(): Omit<HealthReport, "uptime_ms" | "once_consumed"> & { once_consumed?: number };
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
+  /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
+  setPushBranches(branches: GitBranches["branches"]): void;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -67,13 +76,14 @@ function parseBody<T>(
 }
 
 export class ControlServer {
-  private readonly server: http.Server;
+  private readonly server: GateServer;
   private readonly startedAt = Date.now();
 
   constructor(private readonly handlers: ControlHandlers) {
-    this.server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       void this.route(req, res);
     });
+    this.server = new GateServer(server, "the control API");
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -83,7 +93,11 @@ export class ControlServer {
     try {
       const route = `${req.method ?? ""} ${req.url ?? ""}`;
       if (route === "GET /health") {
-        send(200, { ...this.handlers.health(), uptime_ms: Date.now() - this.startedAt });
+        send(200, {
+          once_consumed: 0,
+          ...this.handlers.health(),
+          uptime_ms: Date.now() - this.startedAt,
+        });
       } else if (route === "GET /policy") {
         send(200, this.handlers.getPolicy());
       } else if (route === "PUT /policy") {
@@ -93,6 +107,19 @@ export class ControlServer {
           return;
         }
         this.handlers.setPolicy(rules.value);
+        send(200, { ok: true });
+      } else if (route === "PUT /git/branches") {
+        const body = parseBody(gitBranchesSchema, await readBody(req));
+        if (!body.ok) {
+          send(400, { error: `push branches refused, nothing changed: ${body.error}` });
+          return;
+        }
+        try {
+          this.handlers.setPushBranches(body.value.branches);
+        } catch (error) {
+          send(400, { error: `push branches refused, nothing changed: ${String(error)}` });
+          return;
+        }
         send(200, { ok: true });
       } else if (route === "PUT /secrets") {
         const secrets = parseBody(sidecarSecretsSchema, await readBody(req));
@@ -113,21 +140,16 @@ export class ControlServer {
     }
   }
 
-  async listen(socketPath: string): Promise<void> {
-    fs.rmSync(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(socketPath, resolve);
-    });
-    fs.chmodSync(socketPath, 0o600);
+  /**
+   * Listens on the control socket (mode 0600: the operator's only), never with a guard: the
+   * host must reach it while the gates wait for their secrets. A stale socket is replaced; any
+   * other file in the way is refused, never removed.
+   */
+  listen(target: ListenTarget): Promise<void> {
+    return this.server.listen(target);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }

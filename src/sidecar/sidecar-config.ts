@@ -37,6 +37,8 @@ export interface SidecarConfig {
    * registry). Certificates only, never a key.
    */
   upstream_ca: string[];
+  /** Run the supervise gate (supervise.sock): the agent files requests, the operator decides. */
+  supervise: boolean;
 }
 
 export const READY_LINE = "bot-bottle sidecar ready";

@@ -22,9 +22,16 @@ import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
 import { POLICY_FILE, parseSavedRules } from "../core/contract/saved-rules.js";
 import { ControlServer } from "./control-server.js";
-import type { GateGuard, ListenTarget } from "./gate-listen.js";
-import { AuditLog } from "./egress/audit-log.js";
-import { decideEgress } from "./egress/egress-policy.js";
+import type { GateGuard, ListenTarget } from "./shared/gate-listen.js";
+import { AuditLog } from "./shared/audit-log.js";
+import type { AuditEntry } from "./egress/egress-audit-entry.js";
+import { consumesOnce, decideEgress, withoutRule } from "./egress/egress-policy.js";
+import type { EgressDecision, EgressRequest } from "./egress/egress-policy.js";
+import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
+import { writeJsonAtomic } from "../core/state/bottle-state.js";
+import { requestsDir } from "../core/requests/request-store.js";
+import type { SuperviseAuditEntry } from "./supervise/supervise-gate.js";
+import { SuperviseGate } from "./supervise/supervise-gate.js";
 import { EgressProxy } from "./egress/egress-proxy.js";
 import { InternalRanges } from "./egress/ip-address.js";
 import { BackgroundScanner } from "./dlp/background-scanner.js";
@@ -91,11 +98,14 @@ export class Sidecar {
     refusal: () => (this.secrets === null ? WAITING_FOR_SECRETS : undefined),
   };
   private dlp = new DlpInspector({ ownSecrets: [], placeholders: PLACEHOLDERS });
-  private readonly audit: AuditLog;
+  private readonly audit: AuditLog<AuditEntry>;
   private readonly egress: EgressProxy;
   private readonly credentials: CredentialProxy;
   private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
   private readonly control: ControlServer;
+  private readonly supervise: { gate: SuperviseGate; audit: AuditLog<SuperviseAuditEntry> } | null;
+  /** `once` rules spent since start (health). */
+  private onceConsumed = 0;
   private readonly git: {
     gate: GitGate;
     credentials: UpstreamCredentials;
@@ -106,13 +116,14 @@ export class Sidecar {
 
   constructor(private readonly config: SidecarConfig) {
     this.rules = readRules(config);
-    this.audit = new AuditLog(path.join(config.state_dir, "audit", "egress.jsonl"));
+    this.audit = new AuditLog<AuditEntry>(path.join(config.state_dir, "audit", "egress.jsonl"));
     const ranges = new InternalRanges();
     // Extra roots are added to the system's, never in place of them.
     const upstreamCa =
       config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
-      decide: (request) => decideEgress(this.rules, request, ranges),
+      decide: (request) => this.decide(request, ranges),
+      supervise: config.supervise,
       ca: readCa(config),
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
       dlp: config.dlp,
@@ -137,12 +148,19 @@ export class Sidecar {
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
     });
     this.git = config.git.length === 0 ? null : this.makeGitGate(upstreamCa);
+    this.supervise = config.supervise ? this.makeSuperviseGate() : null;
     this.control = new ControlServer({
       health: () => ({
         ok: this.secrets !== null,
         state: this.secrets === null ? "degraded: waiting for secrets" : "ready",
         identity: config.identity,
-        gates: ["egress", "credentials", ...(this.git === null ? [] : ["git"])],
+        gates: [
+          "egress",
+          "credentials",
+          ...(this.git === null ? [] : ["git"]),
+          ...(this.supervise === null ? [] : ["supervise"]),
+        ],
+        once_consumed: this.onceConsumed,
       }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
@@ -157,7 +175,58 @@ export class Sidecar {
       setPolicy: (rules) => {
         this.rules = rules;
       },
+      setPushBranches: (branches) => {
+        if (this.git === null) throw new Error("this bottle has no git entries");
+        this.git.gate.setPushBranches(branches);
+      },
     });
+  }
+
+  /**
+   * The egress decision on the rules in force now. An allow that spends a `once` rule removes it
+   * at once (the next request is judged without it) and writes the rules to policy.json, so a
+   * restart or resume does not bring it back. A failed write is reported on stderr; the rule
+   * stays removed in memory (fail closed).
+   */
+  private decide(request: EgressRequest, ranges: InternalRanges): EgressDecision {
+    const decision = decideEgress(this.rules, request, ranges, new Date());
+    if (decision.match !== undefined && consumesOnce(request, decision)) {
+      this.consume(decision.match);
+    }
+    return decision;
+  }
+
+  private consume(rule: PlanEgressRule): void {
+    this.rules = withoutRule(this.rules, rule);
+    this.onceConsumed += 1;
+    const file = path.join(this.config.state_dir, POLICY_FILE);
+    try {
+      writeJsonAtomic(file, this.rules);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(
+        `bot-bottle: cannot save ${file} after a once rule was spent: ${message}\n`,
+      );
+    }
+  }
+
+  private makeSuperviseGate(): NonNullable<Sidecar["supervise"]> {
+    const { config } = this;
+    const audit = new AuditLog<SuperviseAuditEntry>(
+      path.join(config.state_dir, "audit", "supervise.jsonl"),
+    );
+    const gate = new SuperviseGate({
+      identity: config.identity,
+      requestsDir: requestsDir(config.state_dir),
+      egressAuditFile: path.join(config.state_dir, "audit", "egress.jsonl"),
+      rules: () => this.rules,
+      gitEntries: config.git.map((entry) => entry.name),
+      audit: (entry) => {
+        audit.write(entry);
+      },
+      now: () => new Date(),
+    });
+    return { gate, audit };
   }
 
   private makeGitGate(upstreamCa: string[] | undefined): NonNullable<Sidecar["git"]> {
@@ -195,7 +264,11 @@ export class Sidecar {
     await this.egress.listen(at(GATES.egress.socket));
     await this.credentials.listen(at(GATES.credentials.socket));
     await this.git?.gate.listen(at(GATES.git.socket));
-    await this.control.listen(path.join(this.config.state_dir, "control", "control.sock"));
+    await this.supervise?.gate.listen(at(GATES.supervise.socket));
+    await this.control.listen({
+      path: path.join(this.config.state_dir, "control", "control.sock"),
+      mode: 0o600,
+    });
   }
 
   async stop(): Promise<void> {
@@ -204,6 +277,7 @@ export class Sidecar {
       this.credentials.stop(),
       this.control.stop(),
       this.git?.gate.stop(),
+      this.supervise?.gate.stop(),
     ]);
     this.git?.credentials.close();
     await Promise.allSettled([
@@ -211,6 +285,7 @@ export class Sidecar {
       this.audit.close(),
       this.credentialAudit.close(),
       this.git?.audit.close(),
+      this.supervise?.audit.close(),
     ]);
   }
 }

@@ -11,7 +11,7 @@ import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
-import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
+import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
 import type { EgressPolicy } from "../../src/sidecar/egress/egress-policy.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import type { EgressProxyOptions } from "../../src/sidecar/egress/egress-proxy.js";

@@ -86,8 +86,8 @@ describe("init, validate, dry run", () => {
     assert.match(run.stdout, /^Bottle implementer-[a-z0-9]{6}$/m);
     assert.match(run.stdout, /token from \$ANTHROPIC_API_KEY/);
     assert.match(run.stdout, /GIT_AUTHOR_NAME <- host \$USER/);
-    // Supervise is not built: the preflight must not promise it.
-    assert.match(run.stdout, /supervise: not built yet.*bottle policy allow implementer-/);
+    // Supervise is on: the preflight says where the agent asks and where the operator decides.
+    assert.match(run.stdout, /supervise: on \(.*127\.0\.0\.1:3131\/mcp.*`bottle requests`\)/);
     assert.ok(!run.stdout.includes(fakeToken) && !run.stdout.includes("FAKE-USER"));
   });
 

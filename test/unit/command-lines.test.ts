@@ -22,12 +22,11 @@ function program(): Command {
   );
 }
 
-/** Splits a shell-ish line into words (no quoting in our examples beyond plain words). */
+/** Splits a shell-ish line into words; a double-quoted part is one word. */
 function words(line: string): string[] {
-  return line
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w !== "");
+  return [...line.trim().matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) =>
+    m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] ?? ""),
+  );
 }
 
 /** Why `argv` would not parse (unknown command or option, wrong operand count), or null. */
@@ -109,5 +108,41 @@ describe("command lines the product prints", () => {
     assertParses(commandLines.policyList("dev-1"));
     assertParses(commandLines.policyAllow("dev-1", "a.test", { internal: true, methods: ["GET"] }));
     assertParses(commandLines.list());
+  });
+
+  it("the supervise lines parse, and the checker refuses a bad one", () => {
+    assertParses(commandLines.requests());
+    assertParses(commandLines.requests({ identity: "dev-1", all: true, watch: true }));
+    assertParses(commandLines.approve("r-1a2b3c"));
+    assertParses(commandLines.approve("r-1a2b3c", { scope: "once", yes: true }));
+    assertParses(commandLines.approve("dev-1/r-1a2b3c", { scope: "bottle" }));
+    assertParses(
+      commandLines.approve("r-1a2b3c", {
+        scope: "for",
+        duration: "2s",
+        methods: ["GET", "HEAD"],
+        paths: ["/v1/", "/simple/"],
+      }),
+    );
+    assertParses(commandLines.deny("r-1a2b3c"));
+    assertParses(commandLines.deny("r-1a2b3c", 'use the "mirror" at $HOME'));
+    assert.deepEqual(words(commandLines.deny("r-1", 'a "b" $c')), [
+      "bottle",
+      "deny",
+      "r-1",
+      "--reason",
+      'a "b" $c',
+    ]);
+    assertParses(commandLines.policyRemoveRequest("dev-1", "r-1a2b3c"));
+    assert.notEqual(parseProblem(words("approve r-1 --scope once")), null);
+    assert.notEqual(parseProblem(words("deny r-1 use the mirror")), null);
+    for (const help of ["requests", "approve", "deny"]) {
+      let text = "";
+      const command = program().commands.find((c) => c.name() === help);
+      assert.ok(command !== undefined, help);
+      command.configureOutput({ writeOut: (t) => (text += t), writeErr: () => undefined });
+      command.outputHelp();
+      assert.match(text, /Examples:\n {2}bottle /, help);
+    }
   });
 });

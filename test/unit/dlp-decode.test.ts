@@ -12,7 +12,7 @@ import zlib from "node:zlib";
 import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { hostExfiltration } from "../../src/sidecar/dlp/exfil-shapes.js";
 import { firstSecret } from "../../src/sidecar/dlp/secret-patterns.js";
-import type { InspectedRequest } from "../../src/sidecar/egress/content-inspector.js";
+import type { InspectedRequest } from "../../src/sidecar/shared/content-inspector.js";
 
 // Fake tokens, built from pieces so that this file itself holds none.
 const GHP = ["gh", "p_", "FAKEfake0123456789abcdefABCDEF012345"].join("");

@@ -3,7 +3,12 @@ import { describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { EgressPolicy, EgressRequest } from "../../src/sidecar/egress/egress-policy.js";
-import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
+import {
+  consumesOnce,
+  decideEgress,
+  ruleExpired,
+  withoutRule,
+} from "../../src/sidecar/egress/egress-policy.js";
 
 function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule {
   return {
@@ -234,5 +239,62 @@ describe("decideEgress", () => {
         if (p !== policy) assert.equal(decision.verdict, "deny", JSON.stringify(request));
       }
     }
+  });
+});
+
+describe("expiry and once (pure)", () => {
+  const now = new Date("2026-12-03T12:00:00.000Z");
+
+  it("a rule past its expires_at matches nothing; one before it still matches", () => {
+    const expired = {
+      allow: [rule("a.test", { expires_at: "2026-12-03T11:59:59.000Z" })],
+      deny: [],
+    };
+    const denied = decideEgress(expired, { host: "a.test", port: 443 }, undefined, now);
+    assert.equal(denied.verdict, "deny");
+    assert.match(denied.reason, /expired at 2026-12-03T11:59:59/);
+    const live = { allow: [rule("a.test", { expires_at: "2026-12-03T12:00:01.000Z" })], deny: [] };
+    assert.equal(
+      decideEgress(live, { host: "a.test", port: 443 }, undefined, now).verdict,
+      "allow",
+    );
+    assert.equal(ruleExpired({ expires_at: "2026-12-03T12:00:00.000Z" }, now), true);
+    assert.equal(ruleExpired({ expires_at: null }, now), false);
+  });
+
+  it("a once rule is spent by a visible request or a pass-through tunnel, not by an intercepted CONNECT", () => {
+    const once = rule("a.test", { once: true });
+    const pass = rule("b.test", { once: true, tls: "passthrough" });
+    const policy = { allow: [once, pass], deny: [] };
+    const connect = { host: "a.test", port: 443 };
+    const inside = { host: "a.test", port: 443, method: "GET", path: "/" };
+    assert.equal(consumesOnce(connect, decideEgress(policy, connect, undefined, now)), false);
+    assert.equal(consumesOnce(inside, decideEgress(policy, inside, undefined, now)), true);
+    const tunnel = { host: "b.test", port: 443 };
+    assert.equal(consumesOnce(tunnel, decideEgress(policy, tunnel, undefined, now)), true);
+    const plain = rule("c.test");
+    const request = { host: "c.test", port: 443, method: "GET", path: "/" };
+    assert.equal(
+      consumesOnce(request, decideEgress({ allow: [plain], deny: [] }, request, undefined, now)),
+      false,
+    );
+    const denied = { host: "z.test", port: 443, method: "GET", path: "/" };
+    assert.equal(consumesOnce(denied, decideEgress(policy, denied, undefined, now)), false);
+  });
+
+  it("withoutRule removes that one rule and leaves the input alone", () => {
+    const once = rule("a.test", { once: true });
+    const policy = { allow: [rule("a.test"), once, rule("b.test")], deny: ["x.test"] };
+    const next = withoutRule(policy, once);
+    assert.deepEqual(
+      next.allow.map((r) => [r.host, r.once]),
+      [
+        ["a.test", false],
+        ["b.test", false],
+      ],
+    );
+    assert.deepEqual(next.deny, ["x.test"]);
+    assert.equal(policy.allow.length, 3);
+    assert.equal(withoutRule(next, once), next, "an absent rule changes nothing");
   });
 });

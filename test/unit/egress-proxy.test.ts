@@ -10,8 +10,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
-import type { AuditEntry } from "../../src/sidecar/egress/audit-log.js";
-import { AuditLog } from "../../src/sidecar/egress/audit-log.js";
+import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
+import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
 import type { EgressDecision, EgressRequest } from "../../src/sidecar/egress/egress-policy.js";
 import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import type { EgressProxyOptions } from "../../src/sidecar/egress/egress-proxy.js";
@@ -428,6 +428,23 @@ describe("egress proxy", () => {
         assert.ok((entry.bytes_up ?? 0) > 0);
         assert.ok((entry.bytes_down ?? 0) > 0);
         assert.equal(typeof entry.duration_ms, "number");
+      });
+    },
+  );
+
+  it(
+    "with supervise on, a denied CONNECT names request_egress, not the operator's command",
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      await withProxy({ decide, supervise: true }, async ({ port }) => {
+        const response = await raw(
+          port,
+          "CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n",
+        );
+        assert.match(response, /^HTTP\/1\.1 403 Forbidden\r\n/);
+        assert.match(response, /`request_egress` tool \(host: "evil\.test", ports: \[443\]/);
+        assert.match(response, /`wait_for_decision`/);
+        assert.doesNotMatch(response, /bottle policy allow/);
       });
     },
   );
@@ -859,7 +876,7 @@ describe("egress proxy", () => {
 
       // Appends, never truncates.
       const again = new AuditLog(file);
-      again.write({ ...lines[2], host: "appended.test" } as AuditEntry);
+      again.write({ ...lines[2], host: "appended.test" });
       await again.close();
       assert.equal(fs.readFileSync(file, "utf8").trimEnd().split("\n").length, 4);
     },

@@ -70,7 +70,7 @@ describe("git gate, https upstream", () => {
         ["web", "locked"]
           .map(
             (n) =>
-              `[url "http://127.0.0.1:${gate.port()}/${n}"]\n\tinsteadOf = ${upstream.url(n).replace(/\.git$/, "")}\n`,
+              `[url "http://127.0.0.1:${gate.address()}/${n}"]\n\tinsteadOf = ${upstream.url(n).replace(/\.git$/, "")}\n`,
           )
           .join(""),
     );

@@ -78,7 +78,7 @@ describe("git gate: the pack that goes upstream", () => {
   /** Sends one receive-pack request; the report's text. */
   async function push(commands: string[], pack: Buffer): Promise<string> {
     const lines = commands.map((c, i) => pkt(`${c}${i === 0 ? "\0report-status" : ""}\n`));
-    const response = await fetch(`http://127.0.0.1:${gate.port()}/app/git-receive-pack`, {
+    const response = await fetch(`http://127.0.0.1:${gate.address()}/app/git-receive-pack`, {
       method: "POST",
       headers: { "content-type": "application/x-git-receive-pack-request" },
       body: Buffer.concat([...lines, Buffer.from("0000"), pack]),
@@ -122,7 +122,7 @@ describe("git gate: the pack that goes upstream", () => {
     await gate.listen({ host: "127.0.0.1", port: 0 });
     // The mirror is made by the first advertisement, as for a clone.
     const refs = await fetch(
-      `http://127.0.0.1:${gate.port()}/app/info/refs?service=git-receive-pack`,
+      `http://127.0.0.1:${gate.address()}/app/info/refs?service=git-receive-pack`,
     );
     assert.equal(refs.status, 200);
     await refs.arrayBuffer();

@@ -145,7 +145,7 @@ describe("git gate", () => {
         "[user]\n\tname = agent\n\temail = agent@bottle.test\n",
         ...repos.map(
           (r) =>
-            `[url "http://127.0.0.1:${gate.port()}/${r.name}"]\n\tinsteadOf = ${r.upstream.replace(/\.git$/, "")}\n`,
+            `[url "http://127.0.0.1:${gate.address()}/${r.name}"]\n\tinsteadOf = ${r.upstream.replace(/\.git$/, "")}\n`,
         ),
       ].join(""),
     );
@@ -274,7 +274,7 @@ describe("git gate", () => {
       const dir = await cloneOf("app");
       await agentGit(["checkout", "--quiet", "-b", "bottle/t1/warned"], dir);
       await commit(dir, "ci.env", `TOKEN=${FAKE_TOKEN}\n`);
-      const url = `http://127.0.0.1:${lenient.port()}/app`;
+      const url = `http://127.0.0.1:${lenient.address()}/app`;
       const pushed = await agentGit(["push", url, "bottle/t1/warned"], dir);
       assert.equal(pushed.code, 0, pushed.stderr);
       const entry = warned.findLast((e) => e.op === "push");
@@ -354,7 +354,7 @@ describe("git gate", () => {
   });
 
   it("answers malformed requests with a reason, and a corrupt pack with an unpack error", async () => {
-    const base = `http://127.0.0.1:${gate.port()}`;
+    const base = `http://127.0.0.1:${gate.address()}`;
     const garbage = await fetch(`${base}/app/git-receive-pack`, { method: "POST", body: "zzzz" });
     assert.equal(garbage.status, 400);
     assert.match(await garbage.text(), /malformed push/);

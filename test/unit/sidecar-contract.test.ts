@@ -44,6 +44,7 @@ function makeConfig(root: string): SidecarConfig {
     ],
     git: [],
     upstream_ca: [],
+    supervise: false,
   };
 }
 

@@ -16,6 +16,8 @@ import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core/plan/layout.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
+import type { PushGrant } from "../../core/state/push-grants.js";
+import { grantedBranches, readPushGrants } from "../../core/state/push-grants.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
 import { READY_LINE, SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 import type { Progress } from "./build-image.js";
@@ -68,10 +70,15 @@ function agentEnv(plan: BottlePlan, hostEnv: LaunchInput["hostEnv"]): string[] {
   return env;
 }
 
+/**
+ * The sidecar's configuration for `plan`. Push branches are the manifest's plus those the operator
+ * granted since (approved push-branch requests, `push-grants.json`), so a resume keeps them.
+ */
 export function sidecarConfig(
   plan: BottlePlan,
   upstreamCa: string[],
   knownHosts: Readonly<Record<string, string>>,
+  pushGrants: readonly PushGrant[] = [],
 ): SidecarConfig {
   return {
     identity: plan.identity,
@@ -89,16 +96,25 @@ export function sidecarConfig(
     git: plan.git.map(({ name, upstream, push }) => ({
       name,
       upstream,
-      push,
+      push: { ...push, branches: grantedBranches(name, push.branches, pushGrants) },
       known_hosts: knownHosts[name] ?? "",
     })),
     upstream_ca: upstreamCa,
+    supervise: plan.supervise,
   };
 }
 
-/** The gates the agent's relay maps to loopback ports: the git gate when there are repositories. */
-function relayedGates(plan: BottlePlan) {
-  return [GATES.egress, GATES.credentials, ...(plan.git.length > 0 ? [GATES.git] : [])];
+/**
+ * The gates the agent's relay maps to loopback ports: the git gate when there are repositories,
+ * the supervise gate when the bottle has supervise on.
+ */
+export function relayedGates(plan: Pick<BottlePlan, "git" | "supervise">) {
+  return [
+    GATES.egress,
+    GATES.credentials,
+    ...(plan.git.length > 0 ? [GATES.git] : []),
+    ...(plan.supervise ? [GATES.supervise] : []),
+  ];
 }
 
 const HARDENING = { CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] };
@@ -181,7 +197,12 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
   try {
     writeJsonAtomic(
       paths.sidecarConfig,
-      sidecarConfig(plan, readUpstreamCa(input.hostEnv), readKnownHosts(plan)),
+      sidecarConfig(
+        plan,
+        readUpstreamCa(input.hostEnv),
+        readKnownHosts(plan),
+        readPushGrants(paths),
+      ),
     );
     let caPem = "";
     await allOrFirstError([

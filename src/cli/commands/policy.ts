@@ -17,7 +17,9 @@ export function provenance(rule: PlanEgressRule, now: Date): string {
     rule.source === "request" && rule.request_id !== null
       ? `request ${rule.request_id}`
       : rule.source;
-  const who = [rule.added_by, rule.added_at?.replace(/\.\d+Z$/, "Z")].filter((x) => x !== null);
+  const who = [rule.added_by, rule.added_at?.replace(/\.\d+Z$/, "Z")].filter(
+    (x): x is string => typeof x === "string" && x !== "",
+  );
   const until =
     rule.expires_at === null
       ? ""

@@ -4,6 +4,7 @@
  */
 import { commandLines } from "../../core/command-lines.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "../../core/plan/bottle-plan.js";
+import { GATES } from "../../core/plan/layout.js";
 
 function formatBytes(bytes: number): string {
   const gib = bytes / 1024 ** 3;
@@ -82,7 +83,7 @@ export function renderPreflight(plan: BottlePlan): string {
     Object.entries(plan.env).map(([name, source]) => formatEnv(name, source)),
   );
   lines.push(
-    `  supervise: ${plan.supervise ? `not built yet: the agent cannot ask for more; widen the policy with \`${commandLines.policyAllow(plan.identity, "<host>")}\`` : "off"}`,
+    `  supervise: ${plan.supervise ? `on (the agent can ask for more over MCP at 127.0.0.1:${GATES.supervise.port}/mcp; you decide: \`${commandLines.requests()}\`)` : "off"}`,
   );
   for (const warning of plan.warnings) lines.push(`  warning: ${warning}`);
   return lines.join("\n");

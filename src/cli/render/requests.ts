@@ -102,6 +102,10 @@ function grantLines(preview: ApprovalPreview): string[] {
       `  tls       intercepted (methods and paths checked inside)`,
       `  scope     ${scopeLine(preview)}`,
       ...preview.lifts.map((p) => `  lifts     the deny rule ${p}`),
+      ...preview.still_denied_by.map(
+        (p) =>
+          `  ! still denied by ${p}: no effect while that deny rule stands; remove it first if you mean it`,
+      ),
     ];
   }
   if (preview.branches.length > 0) {

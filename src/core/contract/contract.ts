@@ -72,6 +72,8 @@ export const sidecarConfigSchema = z.strictObject({
     }),
   ),
   upstream_ca: z.array(z.string()),
+  /** Run the supervise gate (the agent asks for more over MCP); false in configs from before it. */
+  supervise: z.boolean().default(false),
 });
 
 export const HEALTH_STATES = ["ready", "degraded: waiting for secrets"] as const;
@@ -82,6 +84,8 @@ export const healthReportSchema = z.strictObject({
   state: z.enum(HEALTH_STATES),
   identity: nonEmpty,
   gates: z.array(z.string()),
+  /** `once` rules spent since the sidecar started (each removed from the rules and policy.json). */
+  once_consumed: z.number().int().nonnegative().default(0),
   uptime_ms: z.number(),
 });
 

@@ -10,13 +10,26 @@
 import { commandLines, IDENTITY_SLOT } from "../command-lines.js";
 import { BottleError } from "../errors.js";
 import type { PlanEgressRule } from "../plan/bottle-plan.js";
-import { normalizeHost } from "../policy/domain-pattern.js";
+import { hostMatches, normalizeHost, parseHostPattern } from "../policy/domain-pattern.js";
 import type { EgressRules } from "../policy/policy-change.js";
 
 /** The deny patterns an approval of `host` lifts: those naming exactly that host. */
 export function liftedDenies(rules: EgressRules, host: string): string[] {
   const name = normalizeHost(host);
   return rules.deny.filter((pattern) => normalizeHost(pattern) === name);
+}
+
+/**
+ * Deny patterns an approval of `host` does not lift but which still cover it (a wildcard deny):
+ * the grant has no effect while they stand. The preview says so.
+ */
+export function stillDenying(rules: EgressRules, host: string): string[] {
+  const name = normalizeHost(host);
+  return rules.deny.filter((pattern) => {
+    if (normalizeHost(pattern) === name) return false;
+    const parsed = parseHostPattern(pattern);
+    return parsed.ok && hostMatches(parsed.pattern, name.replace(/^\*\./, "x."));
+  });
 }
 
 /**

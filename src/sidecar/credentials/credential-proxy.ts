@@ -24,8 +24,8 @@
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
-import type { ListenTarget } from "../gate-listen.js";
-import { boundPort, listenGate } from "../gate-listen.js";
+import type { ListenTarget } from "../shared/gate-listen.js";
+import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { CredentialRoute } from "./credential-routes.js";
 import { upstreamHeaders } from "./credential-routes.js";
 import { OwnSecretMatcher } from "./own-secret-matcher.js";
@@ -72,23 +72,21 @@ function errorCode(error: unknown): string {
 }
 
 export class CredentialProxy {
-  private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly server: GateServer;
+  private readonly audit: (entry: CredentialAuditEntry) => void;
   private tokens: Readonly<Record<string, string>> = {};
   private otherSecrets: readonly string[] = [];
   private matcher: { key: string; matcher: OwnSecretMatcher } | undefined;
 
   constructor(private readonly options: CredentialProxyOptions) {
-    this.server = http.createServer((req, res) => {
+    this.audit = guardedSink(options.audit);
+    const server = http.createServer((req, res) => {
       this.onRequest(req, res);
     });
-    this.server.on("connection", (socket: net.Socket) => {
+    this.server = new GateServer(server, "the credential proxy");
+    server.on("connection", (socket: net.Socket) => {
       socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.once("close", () => this.sockets.delete(socket));
     });
-    this.server.on("error", () => undefined);
   }
 
   /** Replaces the tokens, by route name; effective for the next request. */
@@ -102,24 +100,15 @@ export class CredentialProxy {
   }
 
   listen(target: ListenTarget): Promise<void> {
-    return listenGate(this.server, target);
+    return this.server.listen(target);
   }
 
   address(): number {
-    return boundPort(this.server, "the credential proxy");
+    return this.server.address();
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      if (!this.server.listening) resolve();
-      else
-        this.server.close(() => {
-          resolve();
-        });
-    });
-    this.server.closeAllConnections();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -274,13 +263,5 @@ export class CredentialProxy {
     const key = values.join("\n");
     if (this.matcher?.key !== key) this.matcher = { key, matcher: new OwnSecretMatcher(values) };
     return this.matcher.matcher;
-  }
-
-  private audit(entry: CredentialAuditEntry): void {
-    try {
-      this.options.audit(entry);
-    } catch {
-      // The audit sink failing never takes the gate down.
-    }
   }
 }

@@ -10,7 +10,7 @@
  * worker with the latest options.
  */
 import { Worker } from "node:worker_threads";
-import type { ContentFinding } from "../egress/content-inspector.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
 import type { DlpOptions } from "./dlp-inspector.js";
 import type { ScanAnswer, ScanRequest } from "./scan-worker.js";
 

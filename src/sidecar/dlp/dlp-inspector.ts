@@ -17,7 +17,7 @@ import type {
   ContentInspector,
   InspectedRequest,
   WebSocketInspector,
-} from "../egress/content-inspector.js";
+} from "../shared/content-inspector.js";
 import { decodeBody } from "./body-decoding.js";
 import { walkLayers } from "./decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "./exfil-shapes.js";

@@ -3,7 +3,7 @@
  * answering scans in the order they come. Options come first and again whenever they change.
  */
 import { parentPort } from "node:worker_threads";
-import type { ContentFinding } from "../egress/content-inspector.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
 import type { DlpOptions } from "./dlp-inspector.js";
 import { DlpInspector } from "./dlp-inspector.js";
 

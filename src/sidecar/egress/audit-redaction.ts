@@ -5,8 +5,8 @@
  * and a reason or error quoting a flagged field is replaced by one that says so. A denial is
  * still logged with its rule, so the operator sees what was refused.
  */
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentInspector } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentInspector } from "../shared/content-inspector.js";
 
 export const REDACTED = "[redacted: carries what looks like a secret]";
 

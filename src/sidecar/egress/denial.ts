@@ -7,7 +7,7 @@ import http from "node:http";
 import type net from "node:net";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost } from "./egress-policy.js";
-import { commandLines, IDENTITY_SLOT } from "../../core/command-lines.js";
+import { askAdvice } from "../shared/denial-advice.js";
 
 export const DENIED_HEADER = "X-Bot-Bottle-Denied";
 
@@ -19,14 +19,21 @@ export function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, "?");
 }
 
-/** The body of a denial: what, why, and what to do. */
-export function denialText(what: string, host: string, decision: EgressDecision): string {
+/**
+ * The body of a denial: what, why, and what to do (with supervise on: the `request_egress` tool;
+ * otherwise the operator's `bottle policy allow` command).
+ */
+export function denialText(
+  what: string,
+  host: string,
+  decision: EgressDecision,
+  ask: { supervise: boolean; port?: number } = { supervise: false },
+): string {
   const finding = decision.rule?.startsWith("dlp:") === true;
   const internal = decision.rule === "internal-address";
-  const example = commandLines.policyAllow(IDENTITY_SLOT, displayHost(host), { internal });
   const advice = finding
     ? "Remove the secret from the request. Credentials are injected by the bottle's gates; the agent never needs to send one."
-    : `If the task needs it, ask the operator to allow it, for example \`${example}\`.`;
+    : askAdvice({ host: displayHost(host), internal, ...ask });
   return [`bot-bottle blocked ${what}.`, `Reason: ${decision.reason}.`, advice, ""].join("\n");
 }
 

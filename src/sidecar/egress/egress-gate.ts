@@ -5,8 +5,8 @@
  */
 import type net from "node:net";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentInspector, DlpMode } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
 import type { EgressDecision, EgressRequest } from "./egress-policy.js";
 import type { InternalRanges } from "./ip-address.js";
 import type { Resolver } from "./upstream-address.js";
@@ -57,6 +57,8 @@ export interface EgressGate {
   limits: EgressLimits;
   /** Registers a socket so stop() can destroy it, and swallows its errors. */
   track(socket: net.Socket): void;
+  /** The bottle has the supervise gate: denials tell the agent to ask with request_egress. */
+  supervise: boolean;
 }
 
 /** Where an allowed request goes: the judged host, the pinned address, and how. */

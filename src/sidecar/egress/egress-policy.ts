@@ -19,7 +19,11 @@
  *   encoding never matches a rule that limits paths, and a method-override header or parameter
  *   must name an allowed method under a rule that limits methods (path-rules.ts). The query
  *   string is otherwise ignored.
+ * - A rule past its `expires_at` matches nothing (the denial says it expired).
  * - Nothing else is allowed (`default-deny`).
+ * - A `once` rule is consumed by the first request or tunnel it lets through (consumesOnce): the
+ *   caller (the sidecar) then removes it (withoutRule) and persists the rules. A tunnel under an
+ *   intercepting rule is not that unit: the first request inside it is.
  */
 import { isIPv6 } from "node:net";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
@@ -108,10 +112,16 @@ function deny(rule: string, reason: string): EgressDecision {
   return { verdict: "deny", rule, reason };
 }
 
+/** True when `rule` has an expiry at or before `now`. */
+export function ruleExpired(rule: Pick<PlanEgressRule, "expires_at">, now: Date): boolean {
+  return rule.expires_at !== null && Date.parse(rule.expires_at) <= now.getTime();
+}
+
 function decideUnsafe(
   policy: EgressPolicy,
   request: EgressRequest,
   ranges: InternalRanges,
+  now: Date,
 ): EgressDecision {
   const written = normalizeRequestHost(request.host);
   const literal = readIpLiteral(written);
@@ -164,7 +174,9 @@ function decideUnsafe(
     const pattern = patternOf(rule.host);
     if (pattern === null || !matches(pattern)) continue;
     let miss: string | null = null;
-    if (!rule.ports.includes(port)) {
+    if (ruleExpired(rule, now)) {
+      miss = `the bottle's rule for ${rule.host} expired at ${rule.expires_at ?? ""}`;
+    } else if (!rule.ports.includes(port)) {
       miss = `port ${port} of ${shown} is not allowed (the bottle allows port ${rule.ports.join(", ")} for it)`;
     } else if (method !== undefined && rule.methods !== null && !rule.methods.includes(method)) {
       miss = `method ${method} to ${shown} is not allowed (the bottle allows ${rule.methods.join(", ")})`;
@@ -209,13 +221,33 @@ export function decideEgress(
   policy: EgressPolicy,
   request: EgressRequest,
   ranges: InternalRanges = new InternalRanges(),
+  now: Date = new Date(),
 ): EgressDecision {
   try {
-    const decision = decideUnsafe(policy, request, ranges);
+    const decision = decideUnsafe(policy, request, ranges, now);
     if (decision.host !== undefined) return decision;
     const written = normalizeRequestHost(request.host);
     return { ...decision, host: readIpLiteral(written)?.address ?? written };
   } catch {
     return deny("policy-error", "policy error: the bottle's policy could not be evaluated");
   }
+}
+
+/**
+ * True when this allow spends a `once` rule: a visible request (plain, or inside an intercepted
+ * tunnel) or a pass-through tunnel. The CONNECT of an intercepted tunnel does not: the first
+ * request inside it does, so one approval lets exactly one request through.
+ */
+export function consumesOnce(request: EgressRequest, decision: EgressDecision): boolean {
+  const rule = decision.match;
+  if (decision.verdict !== "allow" || rule === undefined || !rule.once) return false;
+  return request.method !== undefined || rule.tls === "passthrough";
+}
+
+/** The policy without `rule` (the same object, or an equal one); the input is not modified. */
+export function withoutRule(policy: EgressPolicy, rule: PlanEgressRule): EgressPolicy {
+  const key = JSON.stringify(rule);
+  const index = policy.allow.findIndex((r) => r === rule || JSON.stringify(r) === key);
+  if (index === -1) return policy;
+  return { allow: policy.allow.filter((_, i) => i !== index), deny: policy.deny };
 }

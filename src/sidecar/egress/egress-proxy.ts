@@ -27,8 +27,8 @@
 import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentInspector, DlpMode } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
 import {
   DENIED_HEADER,
   clientErrorResponse,
@@ -50,8 +50,8 @@ import type { Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
 import { passThrough } from "./passthrough-tunnel.js";
 import { hostFinding, onPlainRequest, onPlainUpgrade, refusalStatus } from "./plain-requests.js";
-import type { ListenTarget } from "../gate-listen.js";
-import { boundPort, listenGate } from "../gate-listen.js";
+import type { ListenTarget } from "../shared/gate-listen.js";
+import { GateServer, guardedSink } from "../shared/gate-server.js";
 
 export { DENIED_HEADER } from "./denial.js";
 export type { EgressDial } from "./egress-gate.js";
@@ -74,19 +74,17 @@ export interface EgressProxyOptions {
   /** What a finding does; default block. */
   dlp?: DlpMode;
   limits?: Partial<EgressLimits>;
+  /** The bottle has the supervise gate (denials name request_egress); default false. */
+  supervise?: boolean;
 }
 
-export type { ListenTarget } from "../gate-listen.js";
+export type { ListenTarget } from "../shared/gate-listen.js";
 
 const POLICY_ERROR: EgressDecision = {
   verdict: "deny",
   rule: "policy-error",
   reason: "policy error: the bottle's policy could not be evaluated, so the request was denied",
 };
-
-function ignore(): void {
-  // Socket errors end in 'close', which does the cleanup; an unhandled 'error' would crash.
-}
 
 /** `host:port` or `[v6]:port`; null when the target is not in that form. */
 function parseConnectTarget(target: string): { host: string; port: number } | null {
@@ -98,8 +96,7 @@ function parseConnectTarget(target: string): { host: string; port: number } | nu
 }
 
 export class EgressProxy {
-  private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly server: GateServer;
   private readonly gate: EgressGate;
   private readonly interception: TlsInterception;
   private tunnels = 0;
@@ -118,14 +115,10 @@ export class EgressProxy {
           return POLICY_ERROR;
         }
       },
-      audit: (entry) => {
-        try {
-          const inspector = options.inspector;
-          options.audit(inspector === undefined ? entry : redactAuditEntry(entry, inspector));
-        } catch {
-          // An audit sink that fails must not take the gate down with it.
-        }
-      },
+      audit: guardedSink((entry) => {
+        const inspector = options.inspector;
+        options.audit(inspector === undefined ? entry : redactAuditEntry(entry, inspector));
+      }),
       inspector: options.inspector,
       dlp: options.dlp ?? "block",
       ranges: new InternalRanges(),
@@ -134,14 +127,15 @@ export class EgressProxy {
       upstreamCa: options.upstreamCa,
       limits,
       track: (socket) => {
-        this.track(socket);
+        this.server.track(socket);
       },
+      supervise: options.supervise ?? false,
     };
     this.interception = new TlsInterception(
       this.gate,
       options.ca === undefined ? undefined : new LeafCertificates(options.ca),
     );
-    this.server = http.createServer({
+    const server = http.createServer({
       requireHostHeader: false,
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
@@ -149,33 +143,29 @@ export class EgressProxy {
       requestTimeout: 0,
       keepAliveTimeout: limits.idleTimeoutMs,
     });
-    this.server.on("connection", (socket: net.Socket) => {
-      this.track(socket);
-    });
-    this.server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    this.server = new GateServer(server, "the egress proxy");
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       void onPlainRequest(this.gate, req, res);
     });
-    this.server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       void this.onConnect(req, socket, head);
     });
-    this.server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       void onPlainUpgrade(this.gate, req, socket, head);
     });
-    this.server.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
+    server.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
       endWith(socket, clientErrorResponse(error));
     });
-    // Accept errors (EMFILE and the like) must not crash the sidecar.
-    this.server.on("error", ignore);
   }
 
   /** Listens on a unix socket (replacing a stale one, then mode 0666) or on TCP. */
   listen(target: ListenTarget): Promise<void> {
-    return listenGate(this.server, target);
+    return this.server.listen(target);
   }
 
   /** The bound TCP port (for tests). Throws when not listening on TCP. */
   address(): number {
-    return boundPort(this.server, "the egress proxy");
+    return this.server.address();
   }
 
   /** Open tunnels right now (for tests and health). */
@@ -185,25 +175,8 @@ export class EgressProxy {
 
   /** Stops accepting and destroys every open client, upstream and tunnel socket. */
   async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-      this.server.close(() => {
-        resolve();
-      });
-    });
-    this.server.closeAllConnections();
     this.interception.stop();
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-
-  private track(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on("error", ignore);
-    socket.once("close", () => this.sockets.delete(socket));
+    await this.server.stop();
   }
 
   private async onConnect(
@@ -213,7 +186,7 @@ export class EgressProxy {
   ): Promise<void> {
     const started = Date.now();
     const time = new Date(started).toISOString();
-    this.track(client);
+    this.server.track(client);
     const rawTarget = req.url ?? "";
     const parsed = parseConnectTarget(rawTarget);
     const refuseTunnel = (entry: AuditEntry, decision: EgressDecision, status = 403): void => {
@@ -222,6 +195,7 @@ export class EgressProxy {
         `CONNECT to ${displayHost(entry.host)}:${entry.port}`,
         entry.host,
         decision,
+        { supervise: this.gate.supervise, port: entry.port },
       );
       endWith(client, rawResponse(statusText, { [DENIED_HEADER]: decision.rule ?? "deny" }, body));
       this.gate.audit({

@@ -14,9 +14,9 @@
  */
 import http from "node:http";
 import { Readable } from "node:stream";
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentFinding } from "./content-inspector.js";
-import { describeFinding, inspectedHeaders } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
+import { describeFinding, inspectedHeaders } from "../shared/content-inspector.js";
 import { DENIED_HEADER, denialText, headerSafe } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
@@ -75,7 +75,7 @@ export function refuse(
     [DENIED_HEADER]: headerSafe(decision.rule ?? "deny"),
     connection: "close",
   });
-  res.end(denialText(what, entry.host, decision));
+  res.end(denialText(what, entry.host, decision, { supervise: gate.supervise, port: entry.port }));
   gate.audit({
     ...entry,
     verdict: "deny",

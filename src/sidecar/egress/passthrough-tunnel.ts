@@ -4,7 +4,7 @@
  * be reached gives 502. One audit line when the tunnel closes.
  */
 import type net from "node:net";
-import type { AuditEntry } from "./audit-log.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
 import { endWith, rawResponse } from "./denial.js";
 import type { EgressGate } from "./egress-gate.js";
 import { displayHost } from "./egress-policy.js";

@@ -6,8 +6,8 @@
  */
 import type http from "node:http";
 import type net from "node:net";
-import type { AuditEntry } from "./audit-log.js";
-import { pathWithoutQuery } from "./audit-log.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import { pathWithoutQuery } from "../shared/audit-log.js";
 import { DENIED_HEADER, denialText, endWith, rawResponse, statusLine } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
@@ -160,7 +160,10 @@ export async function onPlainUpgrade(
       rawResponse(
         statusText,
         { [DENIED_HEADER]: decision.rule ?? "deny" },
-        denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision),
+        denialText(`a WebSocket to ${displayHost(entry.host)}`, entry.host, decision, {
+          supervise: gate.supervise,
+          port: entry.port,
+        }),
       ),
     );
     gate.audit({

@@ -17,8 +17,8 @@
 import http from "node:http";
 import type net from "node:net";
 import tls from "node:tls";
-import type { AuditEntry } from "./audit-log.js";
-import { pathWithoutQuery } from "./audit-log.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import { pathWithoutQuery } from "../shared/audit-log.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
 import { displayHost, normalizeRequestHost } from "./egress-policy.js";

@@ -16,9 +16,9 @@
  */
 import type http from "node:http";
 import type net from "node:net";
-import type { AuditEntry } from "./audit-log.js";
-import type { ContentFinding } from "./content-inspector.js";
-import { describeFinding, inspectedHeaders } from "./content-inspector.js";
+import type { AuditEntry } from "./egress-audit-entry.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
+import { describeFinding, inspectedHeaders } from "../shared/content-inspector.js";
 import { DENIED_HEADER, denialText, endWith, headerSafe, rawResponse } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import { authority, errorCode, filterHeaders, findingDecision } from "./forward-request.js";

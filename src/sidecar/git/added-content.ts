@@ -24,7 +24,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import type { ContentFinding } from "../egress/content-inspector.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
 import { decodedLayers } from "./blob-decoding.js";
 import type { BatchObject } from "./cat-file-batch.js";
 import { CatFileBatchReader } from "./cat-file-batch.js";

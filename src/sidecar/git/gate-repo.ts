@@ -2,7 +2,7 @@
  * A repository the git gate serves, and what its handlers share: the mirror, the upstream's
  * environment, the audit.
  */
-import type { DlpMode } from "../egress/content-inspector.js";
+import type { DlpMode } from "../shared/content-inspector.js";
 import type { ContentScanner } from "./added-content.js";
 import type { GitAuditEntry } from "./git-audit.js";
 import type { GitMirror } from "./git-mirror.js";

@@ -18,11 +18,10 @@
  *   a token or file content.
  */
 import http from "node:http";
-import type net from "node:net";
 import path from "node:path";
-import type { ListenTarget } from "../gate-listen.js";
-import { boundPort, listenGate } from "../gate-listen.js";
-import type { DlpMode } from "../egress/content-inspector.js";
+import type { ListenTarget } from "../shared/gate-listen.js";
+import { GateServer, guardedSink } from "../shared/gate-server.js";
+import type { DlpMode } from "../shared/content-inspector.js";
 import type { ContentScanner } from "./added-content.js";
 import { advertise, uploadPack } from "./fetch-serving.js";
 import { GATE, readPushHead, requestBody, text } from "./gate-http.js";
@@ -56,12 +55,13 @@ export interface GitGateOptions {
 }
 
 export class GitGate {
-  private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly server: GateServer;
+  private readonly sink: (entry: GitAuditEntry) => void;
   private readonly repos = new Map<string, GatedRepo>();
   private readonly context: GateContext;
 
   constructor(private readonly options: GitGateOptions) {
+    this.sink = guardedSink(options.audit);
     this.context = {
       upstreamEnv: options.upstreamEnv,
       scan: options.scan,
@@ -76,34 +76,26 @@ export class GitGate {
       dropLeftoverQuarantines(dir);
       this.repos.set(repo.name, { ...repo, mirror });
     }
-    this.server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => {
         text(res, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
       });
     });
-    this.server.on("connection", (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
-    this.server.on("error", () => undefined);
+    this.server = new GateServer(server, "the git gate");
   }
 
-  async listen(target: ListenTarget): Promise<void> {
-    await listenGate(this.server, target);
+  listen(target: ListenTarget): Promise<void> {
+    return this.server.listen(target);
   }
 
-  port(): number {
-    return boundPort(this.server, "git gate");
+  /** The bound TCP port (for tests). Throws when not listening on TCP. */
+  address(): number {
+    return this.server.address();
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+  /** Stops accepting and closes every open connection (a fetch or push in flight ends). */
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -271,13 +263,34 @@ export class GitGate {
     }
   }
 
+  /**
+   * Replaces the push branch patterns of the named repositories (the operator approved a
+   * push-branch request), for the next push; a push being judged keeps the patterns it started
+   * with. Throws, changing nothing, when a name is not one of the gate's repositories.
+   */
+  setPushBranches(branches: Readonly<Record<string, readonly string[]>>): void {
+    const unknown = Object.keys(branches).filter((name) => !this.repos.has(name));
+    if (unknown.length > 0) throw new Error(`no repository ${unknown.join(", ")} in this bottle`);
+    for (const [name, patterns] of Object.entries(branches)) {
+      const repo = this.repos.get(name);
+      if (repo !== undefined) {
+        this.repos.set(name, { ...repo, push: { ...repo.push, branches: [...patterns] } });
+      }
+    }
+  }
+
+  /** The push branch patterns in force per repository. */
+  pushBranches(): Record<string, string[]> {
+    return Object.fromEntries([...this.repos].map(([name, repo]) => [name, repo.push.branches]));
+  }
+
   private audit(
     repo: GatedRepo,
     op: GitAuditEntry["op"],
     started: number,
     entry: Pick<GitAuditEntry, "verdict" | "reason" | "refs"> & Partial<GitAuditEntry>,
   ): void {
-    this.options.audit({
+    this.sink({
       time: new Date(started).toISOString(),
       op,
       repo: repo.name,

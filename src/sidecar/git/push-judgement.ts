@@ -2,8 +2,8 @@
  * The verdict on a quarantined push: its refs (push-policy.ts), its size, whether its objects are
  * all there, and what it adds (added-content.ts, under the bottle's dlp mode).
  */
-import type { ContentFinding } from "../egress/content-inspector.js";
-import { describeFinding } from "../egress/content-inspector.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
+import { describeFinding } from "../shared/content-inspector.js";
 import { scanAddedContent } from "./added-content.js";
 import type { GateContext, GatedRepo } from "./gate-repo.js";
 import { missingObjects, withFastForward } from "./push-inspection.js";

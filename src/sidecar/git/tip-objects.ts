@@ -5,7 +5,7 @@
  * throws, as does an object git cannot hand out: the caller refuses the push. A tag is reached
  * only from a ref or another tag, so following the tips finds them all.
  */
-import type { ContentFinding } from "../egress/content-inspector.js";
+import type { ContentFinding } from "../shared/content-inspector.js";
 import type { ContentScanner } from "./added-content.js";
 import { decodedLayers } from "./blob-decoding.js";
 import type { BatchObject } from "./cat-file-batch.js";

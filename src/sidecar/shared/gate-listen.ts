@@ -1,7 +1,7 @@
 /**
  * Where a gate listens: a unix socket in the bottle's socket folder (a stale socket replaced, a
  * non-socket file refused, then mode 0666, since the agent runs as another user and the folder is
- * its only access), or TCP for tests.
+ * its only access; the control API's socket takes 0600), or TCP for tests.
  */
 import fs from "node:fs";
 import type net from "node:net";
@@ -16,7 +16,7 @@ export interface GateGuard {
   refusal(): string | undefined;
 }
 
-export type ListenTarget = ({ path: string } | { host: string; port: number }) & {
+export type ListenTarget = ({ path: string; mode?: number } | { host: string; port: number }) & {
   guard?: GateGuard;
 };
 
@@ -73,7 +73,7 @@ export async function listenGate(server: net.Server, target: ListenTarget): Prom
     if ("path" in target) server.listen(target.path, done);
     else server.listen(target.port, target.host, done);
   });
-  if ("path" in target) fs.chmodSync(target.path, 0o666);
+  if ("path" in target) fs.chmodSync(target.path, target.mode ?? 0o666);
 }
 
 /** The bound TCP port (for tests). Throws when not listening on TCP. */
