@@ -1,19 +1,18 @@
 /**
- * How a test's agent asks for an image change. Until the supervise gate's MCP server is merged,
- * the request is filed by the gate's own handler (src/sidecar/supervise/image-tools.ts) on the
- * bottle's state folder, which is what the server does when `request_image_change` is called.
+ * How a test's agent asks for an image change: `request_image_change` on the supervise gate,
+ * called with curl from inside the bottle (127.0.0.1:3131/mcp), as any agent could.
  */
-import path from "node:path";
 import type { ImageChangeFiled } from "../../src/sidecar/supervise/image-tools.js";
-import { requestImageChange } from "../../src/sidecar/supervise/image-tools.js";
 import type { Sandbox } from "./cli.js";
+import { mcpCall } from "./mcp-curl.js";
 
-export function askForImageChange(
+export async function askForImageChange(
   box: Sandbox,
   identity: string,
   dockerfile: string,
   reason: string,
 ): Promise<ImageChangeFiled> {
-  const stateDir = path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity);
-  return Promise.resolve(requestImageChange(stateDir, identity, { dockerfile, reason }));
+  const result = await mcpCall(box, identity, "request_image_change", { dockerfile, reason });
+  if (result.isError) throw new Error(`request_image_change refused: ${result.text}`);
+  return result.value as unknown as ImageChangeFiled;
 }

@@ -21,6 +21,7 @@ import {
   shellManifest,
   startDetached,
 } from "../helpers/docker.js";
+import { mcpCall } from "../helpers/mcp-curl.js";
 import { askForImageChange } from "../helpers/supervise-mcp.js";
 
 const JQ = "RUN apt-get update && apt-get install -y --no-install-recommends jq";
@@ -87,6 +88,17 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     assert.notEqual((await bottleExec(box, identity, "command -v jq")).code, 0);
     const otherBefore = await agentId(other);
 
+    const recipe0 = await mcpCall(box, identity, "current_image_recipe", {});
+    assert.equal(recipe0.isError, false, recipe0.text);
+    assert.match(String(recipe0.value["dockerfile"]), /^FROM bot-bottle\/agent-shell:/m);
+    const refused = await mcpCall(box, identity, "request_image_change", {
+      dockerfile: "FROM debian\nUSER root",
+      reason: "try",
+    });
+    assert.equal(refused.isError, true);
+    assert.match(refused.text, /FROM is refused/);
+    assert.match(refused.text, /USER root may not be left as the final user/);
+
     const asked = await askForImageChange(box, identity, JQ, "I need jq to read JSON");
     const shown = await cliProcess(["requests", asked.request_id], box);
     assert.equal(shown.code, 0, shown.stderr);
@@ -113,10 +125,13 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     const jq = await bottleExec(box, identity, "jq --version && echo '{\"a\":7}' | jq .a");
     assert.equal(jq.code, 0, jq.stderr);
     assert.match(jq.stdout, /^jq-1\.\d.*\n7\n$/);
-    const decision = decisionOf(box, identity, asked.request_id);
-    assert.ok(decision !== undefined);
-    assert.equal(decision.status, "approved");
-    assert.match(decision.note ?? "", /restarted on the new image/);
+    // The agent, continuing on the new image, asks again and is told.
+    const told = await mcpCall(box, identity, "wait_for_decision", {
+      request_id: asked.request_id,
+      timeout_s: 1,
+    });
+    assert.equal(told.value["status"], "approved", told.text);
+    assert.match(String(told.value["note"]), /restarted on the new image/);
     const recipe = fs.readFileSync(
       path.join(stateDir(box, identity), "image", "Dockerfile"),
       "utf8",
@@ -176,10 +191,14 @@ describe("image changes", { timeout: 1_800_000 }, () => {
     assert.match(approve.stderr, /returned a non-zero code: 3/);
     assert.equal(await agentId(identity), before);
     assert.equal((await bottleExec(box, identity, "jq --version")).code, 0);
+    const told = await mcpCall(box, identity, "wait_for_decision", {
+      request_id: asked.request_id,
+      timeout_s: 1,
+    });
+    assert.equal(told.value["status"], "denied", told.text);
+    assert.match(String(told.value["note"]), /^build failed: [\s\S]*returned a non-zero code: 3/);
     const decision = decisionOf(box, identity, asked.request_id);
-    assert.ok(decision !== undefined);
-    assert.equal(decision.status, "denied");
-    assert.match(decision.note ?? "", /^build failed: [\s\S]*returned a non-zero code: 3/);
+    assert.equal(decision?.status, "denied");
     const recipe = fs.readFileSync(
       path.join(stateDir(box, identity), "image", "Dockerfile"),
       "utf8",
