@@ -155,6 +155,7 @@ export function registerSupervise(
     .option("--bottle", "for the bottle, kept across stop and resume (the default)", false)
     .option("--methods <list>", "narrow to these methods (GET,HEAD)")
     .option("--paths <list>", "narrow to these path prefixes (/v1/,/simple/)")
+    .option("--internal", "let the host name resolve to an internal address (flagged)", false)
     .option("-y, --yes", "do not ask for confirmation", false)
     .option(
       "--restart",

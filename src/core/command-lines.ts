@@ -19,6 +19,7 @@ export interface ApproveLineOptions {
   duration?: string;
   methods?: readonly string[];
   paths?: readonly string[];
+  internal?: boolean;
   yes?: boolean;
   /** An image change: restart the bottle on its new image without asking. */
   restart?: boolean;
@@ -71,6 +72,7 @@ export const commandLines = {
       ...scope,
       ...(options.methods === undefined ? [] : ["--methods", options.methods.join(",")]),
       ...(options.paths === undefined ? [] : ["--paths", options.paths.join(",")]),
+      ...(options.internal === true ? ["--internal"] : []),
       ...(options.yes === true ? ["--yes"] : []),
       ...(options.restart === true ? ["--restart"] : []),
     ].join(" ");

@@ -135,10 +135,14 @@ export async function previewApproval(
     const { rules } = await policyInForce(host, view.identity);
     preview.lifts = liftedDenies(rules, granted.egress.host);
     preview.still_denied_by = stillDenying(rules, granted.egress.host);
-    preview.flags = egressRiskFlags(granted.egress, {
-      rules,
-      credentialHosts: credentialHosts(ref.plan?.credentials ?? [], ref.plan?.git ?? []),
-    });
+    preview.flags = egressRiskFlags(
+      granted.egress,
+      {
+        rules,
+        credentialHosts: credentialHosts(ref.plan?.credentials ?? [], ref.plan?.git ?? []),
+      },
+      options.internal === true,
+    );
   } else if (granted?.kind === "push-branch") {
     preview.branches = branchChanges(ref, granted.push_branch);
     preview.flags = pushRiskFlags(granted.push_branch.pattern);

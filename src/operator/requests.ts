@@ -120,19 +120,30 @@ export interface WatchOptions extends ListOptions {
 }
 
 /**
- * Yields each request that appears after the watch starts, and each pending request whose
- * revision changes, until `signal` aborts. Requests present at the start are not yielded
- * (list them with listAllRequests). Polls: the requests folder is written from inside a
- * container, where file events are not reliable on every backend.
+ * Yields each request that appears after this call, and each pending request whose revision
+ * changes, until `signal` aborts. The requests present at the call are read at once (not when
+ * iteration starts), so one filed between this call and the first `next()` is not missed; they are
+ * not yielded (list them with listAllRequests). Polls: the requests folder is written from inside
+ * a container, where file events are not reliable on every backend.
  */
-export async function* watchRequests(
+export function watchRequests(
   host: HostEnv,
   options: WatchOptions = {},
 ): AsyncGenerator<RequestEvent> {
-  const seen = new Map<string, number>();
   const key = (v: RequestView): string => `${v.identity}/${v.request.id}`;
-  for (const v of listAllRequests(host, { ...options, all: true }))
+  const seen = new Map<string, number>();
+  for (const v of listAllRequests(host, { ...options, all: true })) {
     seen.set(key(v), v.request.revision);
+  }
+  return changes(host, options, seen, key);
+}
+
+async function* changes(
+  host: HostEnv,
+  options: WatchOptions,
+  seen: Map<string, number>,
+  key: (v: RequestView) => string,
+): AsyncGenerator<RequestEvent> {
   const interval = options.intervalMs ?? 250;
   while (options.signal?.aborted !== true) {
     try {

@@ -4,7 +4,9 @@
  *
  * Claude Code: `~/.claude.json` marks onboarding done, the workspace trusted (no trust dialog),
  * and the placeholder API key approved (the real key never enters the bottle; the credential
- * proxy swaps it in).
+ * proxy swaps it in). In a supervised bottle it also registers the supervise MCP server (user
+ * scope, http transport, http://127.0.0.1:3131/mcp through the relay) and `~/.claude/settings.json`
+ * lets its tools run without a permission prompt (they only file and read requests).
  *
  * Credential roles, for every provider: `npm-registry` writes `~/.npmrc` pointing npm at the
  * route (with a placeholder token, which the proxy replaces); `git-https` rewrites the upstream's
@@ -17,6 +19,7 @@
 import type { BottlePlan } from "../core/plan/bottle-plan.js";
 import { AGENT_HOME, GATES, WORKSPACE_DIR } from "../core/plan/layout.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
+import { SUPERVISE_MCP_URL, SUPERVISE_SERVER_NAME } from "../core/plan/supervise-note.js";
 
 export interface ProvisionFile {
   /** Absolute path in the agent container. */
@@ -27,8 +30,15 @@ export interface ProvisionFile {
 
 export { PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 
-function claudeState(): Record<string, unknown> {
+/** Claude Code's user-scope MCP servers: the supervise server in a supervised bottle. */
+function claudeMcpServers(plan: BottlePlan): Record<string, unknown> {
+  if (!plan.supervise) return {};
+  return { mcpServers: { [SUPERVISE_SERVER_NAME]: { type: "http", url: SUPERVISE_MCP_URL } } };
+}
+
+function claudeState(plan: BottlePlan): Record<string, unknown> {
   return {
+    ...claudeMcpServers(plan),
     hasCompletedOnboarding: true,
     lastOnboardingVersion: "2.1.330",
     autoUpdates: false,
@@ -93,9 +103,19 @@ function providerFiles(plan: BottlePlan): ProvisionFile[] {
       return [
         {
           path: `${AGENT_HOME}/.claude.json`,
-          content: `${JSON.stringify(claudeState(), null, 2)}\n`,
+          content: `${JSON.stringify(claudeState(plan), null, 2)}\n`,
           mode: 0o600,
         },
+        ...(plan.supervise
+          ? [
+              {
+                // The supervise tools only file and read requests: no permission prompt for them.
+                path: `${AGENT_HOME}/.claude/settings.json`,
+                content: `${JSON.stringify({ permissions: { allow: [`mcp__${SUPERVISE_SERVER_NAME}`] } }, null, 2)}\n`,
+                mode: 0o644,
+              },
+            ]
+          : []),
       ];
     default:
       return [];

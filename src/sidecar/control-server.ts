@@ -35,7 +35,7 @@ export interface ControlHandlers {
   getPolicy(): EgressRules;
   setPolicy(rules: EgressRules): void;
   /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
-  setPushBranches(branches: GitBranches["branches"]): void;
+  setPushBranches?(branches: GitBranches["branches"]): void;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -115,6 +115,7 @@ export class ControlServer {
           return;
         }
         try {
+          if (this.handlers.setPushBranches === undefined) throw new Error("no git gate here");
           this.handlers.setPushBranches(body.value.branches);
         } catch (error) {
           send(400, { error: `push branches refused, nothing changed: ${String(error)}` });

@@ -10,6 +10,7 @@ import { packageRoot } from "../../src/core/host/package-root.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
 import { BASE_IMAGE, demux, docker } from "./docker.js";
+import type { ScriptedStep } from "../support/fake-messages-api.js";
 
 export const FAKE_API_HOST = "api.fake.test";
 
@@ -44,7 +45,7 @@ export interface FakeModel {
 export async function startFakeModel(
   network: string,
   tls: FakeModelCa,
-  script: { token: string; command: string; final: string },
+  script: { token: string; command: string; final: string; steps?: ScriptedStep[] },
 ): Promise<FakeModel> {
   const container = await docker.createContainer({
     Image: BASE_IMAGE,
@@ -54,6 +55,7 @@ export async function startFakeModel(
       `FAKE_API_TOKEN=${script.token}`,
       `FAKE_API_COMMAND=${script.command}`,
       `FAKE_API_FINAL=${script.final}`,
+      ...(script.steps === undefined ? [] : [`FAKE_API_STEPS=${JSON.stringify(script.steps)}`]),
       `TLS_KEY=${tls.leaf.key}`,
       `TLS_CERT=${tls.leaf.cert}`,
     ],

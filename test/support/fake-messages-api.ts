@@ -8,6 +8,10 @@
  * The script: a request whose tools include `Bash` and whose conversation holds no tool result
  * yet gets a turn that runs `command` with the Bash tool; one that holds a tool result gets the
  * `final` text; any other request (titles, summaries) gets a short text.
+ *
+ * With `steps` (FAKE_API_STEPS, JSON), the agent's turns call those tools in order instead, one
+ * per turn (the Nth turn after N tool results), then the `final` text. A string input may hold
+ * `{{request_id}}`: the last `r-<hex>` id seen in the tool results so far (a supervise request).
  */
 import http from "node:http";
 import https from "node:https";
@@ -18,7 +22,14 @@ export interface FakeApiOptions {
   command: string;
   final: string;
   tls?: { key: string; cert: string };
+  /** Tools to call in order, one per turn (see the file's comment). */
+  steps?: ScriptedStep[];
   /** For the benchmark: GET /stream?events=N&gap=MS streams N events, one every MS. */
+}
+
+export interface ScriptedStep {
+  tool: string;
+  input: Record<string, unknown>;
 }
 
 export interface RecordedRequest {
@@ -51,11 +62,49 @@ function hasToolResult(body: MessagesBody): boolean {
   );
 }
 
-type Turn = { kind: "text"; text: string } | { kind: "tool"; command: string };
+type Turn =
+  | { kind: "text"; text: string }
+  | { kind: "tool"; name: string; input: Record<string, unknown>; id: string };
+
+function toolResults(body: MessagesBody): ContentBlock[] {
+  return (body.messages ?? []).flatMap((m) =>
+    Array.isArray(m.content) ? m.content.filter((b) => b.type === "tool_result") : [],
+  );
+}
+
+/** `{{request_id}}` in string inputs: the last supervise request id in the tool results. */
+function filled(input: Record<string, unknown>, body: MessagesBody): Record<string, unknown> {
+  const ids = [...JSON.stringify(toolResults(body)).matchAll(/r-[0-9a-f]{6,12}/g)];
+  const id = ids.at(-1)?.[0] ?? "r-none";
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [
+      k,
+      typeof v === "string" ? v.replaceAll("{{request_id}}", id) : v,
+    ]),
+  );
+}
 
 function turnFor(body: MessagesBody, options: FakeApiOptions): Turn {
   const bash = (body.tools ?? []).some((t) => t.name === "Bash");
-  if (bash && !hasToolResult(body)) return { kind: "tool", command: options.command };
+  const done = toolResults(body).length;
+  if (bash && options.steps !== undefined) {
+    const step = options.steps[done];
+    if (step === undefined) return { kind: "text", text: options.final };
+    return {
+      kind: "tool",
+      name: step.tool,
+      input: filled(step.input, body),
+      id: `toolu_0${done}fake`,
+    };
+  }
+  if (bash && !hasToolResult(body)) {
+    return {
+      kind: "tool",
+      name: "Bash",
+      input: { command: options.command, description: "scripted" },
+      id: "toolu_01fake",
+    };
+  }
   if (hasToolResult(body)) return { kind: "text", text: options.final };
   return { kind: "text", text: "ok" };
 }
@@ -95,15 +144,12 @@ function events(turn: Turn, model: string): string[] {
       sse("content_block_start", {
         type: "content_block_start",
         index: 0,
-        content_block: { type: "tool_use", id: "toolu_01fake", name: "Bash", input: {} },
+        content_block: { type: "tool_use", id: turn.id, name: turn.name, input: {} },
       }),
       sse("content_block_delta", {
         type: "content_block_delta",
         index: 0,
-        delta: {
-          type: "input_json_delta",
-          partial_json: JSON.stringify({ command: turn.command, description: "scripted" }),
-        },
+        delta: { type: "input_json_delta", partial_json: JSON.stringify(turn.input) },
       }),
     );
   }
@@ -128,14 +174,7 @@ function jsonMessage(turn: Turn, model: string): unknown {
     content:
       turn.kind === "text"
         ? [{ type: "text", text: turn.text }]
-        : [
-            {
-              type: "tool_use",
-              id: "toolu_01fake",
-              name: "Bash",
-              input: { command: turn.command },
-            },
-          ],
+        : [{ type: "tool_use", id: turn.id, name: turn.name, input: turn.input }],
     stop_reason: turn.kind === "text" ? "end_turn" : "tool_use",
     stop_sequence: null,
     usage: { input_tokens: 10, output_tokens: 20 },
@@ -240,6 +279,9 @@ if (process.env["FAKE_API_MAIN"] === "1") {
       token: env["FAKE_API_TOKEN"] ?? "",
       command: env["FAKE_API_COMMAND"] ?? "true",
       final: env["FAKE_API_FINAL"] ?? "done",
+      ...(env["FAKE_API_STEPS"] === undefined
+        ? {}
+        : { steps: JSON.parse(env["FAKE_API_STEPS"]) as ScriptedStep[] }),
       ...(env["TLS_KEY"] !== undefined && env["TLS_CERT"] !== undefined
         ? { tls: { key: env["TLS_KEY"], cert: env["TLS_CERT"] } }
         : {}),

@@ -86,8 +86,11 @@ describe("init, validate, dry run", () => {
     assert.match(run.stdout, /^Bottle implementer-[a-z0-9]{6}$/m);
     assert.match(run.stdout, /token from \$ANTHROPIC_API_KEY/);
     assert.match(run.stdout, /GIT_AUTHOR_NAME <- host \$USER/);
-    // Supervise is on: the preflight says where the agent asks and where the operator decides.
-    assert.match(run.stdout, /supervise: on \(.*127\.0\.0\.1:3131\/mcp.*`bottle requests`\)/);
+    // The preflight's supervise line names the commands that decide (each parses: command-lines).
+    assert.match(
+      run.stdout,
+      /supervise: on: the agent can ask for more \(MCP tools at 127\.0\.0\.1:3131\/mcp\); you decide: `bottle requests --watch`, then `bottle approve <id>` or `bottle deny <id>`/,
+    );
     assert.ok(!run.stdout.includes(fakeToken) && !run.stdout.includes("FAKE-USER"));
   });
 

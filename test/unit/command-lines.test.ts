@@ -5,10 +5,12 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import type { Command } from "commander";
 import { commandLines, IDENTITY_SLOT } from "../../src/core/command-lines.js";
 import { buildProgram } from "../../src/cli/program.js";
+import { cli, makeSandbox } from "../helpers/cli.js";
 import { denialText } from "../../src/sidecar/egress/denial.js";
 
 function program(): Command {
@@ -110,11 +112,28 @@ describe("command lines the product prints", () => {
     assertParses(commandLines.list());
   });
 
+  it("the commands the preflight names parse (supervise on and off)", async () => {
+    for (const supervise of [true, false]) {
+      const box = makeSandbox();
+      assert.equal((await cli(["init"], box)).code, 0);
+      const file = path.join(box.cwd, "bottle.yaml");
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, "utf8").replace("supervise: true", `supervise: ${supervise}`),
+      );
+      const run = await cli(["start", "shell", "--dry-run"], box);
+      const lines = [...run.stdout.matchAll(/`(bottle [^`]+)`/g)].map((m) => m[1] ?? "");
+      assert.ok(lines.length >= (supervise ? 3 : 1), run.stdout);
+      for (const line of lines)
+        assertParses(line.replace("<id>", "r-1a2b3c").replace("<host>", "a.test"));
+    }
+  });
+
   it("the supervise lines parse, and the checker refuses a bad one", () => {
     assertParses(commandLines.requests());
     assertParses(commandLines.requests({ identity: "dev-1", all: true, watch: true }));
     assertParses(commandLines.approve("r-1a2b3c"));
-    assertParses(commandLines.approve("r-1a2b3c", { scope: "once", yes: true }));
+    assertParses(commandLines.approve("r-1a2b3c", { scope: "once", internal: true, yes: true }));
     assertParses(commandLines.approve("dev-1/r-1a2b3c", { scope: "bottle" }));
     assertParses(
       commandLines.approve("r-1a2b3c", {

@@ -205,6 +205,29 @@ describe("git gate", () => {
     assert.equal(audit.findLast((e) => e.op === "push")?.verdict, "deny");
   });
 
+  it("widens its push branches live (an approved push-branch request): the next push lands", async () => {
+    const dir = await cloneOf("app");
+    await agentGit(["checkout", "--quiet", "-b", "feature/live"], dir);
+    await commit(dir, "live.txt", "after approval\n");
+    const refused = await agentGit(["push", "origin", "feature/live"], dir);
+    assert.notEqual(refused.code, 0);
+    assert.throws(() => {
+      gate.setPushBranches({ app: ["feature/*"], nope: ["x"] });
+    }, /no repository nope/);
+    assert.deepEqual(gate.pushBranches()["app"], policy.branches, "nothing changed");
+    gate.setPushBranches({ app: [...policy.branches, "feature/*"] });
+    try {
+      const pushed = await agentGit(["push", "origin", "feature/live"], dir);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(
+        bare(upstreams["app"] ?? "", "rev-parse", "feature/live"),
+        (await agentGit(["rev-parse", "HEAD"], dir)).stdout.trim(),
+      );
+    } finally {
+      gate.setPushBranches({ app: policy.branches });
+    }
+  });
+
   it("refuses a force push and a deletion", async () => {
     const dir = await cloneOf("app");
     await agentGit(["checkout", "--quiet", "-b", "bottle/t1/rewrite"], dir);

@@ -4,6 +4,7 @@ import { isBottleError } from "../../src/core/errors.js";
 import type { Manifest } from "../../src/core/manifest/schema.js";
 import { manifestSchema } from "../../src/core/manifest/schema.js";
 import type { HostFacts } from "../../src/core/plan/make-plan.js";
+import { SUPERVISE_NOTE } from "../../src/core/plan/supervise-note.js";
 import { makePlan } from "../../src/core/plan/make-plan.js";
 
 function manifest(overrides: Record<string, unknown> = {}): Manifest {
@@ -213,8 +214,17 @@ describe("makePlan", () => {
     );
   });
 
-  it("appends the prompt to Claude Code's system prompt and continues the conversation on resume", () => {
+  it("appends the supervise note to the prompt in a supervised bottle, and nothing when off", () => {
     const plan = makePlan(manifest(), { agent: "worker" }, facts());
+    assert.equal(plan.command[1], "--append-system-prompt");
+    assert.equal(plan.command[2], `Fix the bug.\n\n${SUPERVISE_NOTE}`);
+    assert.match(SUPERVISE_NOTE, /request_egress.*wait_for_decision/s);
+    const shell = makePlan(manifest(), { agent: "sh" }, facts());
+    assert.deepEqual(shell.command, ["bash", "-l"]);
+  });
+
+  it("appends the prompt to Claude Code's system prompt and continues the conversation on resume", () => {
+    const plan = makePlan(manifest({ supervise: false }), { agent: "worker" }, facts());
     assert.deepEqual(plan.command, ["claude", "--append-system-prompt", "Fix the bug."]);
     assert.deepEqual(plan.resume_command, [
       "claude",

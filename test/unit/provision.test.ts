@@ -24,6 +24,37 @@ describe("provisionFiles", () => {
     assert.deepEqual(state.customApiKeyResponses.approved, [PLACEHOLDER_KEY.slice(-20)]);
   });
 
+  it("registers the supervise MCP server for Claude Code only in a supervised bottle", () => {
+    const plan = (supervise: boolean) =>
+      ({ provider: "claude", credentials: [], git: [], supervise }) as unknown as BottlePlan;
+    const files = provisionFiles(plan(true));
+    const state = JSON.parse(files[0]?.content ?? "{}") as {
+      mcpServers?: Record<string, { type: string; url: string }>;
+    };
+    assert.deepEqual(state.mcpServers, {
+      supervise: { type: "http", url: "http://127.0.0.1:3131/mcp" },
+    });
+    const settings = files.find((f) => f.path === "/home/agent/.claude/settings.json");
+    assert.deepEqual(JSON.parse(settings?.content ?? "{}"), {
+      permissions: { allow: ["mcp__supervise"] },
+    });
+    const off = provisionFiles(plan(false));
+    assert.equal(off.length, 1);
+    assert.equal(
+      (JSON.parse(off[0]?.content ?? "{}") as { mcpServers?: unknown }).mcpServers,
+      undefined,
+    );
+    assert.deepEqual(
+      provisionFiles({
+        provider: "shell",
+        credentials: [],
+        git: [],
+        supervise: true,
+      } as unknown as BottlePlan),
+      [],
+    );
+  });
+
   it("writes nothing for the shell", () => {
     assert.deepEqual(
       provisionFiles({ provider: "shell", credentials: [], git: [] } as unknown as BottlePlan),

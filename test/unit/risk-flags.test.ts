@@ -70,6 +70,13 @@ describe("egress risk flags", () => {
     assert.deepEqual(codes(spec("93.184.216.34")), []);
   });
 
+  it("flags a name the operator lets resolve inside (--internal)", () => {
+    assert.deepEqual(
+      egressRiskFlags(spec("registry.corp.example"), context, true).map((f) => f.code),
+      ["internal-address"],
+    );
+  });
+
   it("flags a write method on a host that was read-only, and not a read or a narrowed grant", () => {
     assert.deepEqual(codes(spec("api.github.com", { methods: ["POST"] })), ["write-on-read-only"]);
     assert.deepEqual(codes(spec("api.github.com")), ["write-on-read-only"]);
@@ -91,7 +98,7 @@ describe("egress risk flags", () => {
   });
 
   it("never reads the agent's reason (it is not an input)", () => {
-    assert.equal(egressRiskFlags.length, 2);
+    assert.equal(egressRiskFlags.length, 2, "spec and context (internal has a default)");
     assert.deepEqual(codes(spec("docs.example.org")), []);
   });
 

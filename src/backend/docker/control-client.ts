@@ -3,7 +3,10 @@
  * carry secrets (PUT /secrets); nothing here logs a body.
  */
 import http from "node:http";
+import { egressRulesSchema } from "../../core/contract/contract.js";
 import { BottleError } from "../../core/errors.js";
+import type { BottlePaths } from "../../core/state/bottle-state.js";
+import { writeRules } from "../../core/state/policy-store.js";
 
 export async function controlRequest(
   socketPath: string,
@@ -66,5 +69,20 @@ export async function probeSidecar(controlSocket: string, timeoutMs = 1000): Pro
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Saves the rules the sidecar holds as policy.json before it is removed, so that resume starts
+ * from them: the sidecar drops `once` rules it spent, which policy.json still lists otherwise. A
+ * sidecar that does not answer (or answers rules that do not parse) leaves policy.json as it is.
+ */
+export async function saveLiveRules(paths: BottlePaths): Promise<void> {
+  try {
+    const live = await controlRequest(paths.controlSocket, "GET", "/policy", undefined, 2000);
+    const parsed = egressRulesSchema.safeParse(live);
+    if (parsed.success) writeRules(paths, parsed.data);
+  } catch {
+    // Nothing to save from a sidecar that is gone.
   }
 }

@@ -38,7 +38,7 @@ import { execInContainer, execInteractive } from "./exec.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
 import { sidecarState, spawnDetachedKeeper } from "./secret-keeper.js";
-import { probeSidecar } from "./control-client.js";
+import { probeSidecar, saveLiveRules } from "./control-client.js";
 import path from "node:path";
 import { saveFolder } from "./workspace.js";
 import { AGENT_HOME, LABELS, WORKSPACE_DIR, homeTag } from "../../core/plan/layout.js";
@@ -256,6 +256,7 @@ export class DockerBackend {
         // A container that cannot be read any more has nothing to save; removal goes on.
       }
     }
+    await saveLiveRules(paths);
     if (objects !== undefined) await removeBottleObjects(this.docker, identity);
     if (options.restarting !== true) updateStatus(paths, "stopped");
   }

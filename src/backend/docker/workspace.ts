@@ -62,6 +62,24 @@ export async function writeFilesIn(
 ): Promise<void> {
   if (files.length === 0) return;
   const archive = pack();
+  // Folders below the agent's home (`~/.claude/`) are made the agent's: extracting a file alone
+  // would create them owned by root, and the agent program could not write there.
+  const folders = new Set<string>();
+  for (const file of files) {
+    for (let dir = path.posix.dirname(file.path); dir.startsWith(`${AGENT_HOME}/`);) {
+      folders.add(dir);
+      dir = path.posix.dirname(dir);
+    }
+  }
+  for (const dir of [...folders].sort()) {
+    archive.entry({
+      name: dir.replace(/^\//, ""),
+      type: "directory",
+      mode: 0o755,
+      uid: AGENT_UID,
+      gid: AGENT_UID,
+    });
+  }
   for (const file of files) {
     archive.entry(
       { name: file.path.replace(/^\//, ""), mode: file.mode, uid: AGENT_UID, gid: AGENT_UID },

@@ -41,25 +41,30 @@ export async function requestsCommand(
     return;
   }
   const filter = { ...(identity === undefined ? {} : { identity }), all: options.all };
+  const controller = new AbortController();
+  // Taken before the listing, so a request filed in between is either listed or watched.
+  const events = options.watch
+    ? watchRequests(ctx.host, { ...filter, signal: controller.signal })
+    : undefined;
   const views = listAllRequests(ctx.host, filter);
-  if (options.json && !options.watch) {
+  if (options.json && events === undefined) {
     ctx.io.out(JSON.stringify(views, null, 2));
     return;
   }
   if (!options.json) {
     if (views.length > 0) ctx.io.out(renderRequestTable(views));
-    else if (!options.watch) ctx.io.err(options.all ? "No requests." : "No pending requests.");
+    else if (events === undefined)
+      ctx.io.err(options.all ? "No requests." : "No pending requests.");
   }
-  if (!options.watch) return;
+  if (events === undefined) return;
   ctx.io.err("Watching for new requests (Ctrl-C ends)...");
-  const controller = new AbortController();
   const stop = (): void => {
     controller.abort();
   };
   signal?.addEventListener("abort", stop);
   process.once("SIGINT", stop);
   try {
-    for await (const event of watchRequests(ctx.host, { ...filter, signal: controller.signal })) {
+    for await (const event of events) {
       ctx.io.out(options.json ? JSON.stringify(event) : renderWatchLine(event.kind, event.view));
     }
   } finally {
@@ -98,6 +103,7 @@ export interface ApproveOptions {
   bottle: boolean;
   methods?: string;
   paths?: string;
+  internal: boolean;
   yes: boolean;
   restart?: boolean;
 }
@@ -137,6 +143,7 @@ export function grantOptions(options: ApproveOptions): GrantOptions {
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(methods === undefined ? {} : { methods }),
     ...(paths === undefined ? {} : { paths }),
+    ...(options.internal ? { internal: true } : {}),
   };
 }
 

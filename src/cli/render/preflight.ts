@@ -5,6 +5,7 @@
 import { commandLines } from "../../core/command-lines.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import { GATES } from "../../core/plan/layout.js";
+import { SUPERVISE_NOTE } from "../../core/plan/supervise-note.js";
 
 function formatBytes(bytes: number): string {
   const gib = bytes / 1024 ** 3;
@@ -36,7 +37,7 @@ export function renderPreflight(plan: BottlePlan): string {
   };
   lines.push(`Bottle ${plan.identity}`);
   lines.push(
-    `  agent:     ${plan.agent} (${plan.provider}: ${plan.command.join(" ")}) in bottle ${plan.bottle}`,
+    `  agent:     ${plan.agent} (${plan.provider}: ${plan.command.join(" ").replace(`\n\n${SUPERVISE_NOTE}`, " [+ the supervise note]").replace(SUPERVISE_NOTE, "[the supervise note]")}) in bottle ${plan.bottle}`,
   );
   lines.push(`  manifest:  ${plan.manifest}`);
   lines.push(
@@ -83,7 +84,7 @@ export function renderPreflight(plan: BottlePlan): string {
     Object.entries(plan.env).map(([name, source]) => formatEnv(name, source)),
   );
   lines.push(
-    `  supervise: ${plan.supervise ? `on (the agent can ask for more over MCP at 127.0.0.1:${GATES.supervise.port}/mcp; you decide: \`${commandLines.requests()}\`)` : "off"}`,
+    `  supervise: ${plan.supervise ? `on: the agent can ask for more (MCP tools at 127.0.0.1:${GATES.supervise.port}/mcp); you decide: \`${commandLines.requests({ watch: true })}\`, then \`${commandLines.approve("<id>")}\` or \`${commandLines.deny("<id>")}\`` : `off: widen the policy yourself with \`${commandLines.policyAllow(plan.identity, "<host>")}\``}`,
   );
   for (const warning of plan.warnings) lines.push(`  warning: ${warning}`);
   return lines.join("\n");

@@ -100,6 +100,7 @@ function grantLines(preview: ApprovalPreview): string[] {
       `  methods   ${rule.methods === null ? "any" : rule.methods.join(", ")}`,
       `  paths     ${rule.paths === null ? "any" : rule.paths.map((p) => `${p}…`).join(", ")}`,
       `  tls       intercepted (methods and paths checked inside)`,
+      ...(rule.internal ? ["  internal  the name may resolve to an internal address"] : []),
       `  scope     ${scopeLine(preview)}`,
       ...preview.lifts.map((p) => `  lifts     the deny rule ${p}`),
       ...preview.still_denied_by.map(

@@ -8,6 +8,7 @@ import type { BottleSpec, CredentialSpec, EgressRuleSpec, Manifest } from "../ma
 import { FORWARD_PATTERN } from "../manifest/schema.js";
 import { expandPath, skillDir } from "../host/paths.js";
 import { providerSpec } from "./provider-spec.js";
+import { appendedPrompt } from "./supervise-note.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "./placeholders.js";
 import type { BottlePlan, EnvSource, PlanEgressRule } from "./bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "./bottle-plan.js";
@@ -215,10 +216,11 @@ export function makePlan(manifest: Manifest, options: PlanOptions, facts: HostFa
     }
   }
 
+  const prompt = appendedPrompt(agent.prompt, bottle.supervise);
   const command = [
     ...provider.command,
-    ...(agent.prompt !== undefined && provider.promptArgs !== undefined
-      ? provider.promptArgs(agent.prompt)
+    ...(prompt !== undefined && provider.promptArgs !== undefined
+      ? provider.promptArgs(prompt)
       : []),
   ];
   const providerRules = provider.egress.map((rule) => ({

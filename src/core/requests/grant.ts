@@ -24,6 +24,11 @@ export interface GrantOptions {
   paths?: readonly string[];
   /** A note passed back to the agent with the decision. */
   note?: string;
+  /**
+   * Egress: let the host name resolve to an internal address (a service inside the operator's
+   * network). Off by default; a risk flag says so when on.
+   */
+  internal?: boolean;
 }
 
 export interface Grant {
@@ -116,8 +121,11 @@ export function grantExpiry(options: GrantOptions, now: Date): string | null {
   return new Date(now.getTime() + options.durationMs).toISOString();
 }
 
-/** The egress rule an approved egress decision puts in force, with its provenance. */
-export function ruleFromDecision(decision: Decision): EgressRule | null {
+/**
+ * The egress rule an approved egress decision puts in force, with its provenance; `internal` as
+ * the operator chose it (the decision does not carry it).
+ */
+export function ruleFromDecision(decision: Decision, internal = false): EgressRule | null {
   if (decision.status !== "approved" || decision.granted?.kind !== "egress") return null;
   const spec = decision.granted.egress;
   return {
@@ -126,7 +134,7 @@ export function ruleFromDecision(decision: Decision): EgressRule | null {
     methods: spec.methods,
     paths: spec.paths,
     tls: "intercept",
-    internal: false,
+    internal,
     source: "request",
     request_id: decision.request_id,
     added_by: decision.by,
@@ -154,7 +162,10 @@ export function approve(
     decided_at: now.toISOString(),
     by,
   };
-  return { decision, rule: ruleFromDecision(decision) };
+  if (options.internal === true && request.spec.kind !== "egress") {
+    throw new BottleError("usage", "--internal applies to egress requests only.");
+  }
+  return { decision, rule: ruleFromDecision(decision, options.internal ?? false) };
 }
 
 /** The denial of `request`, with the reason passed back to the agent. */

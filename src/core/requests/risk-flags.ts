@@ -134,8 +134,15 @@ function exfilFlag(spec: EgressSpec, pattern: HostPattern, host: string): RiskFl
   };
 }
 
-/** The risk flags of granting `spec` (as it would be granted) in a bottle described by `context`. */
-export function egressRiskFlags(spec: EgressSpec, context: RiskContext): RiskFlag[] {
+/**
+ * The risk flags of granting `spec` (as it would be granted) in a bottle described by `context`;
+ * `internal`: the rule would let the name resolve to an internal address.
+ */
+export function egressRiskFlags(
+  spec: EgressSpec,
+  context: RiskContext,
+  internal = false,
+): RiskFlag[] {
   const host = normalizeHost(spec.host);
   const pattern = grantedPattern(spec);
   const flags: RiskFlag[] = [];
@@ -155,8 +162,15 @@ export function egressRiskFlags(spec: EgressSpec, context: RiskContext): RiskFla
       text: `${spec.host} is a wildcard: every name under ${host.slice(2)}, including ones not yet made`,
     });
   }
-  const internal = internalFlag(spec, host);
-  if (internal !== null) flags.push(internal);
+  const inside =
+    internalFlag(spec, host) ??
+    (internal
+      ? {
+          code: "internal-address" as const,
+          text: `${spec.host} may resolve to an internal address (--internal): the agent would reach a machine inside your network`,
+        }
+      : null);
+  if (inside !== null) flags.push(inside);
   if (pattern !== null) {
     const write = writeFlag(spec, pattern, context);
     if (write !== null) flags.push(write);

@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { PlanEgressRule } from "../plan/bottle-plan.js";
 import type { BottleRequest, Decision } from "../requests/request.js";
 import type { RiskFlag } from "../requests/risk-flags.js";
 import type { BottlePaths } from "./bottle-state.js";
@@ -29,6 +30,8 @@ export interface DecisionLogEntry {
   /** The risk flags the operator was shown (codes). */
   flags: string[];
   by: string;
+  /** The egress rule put in force (with its provenance), or null. */
+  rule: PlanEgressRule | null;
   /** Whether the decision took effect in a running sidecar at once, or from the next resume. */
   effect: "live" | "on-resume" | "none";
 }
@@ -43,6 +46,7 @@ export function decisionLogEntry(
   decision: Decision,
   flags: readonly RiskFlag[],
   effect: DecisionLogEntry["effect"],
+  rule: PlanEgressRule | null = null,
 ): DecisionLogEntry {
   return {
     time: decision.decided_at,
@@ -59,6 +63,7 @@ export function decisionLogEntry(
     note: decision.note,
     flags: flags.map((f) => f.code),
     by: decision.by,
+    rule,
     effect,
   };
 }
