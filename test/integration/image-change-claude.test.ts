@@ -1,8 +1,9 @@
 /**
- * The real Claude Code across an image change, against the scripted Messages API stand-in: a
- * first turn in the bottle (its Bash tool finds no jq), the image change is asked for and approved
- * with --restart, then `claude --continue` on the new image: the stand-in receives the earlier turn
- * with the new one, and jq runs in the bottle.
+ * The real Claude Code across an image change, against the scripted Messages API stand-in. The
+ * model's tools run in order: Bash finds no jq; `current_image_recipe`; `request_image_change`
+ * for jq; `wait_for_decision`. While it waits, the test approves with --restart: the bottle is
+ * rebuilt and restarted under it. Then `claude --continue` on the new image: the stand-in receives
+ * the earlier turns with the new prompt, and the model's Bash tool runs jq.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -10,14 +11,15 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, startDetached } from "../helpers/docker.js";
+import { docker, dockerSandbox, startDetached, waitFor } from "../helpers/docker.js";
 import type { FakeModel } from "../helpers/fake-model.js";
 import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
-import { askForImageChange } from "../helpers/supervise-mcp.js";
 
 const TOKEN = "sk-ant-api03-IMAGE-CHANGE-TOKEN-FAKE-0123456789abcdef";
-const FIRST_PROMPT = "Remember the word TANGERINE-4, then check whether jq is installed.";
+const FIRST_PROMPT = "Remember the word TANGERINE-4, then make sure jq is installed.";
+const NEXT_PROMPT = "What was the word? Run jq now.";
 const JQ = "RUN apt-get update && apt-get install -y --no-install-recommends jq";
+const FINAL = "SCRIPTED-IMAGE-CHANGE-DONE";
 
 const manifest = `agents:
   coder:
@@ -28,14 +30,31 @@ bottles:
     resources: {memory: 2g, cpus: 1, pids: 512}
     credentials:
       - {name: anthropic, path: /anthropic, upstream: "https://api.fake.test", token: {env: ANTHROPIC_API_KEY}, role: anthropic-base-url}
+    supervise: true
 `;
 
-function toolResults(body: unknown): string {
+/** One tool per step, chosen by how many tool results the conversation holds. */
+const STEPS = [
+  { tool: "Bash", input: { command: "command -v jq || echo NO-JQ-HERE", description: "check" } },
+  { tool: "mcp__supervise__current_image_recipe", input: {} },
+  {
+    tool: "mcp__supervise__request_image_change",
+    input: { dockerfile: JQ, reason: "jq to read JSON" },
+  },
+  {
+    tool: "mcp__supervise__wait_for_decision",
+    input: { request_id: "{{request_id}}", timeout_s: 45 },
+  },
+  // After the restart: wait_for_decision again (or this, if Claude Code closed the cut call).
+  { tool: "Bash", input: { command: "jq --version", description: "use jq" } },
+];
+
+function text(body: unknown): string {
   return JSON.stringify(body);
 }
 
 describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
-  it("continues the conversation on the new image after an approved restart", async () => {
+  it("asks for the change, is restarted on the new image while it waits, and continues", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-image-claude-"));
     const tls = await fakeModelCa(tmp);
     const box = dockerSandbox(manifest);
@@ -43,44 +62,46 @@ describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
     box.env["ANTHROPIC_API_KEY"] = TOKEN;
     const identity = await startDetached(box, "coder");
     const network = `bot-bottle-${identity}-net`;
-    let fake: FakeModel = await startFakeModel(network, tls, {
-      token: TOKEN,
-      command: "command -v jq || echo NO-JQ-HERE",
-      final: "jq is missing; I asked for it",
-    });
+    const script = { token: TOKEN, command: "true", final: FINAL, steps: STEPS };
+    let fake: FakeModel = await startFakeModel(network, tls, script);
     let layeredTag = "";
     try {
-      const first = await cliProcess(
+      const first = cliProcess(
         ["exec", identity, "--", "claude", "-p", FIRST_PROMPT, "--allowedTools", "Bash"],
         box,
         {},
-        180_000,
+        600_000,
       );
-      assert.equal(first.code, 0, first.stderr);
-      assert.ok(
-        (await fake.requests()).some((r) => toolResults(r.body).includes("NO-JQ-HERE")),
-        "the first turn's Bash tool found no jq",
+      const requestId = await waitFor(
+        "the request_image_change result",
+        async () => {
+          const ids = (await fake.requests()).map(
+            (r) => /r-[0-9a-f]{6,12}/.exec(text(r.body))?.[0],
+          );
+          return ids.find((id) => id !== undefined);
+        },
+        240_000,
       );
-
-      const asked = await askForImageChange(box, identity, JQ, "jq to read JSON");
+      const seen = text((await fake.requests()).at(-1)?.body);
+      assert.match(seen, /NO-JQ-HERE/, "the first Bash call found no jq");
+      assert.match(seen, /FROM bot-bottle\/agent-claude:/, "current_image_recipe answered");
+      // Let Claude Code call wait_for_decision; then approve and restart while it waits.
+      await new Promise((r) => setTimeout(r, 3000));
       await fake.remove();
       const approve = await cliProcess(
-        ["approve", asked.request_id, "--yes", "--restart"],
+        ["approve", requestId, "--yes", "--restart"],
         box,
         {},
         900_000,
       );
       assert.equal(approve.code, 0, approve.stderr);
+      await first; // cut by the restart
       const info = await docker.getContainer(`bot-bottle-${identity}-agent`).inspect();
       layeredTag = info.Config.Image;
       assert.match(layeredTag, /^bot-bottle\/agent-layered:/);
 
       // The bottle's network was made again: the stand-in joins it again.
-      fake = await startFakeModel(network, tls, {
-        token: TOKEN,
-        command: "jq --version",
-        final: "jq works now",
-      });
+      fake = await startFakeModel(network, tls, script);
       const next = await cliProcess(
         [
           "exec",
@@ -89,26 +110,24 @@ describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
           "claude",
           "-p",
           "--continue",
-          "What was the word? Run jq.",
+          NEXT_PROMPT,
           "--allowedTools",
           "Bash",
         ],
         box,
         {},
-        180_000,
+        300_000,
       );
-      assert.equal(next.code, 0, next.stderr);
-      const requests = await fake.requests();
-      assert.ok(
-        requests.some((r) => {
-          const body = toolResults(r.body);
-          return body.includes("TANGERINE-4") && body.includes("What was the word? Run jq.");
-        }),
-        "the stand-in received the earlier turn with the new one",
+      const log = await fake.log();
+      assert.equal(next.code, 0, `${next.stderr}\n${log}`);
+      assert.match(next.stdout, new RegExp(FINAL));
+      const last = text(
+        (await fake.requests()).filter((r) => r.url.includes("/v1/messages")).at(-1)?.body,
       );
-      // (The stand-in runs a tool once per conversation, so jq is checked by exec here.)
-      const jq = await cliProcess(["exec", identity, "--", "jq", "--version"], box);
-      assert.equal(jq.code, 0, jq.stderr);
+      assert.match(last, /TANGERINE-4/, "the earlier turn came along");
+      assert.ok(last.includes(NEXT_PROMPT), "with the new prompt");
+      assert.match(last, /request_image_change/, "and the tool calls before the restart");
+      assert.match(last, /jq-1\.\d/, "the model's Bash tool ran jq on the new image");
     } finally {
       await fake.remove().catch(() => undefined);
       await cliProcess(["stop", identity], box);
