@@ -84,12 +84,25 @@ describe("supervise: the agent asks, the operator decides", () => {
       assert.equal(await status(box, identity, "once.test"), "200");
       assert.equal(await status(box, identity, "once.test"), "403");
 
-      // --for 2s: through now, refused after.
+      // --for 2s: a loop inside the bottle probes every 100 ms (a CLI round trip takes about as
+      // long as the grant): refused, then allowed for about 2 s, then refused again.
       const timed = await ask(box, identity, "timed.test");
+      const probing = bottleExec(
+        box,
+        identity,
+        `for i in $(seq 1 60); do echo "$(date +%s%3N) $(curl -sS -o /dev/null -w '%{http_code}' http://timed.test/x)"; sleep 0.1; done`,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
       await approve(box, timed, "--for", "2s");
-      assert.equal(await status(box, identity, "timed.test"), "200");
-      await new Promise((r) => setTimeout(r, 2500));
-      assert.equal(await status(box, identity, "timed.test"), "403");
+      const probes = (await probing).stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" ").map(Number) as [number, number]);
+      const codes = probes.map(([, code]) => code).join(" ");
+      assert.match(codes, /^(403 )+(200 )+(403 ?)+$/, codes);
+      const allowed = probes.filter(([, code]) => code === 200).map(([at]) => at);
+      const span = Math.max(...allowed) - Math.min(...allowed);
+      assert.ok(span <= 2200, `allowed for ${span} ms`);
 
       // Deny: the reason comes back to the agent.
       const refused = await ask(box, identity, "refused.test");

@@ -12,6 +12,7 @@ import { fileRequest } from "../../src/core/requests/request-store.js";
 import { packageRoot } from "../../src/core/host/package-root.js";
 import { applyApproval, previewApproval } from "../../src/operator/approve.js";
 import { isBottleError } from "../../src/core/errors.js";
+import { runCli } from "../../src/cli/program.js";
 import { cli, makeSandbox } from "../helpers/cli.js";
 import { fakeBottle, fakeSidecar } from "../helpers/bottle-state.js";
 
@@ -251,6 +252,44 @@ describe("bottle requests / approve / deny", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /revision 2/);
     assert.match(run.stderr, /methods +GET, POST/);
+  });
+
+  it("asks y/N; a request widened while the operator answers is refused and shown again", async () => {
+    const box = makeSandbox();
+    const bottle = await fakeBottle(box, MANIFEST, "coder", "stopped");
+    const { request } = fileRequest(
+      bottle.requestsDir,
+      bottle.identity,
+      egress("a.test", { methods: ["GET"] }),
+      "x",
+    );
+    let out = "";
+    let err = "";
+    const run = (confirm: (q: string) => Promise<boolean>) =>
+      runCli(["approve", request.id], {
+        host: { env: box.env, home: box.home, cwd: box.cwd },
+        io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
+        confirm,
+      });
+    assert.equal(await run(() => Promise.resolve(false)), 1, "answered no");
+    assert.match(err, /Not approved; nothing changed/);
+    err = "";
+    const code = await run((question) => {
+      assert.equal(question, "Approve?");
+      // The agent asks again, wider, while the question is open.
+      fileRequest(
+        bottle.requestsDir,
+        bottle.identity,
+        egress("a.test", { methods: ["DELETE"] }),
+        "x",
+      );
+      return Promise.resolve(true);
+    });
+    assert.equal(code, 1);
+    assert.match(err, /methods +GET\n[\s\S]*changed since it was shown \(revision 1, now 2\)/);
+    assert.match(err, /It now reads:\n[\s\S]*revision 2[\s\S]*methods +DELETE, GET/);
+    assert.ok(!fs.existsSync(path.join(bottle.dir, "policy.json")), "nothing granted");
+    assert.equal(out, "");
   });
 
   it("deny writes the reason for the agent and the audit; unknown ids are clear errors", async () => {

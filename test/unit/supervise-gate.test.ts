@@ -14,7 +14,12 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { EgressRules } from "../../src/core/policy/policy-change.js";
-import { listRequests, readRequest, writeDecision } from "../../src/core/requests/request-store.js";
+import {
+  fileRequest,
+  listRequests,
+  readRequest,
+  writeDecision,
+} from "../../src/core/requests/request-store.js";
 import { MAX_PENDING } from "../../src/core/requests/request.js";
 import type { SuperviseAuditEntry } from "../../src/sidecar/supervise/supervise-gate.js";
 import { SuperviseGate } from "../../src/sidecar/supervise/supervise-gate.js";
@@ -387,6 +392,55 @@ describe("supervise gate (MCP over the SDK's client)", () => {
     );
     assert.equal(list.status, 200, list.body);
     assert.match(list.body, /request_egress/);
+  });
+
+  it("stop() ends a wait in progress at once (pending), instead of holding the process", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-supervise-stop-"));
+    const entries: SuperviseAuditEntry[] = [];
+    const own = new SuperviseGate({
+      identity: "dev-t2",
+      requestsDir: dir,
+      egressAuditFile: path.join(dir, "none.jsonl"),
+      rules: () => rules,
+      gitEntries: [],
+      audit: (entry) => entries.push(entry),
+      now: () => new Date(),
+    });
+    await own.listen({ host: "127.0.0.1", port: 0 });
+    const spec = {
+      kind: "egress" as const,
+      egress: { host: "a.test", ports: null, methods: null, paths: null },
+    };
+    const id = fileRequest(dir, "dev-t2", spec, "r").request.id;
+    const req = http.request({
+      host: "127.0.0.1",
+      port: own.address(),
+      method: "POST",
+      path: "/mcp",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+    });
+    req.on("error", () => undefined);
+    req.end(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "wait_for_decision", arguments: { request_id: id, timeout_s: 40 } },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    const started = Date.now();
+    await own.stop();
+    while (!entries.some((e) => e.tool === "wait_for_decision") && Date.now() - started < 3_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const waited = entries.find((e) => e.tool === "wait_for_decision");
+    assert.equal(waited?.detail, "pending");
+    assert.ok(Date.now() - started < 2_000, "the wait ended with the gate");
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("writes no decision file and changes no rule, whatever it is called with", () => {

@@ -73,6 +73,8 @@ function readJson(
 export class SuperviseGate {
   private readonly server: GateServer;
   private readonly context: SuperviseContext;
+  /** Aborted by stop(): every wait in progress returns at once. */
+  private readonly stopping = new AbortController();
 
   constructor(options: SuperviseGateOptions) {
     this.context = { ...options, audit: guardedSink<SuperviseAuditEntry>(options.audit) };
@@ -102,6 +104,7 @@ export class SuperviseGate {
 
   /** Stops accepting and closes every open connection (a wait in progress ends with it). */
   stop(): Promise<void> {
+    this.stopping.abort();
     return this.server.stop();
   }
 
@@ -144,7 +147,12 @@ export class SuperviseGate {
       return;
     }
     const mcp = new McpServer({ name: "bot-bottle-supervise", version: "1.0.0" });
-    registerSuperviseTools(mcp, this.context);
+    const exchange = new AbortController();
+    registerSuperviseTools(
+      mcp,
+      this.context,
+      AbortSignal.any([exchange.signal, this.stopping.signal]),
+    );
     registerImageTools(mcp, {
       identity: this.context.identity,
       requestsDir: this.context.requestsDir,
@@ -167,6 +175,7 @@ export class SuperviseGate {
       enableJsonResponse: true,
     });
     res.once("close", () => {
+      exchange.abort();
       void transport.close();
       void mcp.close();
     });

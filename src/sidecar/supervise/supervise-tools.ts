@@ -58,7 +58,15 @@ function errorText(error: unknown): string {
   return `the request could not be filed: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-export function registerSuperviseTools(server: McpServer, ctx: SuperviseContext): void {
+/**
+ * Registers the tools on `server`. `ended` aborts when the HTTP exchange is over or the gate
+ * stops: a wait in progress then returns at once instead of holding the process for up to 50 s.
+ */
+export function registerSuperviseTools(
+  server: McpServer,
+  ctx: SuperviseContext,
+  ended?: AbortSignal,
+): void {
   const log = (
     tool: string,
     verdict: SuperviseAuditEntry["verdict"],
@@ -200,7 +208,8 @@ export function registerSuperviseTools(server: McpServer, ctx: SuperviseContext)
           return first;
         }
       };
-      const outcome = await waitForOutcome(safeRead, waitMs(timeout), extra.signal, ctx.now);
+      const signal = ended === undefined ? extra.signal : AbortSignal.any([extra.signal, ended]);
+      const outcome = await waitForOutcome(safeRead, waitMs(timeout), signal, ctx.now);
       if (outcome === undefined) return refuse("wait_for_decision", `Request ${id} is gone.`);
       log("wait_for_decision", "answered", { request_id: id, detail: outcome.status });
       return answer({ ...outcome });
