@@ -120,7 +120,10 @@ export function registerSupervise(
   program
     .command("requests")
     .description("List what agents asked for (pending first, across bottles)")
-    .argument("[identity]", "only this bottle's requests")
+    .argument(
+      "[identity]",
+      "only this bottle's requests; or a request (r-1a2b3c, <identity>/<id>) shown whole",
+    )
     .option("--all", "decided requests too", false)
     .option("--json", "print JSON", false)
     .option("-w, --watch", "then print each new request as one line, with a terminal bell", false)
@@ -136,6 +139,7 @@ export function registerSupervise(
         `  ${commandLines.requests()}`,
         `  ${commandLines.requests({ watch: true })}`,
         `  ${commandLines.requests({ identity: "dev-k3x9q2", all: true })}`,
+        `  ${commandLines.request("r-1a2b3c")}`,
       ].join("\n"),
     )
     .action(async (identity: string | undefined, opts: RequestsOptions) => {
@@ -153,6 +157,11 @@ export function registerSupervise(
     .option("--paths <list>", "narrow to these path prefixes (/v1/,/simple/)")
     .option("--internal", "let the host name resolve to an internal address (flagged)", false)
     .option("-y, --yes", "do not ask for confirmation", false)
+    .option(
+      "--restart",
+      "an image change: restart the running bottle on its new image now, without asking",
+      false,
+    )
     .addHelpText(
       "after",
       [
@@ -167,6 +176,15 @@ export function registerSupervise(
         `  ${commandLines.approve("r-1a2b3c")}`,
         `  ${commandLines.approve("r-1a2b3c", { scope: "once" })}`,
         `  ${commandLines.approve("dev-k3x9q2/r-1a2b3c", { scope: "for", duration: "1h", methods: ["GET", "HEAD"], paths: ["/simple/"] })}`,
+        "",
+        "An image change is shown as a diff of the bottle's image recipe with its risk flags (a",
+        "download piped to a shell, a new package source, setuid bits, proxy or CA variables, TLS",
+        "verification off). Approved, it is stored in state/<identity>/image/ and the bottle waits",
+        "for a rebuild: --restart (or yes to the question) builds the new image while the bottle",
+        "runs, then restarts it on it with the same identity, workspace and conversation; otherwise",
+        "the next resume builds it. A failed build leaves the bottle on its old image and tells the",
+        "agent why.",
+        `  ${commandLines.approve("dev-k3x9q2/r-1a2b3c", { yes: true, restart: true })}`,
       ].join("\n"),
     )
     .action(async (reference: string, opts: ApproveOptions) => {

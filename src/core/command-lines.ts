@@ -21,6 +21,8 @@ export interface ApproveLineOptions {
   paths?: readonly string[];
   internal?: boolean;
   yes?: boolean;
+  /** An image change: restart the bottle on its new image without asking. */
+  restart?: boolean;
 }
 
 /** Quotes a word for a POSIX shell when it holds anything but plain characters. */
@@ -79,7 +81,15 @@ export const commandLines = {
       ...(options.paths === undefined ? [] : ["--paths", options.paths.join(",")]),
       ...(options.internal === true ? ["--internal"] : []),
       ...(options.yes === true ? ["--yes"] : []),
+      ...(options.restart === true ? ["--restart"] : []),
     ].join(" ");
+  },
+  /** One request whole (an image change as a diff). */
+  request(reference: string): string {
+    return `bottle requests ${reference}`;
+  },
+  resume(identity: string): string {
+    return `bottle resume ${identity}`;
   },
   deny(reference: string, reason?: string): string {
     return [

@@ -26,7 +26,8 @@ export type ErrorCode =
   | "request_limit"
   | "request_unknown"
   | "request_changed"
-  | "request_decided";
+  | "request_decided"
+  | "image_change_refused";
 
 /** Process exit codes: 2 for bad input the user can fix in a file or a flag, 1 otherwise. */
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -51,6 +52,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   request_unknown: 2,
   request_changed: 1,
   request_decided: 2,
+  image_change_refused: 2,
 };
 
 export class BottleError extends Error {

@@ -32,6 +32,8 @@ import type { BranchChange } from "./push-branches.js";
 import { branchChanges, grantPushBranch } from "./push-branches.js";
 import type { RequestView } from "./requests.js";
 import { findRequest } from "./requests.js";
+import type { ImageChangePreview } from "./image-change.js";
+import { previewImageChange, storeImageChange } from "./image-change.js";
 
 export type { GrantOptions } from "../core/requests/grant.js";
 
@@ -56,6 +58,8 @@ export interface ApprovalPreview {
   branches: BranchChange[];
   /** Risks computed by the project from the grant and the bottle, never from the agent's reason. */
   flags: RiskFlag[];
+  /** Image: the change as a diff against the bottle's recipe. */
+  image: ImageChangePreview | null;
 }
 
 export interface ApprovalResult {
@@ -65,6 +69,8 @@ export interface ApprovalResult {
   /** `live`: in force in the running bottle now; `on-resume`: from its next resume; `none`: no
    * rule to apply (an image request: the decision is what the image change reads). */
   effect: PolicyEffect | "none";
+  /** Image: the change is stored and the bottle waits for a rebuild (restart or resume). */
+  image: { rebuildPending: boolean } | null;
 }
 
 /** Refuses a request that already has a decision in force (approved or denied, not expired). */
@@ -122,6 +128,7 @@ export async function previewApproval(
     still_denied_by: [],
     branches: [],
     flags: [],
+    image: null,
   };
   const granted = grant.decision.granted;
   if (granted?.kind === "egress") {
@@ -139,6 +146,12 @@ export async function previewApproval(
   } else if (granted?.kind === "push-branch") {
     preview.branches = branchChanges(ref, granted.push_branch);
     preview.flags = pushRiskFlags(granted.push_branch.pattern);
+  } else if (granted?.kind === "image") {
+    preview.image = previewImageChange(ref.paths.dir, view.request);
+    preview.flags = preview.image.risks.map((r) => ({
+      code: r.code,
+      text: `line ${r.line}: ${r.text}`,
+    }));
   }
   return preview;
 }
@@ -157,6 +170,17 @@ export async function applyApproval(
   checkShownRevision(view.request, preview.request.revision);
   refuseDecided(view);
   const ref = bottleRef(host, view.identity);
+  if (preview.image !== null) {
+    // The diff shown was against the recipe then; another change approved since moves it on.
+    const again = previewImageChange(ref.paths.dir, view.request);
+    if (again.currentHash !== preview.image.currentHash) {
+      throw new BottleError(
+        "request_changed",
+        `The image recipe of ${ref.identity} changed since the change was shown; nothing was approved.`,
+        { hint: "Look at the change again: the diff is now against the new recipe." },
+      );
+    }
+  }
   const { decision, rule } = approve(view.request, preview.options, preview.by, now);
   let effect: ApprovalResult["effect"] = "none";
   if (rule !== null) {
@@ -165,9 +189,13 @@ export async function applyApproval(
     effect = await grantPushBranch(ref, decision, decision.granted.push_branch);
   }
   writeDecision(requestsDir(ref.paths.dir), decision);
+  const image =
+    decision.granted?.kind === "image"
+      ? storeImageChange(ref.paths.dir, view.request, decision)
+      : null;
   appendDecisionLog(
     ref.paths,
     decisionLogEntry(ref.identity, view.request, decision, preview.flags, effect),
   );
-  return { identity: ref.identity, decision, rule, effect };
+  return { identity: ref.identity, decision, rule, effect, image };
 }

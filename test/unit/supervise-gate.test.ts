@@ -144,12 +144,14 @@ describe("supervise gate (MCP over the SDK's client)", () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("lists the five tools, each with a description and described arguments", async () => {
+  it("lists the seven tools, each with a description and described arguments", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), [
+      "current_image_recipe",
       "list_egress_rules",
       "recent_denials",
       "request_egress",
+      "request_image_change",
       "request_push_branch",
       "wait_for_decision",
     ]);

@@ -53,10 +53,43 @@ export async function ensureImage(
     );
   }
   progress(`building ${image.role} image ${image.tag} (base ${image.base})`);
-  const stream = await docker.buildImage(tarOf(files), {
-    t: image.tag,
+  await buildFromContext(docker, {
+    files,
+    tag: image.tag,
     buildargs: { BASE_IMAGE: image.base },
-    labels: { [LABELS.role]: `image-${image.role}` },
+    role: `image-${image.role}`,
+    progress,
+    hint: "The build's last lines are above. If the base image is missing, set BOT_BOTTLE_BASE_IMAGE or bottles.<name>.image.base.",
+  });
+  return "built";
+}
+
+export interface BuildRequest {
+  files: readonly ContextFile[];
+  tag: string;
+  buildargs: Record<string, string>;
+  /** Value of the role label on the image. */
+  role: string;
+  progress: Progress;
+  /** Every output line, not only the steps (image changes: the operator watches them). */
+  streamAll?: boolean;
+  /** Receives the whole output once the build ends, built or not. */
+  output?: (text: string) => void;
+  hint: string;
+}
+
+/** How many of the build's last lines a failure shows. */
+export const BUILD_TAIL_LINES = 15;
+
+/**
+ * Builds `files` into `tag` with the classic builder (no BuildKit, no pull: FROM names a local
+ * image). Throws BottleError `image_build_failed` whose details are the build's last lines.
+ */
+export async function buildFromContext(docker: Docker, request: BuildRequest): Promise<void> {
+  const stream = await docker.buildImage(tarOf(request.files), {
+    t: request.tag,
+    buildargs: request.buildargs,
+    labels: { [LABELS.role]: request.role },
     rm: true,
     forcerm: true,
   });
@@ -68,27 +101,25 @@ export async function ensureImage(
         else resolve(output);
       },
       (event: BuildEvent) => {
-        const line = event.stream?.trim();
-        if (line !== undefined && /^Step \d+\/\d+/.test(line)) progress(`  ${line}`);
+        for (const line of (event.stream ?? "").split("\n")) {
+          const trimmed = line.trimEnd();
+          if (trimmed === "") continue;
+          if (request.streamAll === true || /^Step \d+\/\d+/.test(trimmed))
+            request.progress(`  ${trimmed}`);
+        }
       },
     );
   });
+  const text = events.map((event) => event.stream ?? event.error ?? "").join("");
+  request.output?.(text);
   const failure = events.find((event) => event.error !== undefined);
   if (failure !== undefined) {
-    const output = events
-      .map((event) => event.stream ?? "")
-      .join("")
-      .trimEnd()
-      .split("\n")
-      .slice(-15);
-    throw new BottleError(
-      "image_build_failed",
-      `Building ${image.tag} failed: ${failure.errorDetail?.message ?? failure.error ?? "unknown error"}`,
-      {
-        details: output,
-        hint: `The build's last lines are above. If the base image is missing, set BOT_BOTTLE_BASE_IMAGE or bottles.<name>.image.base.`,
-      },
-    );
+    const message = failure.errorDetail?.message ?? failure.error ?? "unknown error";
+    const tail = [...text.trimEnd().split("\n").slice(-BUILD_TAIL_LINES)];
+    if (!tail.includes(message)) tail.push(message);
+    throw new BottleError("image_build_failed", `Building ${request.tag} failed: ${message}`, {
+      details: tail,
+      hint: request.hint,
+    });
   }
-  return "built";
 }

@@ -6,6 +6,14 @@ import { sidecarUserFor } from "./sidecar-user.js";
 import fs from "node:fs";
 import type Docker from "dockerode";
 import { BottleError } from "../../core/errors.js";
+import { rebuildPending } from "../../core/image/bottle-recipe.js";
+import { readRecipe } from "../../core/image/recipe-store.js";
+import {
+  agentImageFor,
+  buildPendingImage,
+  markStarted,
+  waitWhileRestarting,
+} from "./bottle-image.js";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
 import { botBottleHome } from "../../core/host/paths.js";
@@ -47,6 +55,8 @@ export interface BottleSummary {
   health: Health;
   started_at: string | null;
   runtime: string;
+  /** Approved image changes wait for a rebuild (at restart or the next resume). */
+  rebuild_pending: boolean;
 }
 
 export interface Leftovers {
@@ -158,6 +168,13 @@ export class DockerBackend {
         progress(`warning: no token for credential ${name}; its route answers 503`);
       for (const name of missingGit)
         progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
+      const { recipe, tag } = await agentImageFor(
+        this.docker,
+        this.root,
+        plan,
+        paths.dir,
+        progress,
+      );
       // The keeper hands the secrets over again whenever the sidecar comes back without them.
       // Its process starts beside the launch (status is `starting`, which it watches; a failed
       // launch marks the bottle failed and the keeper ends at its next look).
@@ -171,7 +188,11 @@ export class DockerBackend {
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );
       await launchBottle(this.docker, {
-        plan: { ...plan, labels: { ...plan.labels, [LABELS.home]: this.homeTag() } },
+        plan: {
+          ...plan,
+          images: { ...plan.images, agent: { ...plan.images.agent, tag } },
+          labels: { ...plan.labels, [LABELS.home]: this.homeTag() },
+        },
         paths,
         secrets,
         root: this.root,
@@ -181,6 +202,7 @@ export class DockerBackend {
         ...(timings === undefined ? {} : { timings }),
         progress,
       });
+      markStarted(paths.dir, recipe);
       updateStatus(paths, "running");
       const keeperFailure = await keeper;
       timings?.mark("keeper");
@@ -195,6 +217,17 @@ export class DockerBackend {
     }
   }
 
+  /**
+   * Builds the image of a running bottle's recipe while the bottle runs on (see
+   * bottle-image.ts); false when no change waits for a rebuild.
+   */
+  async buildPendingImage(identity: string, progress: Progress): Promise<boolean> {
+    const paths = this.paths(identity);
+    const plan = readPlan(paths);
+    if (plan === undefined) return false;
+    return buildPendingImage(this.docker, this.root, plan, paths.dir, progress);
+  }
+
   private async agentContainer(identity: string): Promise<string> {
     this.metadata(identity);
     const objects = (await findBottleObjects(this.docker, identity)).get(identity);
@@ -207,6 +240,11 @@ export class DockerBackend {
     return agent.id;
   }
 
+  /** Waits while the bottle restarts on a new image; true once it runs again. */
+  waitWhileRestarting(identity: string): Promise<boolean> {
+    return waitWhileRestarting(this.paths(identity));
+  }
+
   async exec(identity: string, command: readonly string[], output: ExecOutput): Promise<number> {
     return execInContainer(this.docker, await this.agentContainer(identity), command, output);
   }
@@ -215,10 +253,14 @@ export class DockerBackend {
     return execInteractive(await this.agentContainer(identity), command, this.host.env);
   }
 
-  /** Saves the workspace, removes every engine object of the bottle, keeps its state for resume. */
-  async stop(identity: string): Promise<void> {
+  /**
+   * Saves the workspace, removes every engine object of the bottle, keeps its state for resume.
+   * `restarting`: the bottle comes back at once (an image change); an attached session waits for it.
+   */
+  async stop(identity: string, options: { restarting?: boolean } = {}): Promise<void> {
     const paths = this.paths(identity);
     this.metadata(identity);
+    if (options.restarting === true) updateStatus(paths, "restarting");
     const objects = (await findBottleObjects(this.docker, identity)).get(identity);
     const agent = objects?.containers.find((c) => c.role === "agent");
     if (agent !== undefined) {
@@ -231,7 +273,7 @@ export class DockerBackend {
     }
     await saveLiveRules(paths);
     if (objects !== undefined) await removeBottleObjects(this.docker, identity);
-    updateStatus(paths, "stopped");
+    if (options.restarting !== true) updateStatus(paths, "stopped");
   }
 
   async list(): Promise<BottleSummary[]> {
@@ -260,12 +302,23 @@ export class DockerBackend {
         identity,
         agent: metadata?.agent ?? "?",
         status: metadata?.status ?? "orphaned",
+        rebuild_pending: this.rebuildPending(identity),
         health,
         started_at: metadata?.started_at ?? null,
         runtime: metadata?.runtime ?? "?",
       });
     }
     return summaries;
+  }
+
+  /** Whether approved image changes wait for a rebuild (restart or resume). */
+  rebuildPending(identity: string): boolean {
+    try {
+      const recipe = readRecipe(this.paths(identity).dir);
+      return recipe !== undefined && rebuildPending(recipe);
+    } catch {
+      return false;
+    }
   }
 
   /** Objects of this home: labelled with it, or unlabelled (older) with a state folder here. */

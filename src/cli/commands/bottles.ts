@@ -21,7 +21,14 @@ function age(startedAt: string | null, now: number): string {
 export function renderList(bottles: readonly BottleSummary[], now: number): string {
   const rows = [["IDENTITY", "AGENT", "STATUS", "HEALTH", "AGE", "RUNTIME"]];
   for (const b of bottles)
-    rows.push([b.identity, b.agent, b.status, b.health, age(b.started_at, now), b.runtime]);
+    rows.push([
+      b.identity,
+      b.agent,
+      b.rebuild_pending ? `${b.status}, rebuild pending` : b.status,
+      b.health,
+      age(b.started_at, now),
+      b.runtime,
+    ]);
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return rows
     .map((r) =>

@@ -8,12 +8,17 @@ import type { DecisionScope } from "../../core/requests/request.js";
 import type { GrantOptions } from "../../operator/approve.js";
 import { applyApproval, previewApproval } from "../../operator/approve.js";
 import { denyRequest } from "../../operator/deny.js";
-import { listAllRequests, watchRequests } from "../../operator/requests.js";
+import { findRequest, listAllRequests, watchRequests } from "../../operator/requests.js";
+import type { ImageChangePreview } from "../../operator/image-change.js";
+import { previewImageChange } from "../../operator/image-change.js";
+import { bottlePaths } from "../../core/state/bottle-state.js";
+import { offerRestart } from "./image-restart.js";
 import type { CommandContext } from "../context.js";
 import { operatorName } from "../context.js";
 import {
   renderApprovalPreview,
   renderApproved,
+  renderRequestDetail,
   renderRequestTable,
   renderWatchLine,
 } from "../render/requests.js";
@@ -31,6 +36,10 @@ export async function requestsCommand(
   ctx: CommandContext,
   signal?: AbortSignal,
 ): Promise<void> {
+  if (identity !== undefined && isRequestReference(identity)) {
+    showRequest(identity, options.json, ctx);
+    return;
+  }
   const filter = { ...(identity === undefined ? {} : { identity }), all: options.all };
   const controller = new AbortController();
   // Taken before the listing, so a request filed in between is either listed or watched.
@@ -63,6 +72,31 @@ export async function requestsCommand(
   }
 }
 
+/** `r-1a2b3c` or `<identity>/r-1a2b3c`: one request rather than a bottle. */
+function isRequestReference(text: string): boolean {
+  return /^(?:[^/]+\/)?r-[0-9a-f]{6,12}$/.test(text);
+}
+
+/** `bottle requests REQ`: the request whole; an image change as a diff with its risk flags. */
+function showRequest(reference: string, json: boolean, ctx: CommandContext): void {
+  const view = findRequest(ctx.host, reference);
+  let image: ImageChangePreview | null = null;
+  if (view.request.spec.kind === "image") {
+    try {
+      image = previewImageChange(bottlePaths(ctx.host, view.identity).dir, view.request);
+    } catch (error) {
+      // A change the project refuses now (or a bottle without a recipe) is shown without a diff.
+      ctx.io.err(`(no diff: ${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const flags = (image?.risks ?? []).map((r) => ({
+    code: r.code,
+    text: `line ${r.line}: ${r.text}`,
+  }));
+  if (json) ctx.io.out(JSON.stringify({ ...view, image, flags }, null, 2));
+  else ctx.io.out(renderRequestDetail(view, image, flags));
+}
+
 export interface ApproveOptions {
   once: boolean;
   for?: string;
@@ -71,6 +105,7 @@ export interface ApproveOptions {
   paths?: string;
   internal: boolean;
   yes: boolean;
+  restart?: boolean;
 }
 
 function list(text: string | undefined): string[] | undefined {
@@ -127,7 +162,10 @@ export async function approveCommand(
     return 1;
   }
   try {
-    ctx.io.out(renderApproved(await applyApproval(ctx.host, preview)));
+    const result = await applyApproval(ctx.host, preview);
+    ctx.io.out(renderApproved(result));
+    if (result.image?.rebuildPending === true)
+      return await offerRestart(result.identity, result.decision.request_id, options, ctx);
     return 0;
   } catch (error) {
     if (isBottleError(error) && error.code === "request_changed") {

@@ -1,5 +1,6 @@
 import type { DockerBackend } from "../../backend/docker/docker-backend.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
+import { restartNoticeArgs } from "../../core/image/restart-notice.js";
 import type { CommandContext } from "../context.js";
 
 /**
@@ -26,7 +27,17 @@ export async function runSession(
   process.once("SIGTERM", onSignal);
   process.once("SIGHUP", onSignal);
   try {
-    return await backend.attach(plan.identity, command);
+    let code = await backend.attach(plan.identity, command);
+    // An image change restarts the bottle under this session: wait for it, then continue the
+    // conversation on the new image, telling the agent why its session was cut.
+    while (stopping === undefined && (await backend.waitWhileRestarting(plan.identity))) {
+      ctx.io.err(`Bottle ${plan.identity} restarted on its new image; attaching again.`);
+      code = await backend.attach(plan.identity, [
+        ...plan.resume_command,
+        ...restartNoticeArgs(plan.provider),
+      ]);
+    }
+    return code;
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGHUP", onSignal);

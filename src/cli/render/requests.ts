@@ -5,6 +5,7 @@
 import { commandLines } from "../../core/command-lines.js";
 import type { RequestSpec } from "../../core/requests/request.js";
 import type { ApprovalPreview, ApprovalResult } from "../../operator/approve.js";
+import type { ImageChangePreview } from "../../operator/image-change.js";
 import type { RequestView } from "../../operator/requests.js";
 
 /** `HH:MM:SS` of an ISO time. */
@@ -31,8 +32,12 @@ export function specSummary(spec: RequestSpec): string {
     }
     case "push-branch":
       return `push to ${spec.push_branch.pattern}${spec.push_branch.entry === null ? "" : ` (${spec.push_branch.entry})`}`;
-    case "image":
-      return `image: ${spec.image.summary}`;
+    case "image": {
+      const lines = spec.image.dockerfile.trimEnd().split("\n");
+      const first = (lines.find((l) => /^\s*[A-Za-z]/.test(l)) ?? "").trim();
+      const cut = first.length > 50 ? `${first.slice(0, 49)}…` : first;
+      return `image change: ${cut}${lines.length > 1 ? ` (+${lines.length - 1} lines)` : ""}`;
+    }
   }
 }
 
@@ -109,19 +114,69 @@ function grantLines(preview: ApprovalPreview): string[] {
       (b) => `  git ${b.entry}: push to ${b.after.join(", ")} (was ${b.before.join(", ")})`,
     );
   }
+  if (preview.image !== null) return imageLines(preview.image);
   const granted = preview.decision.granted;
+  return [`  ${granted === null ? "nothing" : specSummary(granted)}`];
+}
+
+/** An image change as the operator reads it: the diff of the bottle's recipe, indented. */
+export function imageLines(image: ImageChangePreview): string[] {
+  if (image.alreadyThere)
+    return ["  nothing new: the recipe already holds this change (no rebuild)"];
   return [
-    `  ${granted === null ? "nothing" : specSummary(granted)} (recorded; the image change acts on it)`,
+    ...(image.recipeMovedOn
+      ? ["  (the recipe changed since the agent asked: the diff is against the current one)"]
+      : []),
+    ...image.diff
+      .trimEnd()
+      .split("\n")
+      .map((line) => `  ${line}`),
   ];
+}
+
+/** `bottle requests REQ`: one request whole, an image change as a diff with its risk flags. */
+export function renderRequestDetail(
+  view: RequestView,
+  image: ImageChangePreview | null,
+  flags: readonly { code: string; text: string }[],
+): string {
+  const r = view.request;
+  const d = view.decision;
+  return [
+    `Request ${r.id} from ${view.identity} (${view.bottle_status}): ${view.status}`,
+    `  asked ${r.hits} time${r.hits === 1 ? "" : "s"}, first ${shortTime(r.first_seen)}, last ${shortTime(r.last_seen)}, revision ${r.revision}`,
+    `  the agent's reason (its words, not checked): ${quoted(r.reason, 400)}`,
+    `  asks for: ${specSummary(r.spec)}`,
+    ...(image === null ? [] : ["The change to the bottle's image recipe:", ...imageLines(image)]),
+    ...(image === null && flags.length === 0
+      ? []
+      : [
+          "Risk flags:",
+          ...(flags.length === 0
+            ? ["  (none found)"]
+            : flags.map((f) => `  ! ${f.code}: ${f.text}`)),
+        ]),
+    ...(d === undefined
+      ? [
+          `Decide: ${commandLines.approve(`${view.identity}/${r.id}`)} | ${commandLines.deny(`${view.identity}/${r.id}`)}`,
+        ]
+      : [
+          `Decision: ${d.status} by ${d.by} at ${shortTime(d.decided_at)}${d.note === null ? "" : `: ${d.note}`}`,
+        ]),
+  ].join("\n");
 }
 
 /** The whole preview an approval is decided on. */
 export function renderApprovalPreview(preview: ApprovalPreview): string {
   const r = preview.request;
   const where =
-    preview.bottle_status === "running"
-      ? "in force at once in the running bottle"
-      : `in force from the bottle's next resume (it is ${preview.bottle_status})`;
+    preview.image !== null
+      ? preview.bottle_status === "running"
+        ? "stored in the bottle's recipe; the bottle runs on the new image once restarted (asked next, or --restart), else from its next resume"
+        : `stored in the bottle's recipe; built at its next resume (it is ${preview.bottle_status})`
+      : preview.bottle_status === "running"
+        ? "in force at once in the running bottle"
+        : `in force from the bottle's next resume (it is ${preview.bottle_status})`;
   return [
     `Request ${r.id} from ${preview.identity}, revision ${r.revision}, asked ${r.hits} time${r.hits === 1 ? "" : "s"} since ${clock(r.first_seen)}`,
     `  the agent's reason (its words, not checked): ${quoted(r.reason, 400)}`,
@@ -139,6 +194,9 @@ export function renderApprovalPreview(preview: ApprovalPreview): string {
 /** What `bottle approve` reports once applied. */
 export function renderApproved(result: ApprovalResult): string {
   const d = result.decision;
+  if (result.image !== null) {
+    return `approved ${d.request_id}: the change is stored in the bottle's image recipe${result.image.rebuildPending ? "; the bottle waits for a rebuild" : " (already built)"}.`;
+  }
   const effect =
     result.effect === "live"
       ? "in force in the running bottle now"

@@ -264,7 +264,7 @@ const bottle = z
       .boolean()
       .default(true)
       .describe(
-        "Run the supervise MCP server (the sidecar's fourth gate, 127.0.0.1:3131/mcp in the agent) through which the agent asks the operator for more egress or push branches; the operator decides with `bottle requests`, `bottle approve` and `bottle deny`.",
+        "Run the supervise MCP server (the sidecar's fourth gate, 127.0.0.1:3131/mcp in the agent) through which the agent asks the operator for more egress, push branches or an image change; the operator decides with `bottle requests`, `bottle approve` and `bottle deny`.",
       ),
   })
   .superRefine((value, ctx) => {

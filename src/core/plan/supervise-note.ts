@@ -18,6 +18,9 @@ export const SUPERVISE_NOTE = [
   "`request_egress` (host, and the ports, methods and paths you need) or `request_push_branch` asks the operator, with a one-line reason;",
   "then `wait_for_decision` with the request id (call it again while it is pending: a timeout is neither a yes nor a no).",
   "Ask for the narrowest access that does the job. `list_egress_rules` shows what is allowed now.",
+  "When a tool you need is not installed (and installing it needs root), do not work around it: `current_image_recipe` shows what your image is built from,",
+  "and `request_image_change` asks the operator to add Dockerfile instructions (such as `RUN apt-get update && apt-get install -y --no-install-recommends jq`);",
+  "once approved, the bottle restarts on the new image and your session continues there.",
 ].join(" ");
 
 /** The prompt to append: the agent's own, then the supervise note when the bottle is supervised. */

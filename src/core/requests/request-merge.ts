@@ -11,7 +11,7 @@ export function requestKey(spec: RequestSpec): string {
     case "push-branch":
       return `push-branch:${spec.push_branch.entry ?? "*"}:${spec.push_branch.pattern}`;
     case "image":
-      return `image:${spec.image.summary}`;
+      return `image:${spec.image.dockerfile.trimEnd()}`;
   }
 }
 

@@ -36,9 +36,12 @@ export const pushBranchSpecSchema = z.strictObject({
   entry: z.string().nullable(),
 });
 
-/** The image-change issue fills this in; for now a description of the wanted change. */
+/** An image change: Dockerfile instructions layered on the bottle's current image. */
 export const imageSpecSchema = z.strictObject({
-  summary: nonEmpty,
+  /** The instructions (no FROM: the project writes it); validated when filed and when approved. */
+  dockerfile: nonEmpty.max(64 * 1024),
+  /** Hash of the bottle's recipe when the change was filed (the diff's "before"). */
+  base_recipe_hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
 export const requestSpecSchema = z.discriminatedUnion("kind", [

@@ -7,6 +7,7 @@
  * spec as it would be granted (after the operator narrowed it), so narrowing that removes a risk
  * removes its flag.
  */
+import { IMAGE_RISK_CODES } from "../image/image-risk.js";
 import { branchPatternRegex } from "../policy/branch-pattern.js";
 import { BUILTIN_DENY } from "../policy/builtin-deny.js";
 import { hostMatches, normalizeHost, parseHostPattern } from "../policy/domain-pattern.js";
@@ -23,6 +24,8 @@ export const RISK_CODES = [
   "exfil-domain",
   "unusual-port",
   "default-branch",
+  // Image changes (core/image/image-risk.ts):
+  ...IMAGE_RISK_CODES,
 ] as const;
 export type RiskCode = (typeof RISK_CODES)[number];
 

@@ -18,7 +18,8 @@ import type { HostEnv } from "../host/paths.js";
 import { stateDir } from "../host/paths.js";
 import type { BottlePlan } from "../plan/bottle-plan.js";
 
-export type BottleStatus = "starting" | "running" | "stopped" | "failed";
+/** `restarting`: stopped for an image change and coming back at once (same identity). */
+export type BottleStatus = "starting" | "running" | "stopped" | "failed" | "restarting";
 
 export interface BottleMetadata {
   identity: string;

@@ -18,6 +18,7 @@ import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { SuperviseAuditEntry, SuperviseContext } from "./supervise-tools.js";
 import { registerSuperviseTools } from "./supervise-tools.js";
+import { registerImageTools } from "./image-tools.js";
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY = 1024 * 1024;
@@ -155,6 +156,23 @@ export class SuperviseGate {
       this.context,
       AbortSignal.any([exchange.signal, this.stopping.signal]),
     );
+    registerImageTools(mcp, {
+      identity: this.context.identity,
+      requestsDir: this.context.requestsDir,
+      audit: (tool, verdict, detail) => {
+        this.context.audit({
+          time: this.context.now().toISOString(),
+          tool,
+          verdict,
+          ...(detail === undefined
+            ? {}
+            : verdict === "filed" || verdict === "merged"
+              ? { request_id: detail }
+              : { detail }),
+        });
+      },
+      now: () => this.context.now(),
+    });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -198,7 +198,7 @@ export function registerSuperviseTools(
       if (first === undefined) {
         return refuse(
           "wait_for_decision",
-          `No request ${id} in this bottle. Use the request_id that request_egress or request_push_branch returned.`,
+          `No request ${id} in this bottle. Use the request_id that request_egress, request_push_branch or request_image_change returned.`,
         );
       }
       const safeRead = () => {

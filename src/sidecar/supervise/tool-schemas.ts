@@ -74,7 +74,7 @@ export const toolSchemas = {
     request_id: z
       .string()
       .regex(REQUEST_ID_PATTERN, "a request id such as r-1a2b3c")
-      .describe("The id request_egress or request_push_branch returned."),
+      .describe("The id request_egress, request_push_branch or request_image_change returned."),
     timeout_s: z
       .number()
       .min(0)
