@@ -138,7 +138,7 @@ export async function policyView(op: OperatorContext, identity: string): Promise
  * kept; a request whose flags cannot be computed yet shows none rather than failing.
  */
 export class RequestsView {
-  private readonly cache = new Map<string, WireFlag[]>();
+  private readonly cache = new Map<string, { flags: WireFlag[]; diff: string | null }>();
   private lastSignature = "";
   private lastAt = 0;
 
@@ -168,12 +168,13 @@ export class RequestsView {
   async list(): Promise<WireRequest[]> {
     const views = listAllRequests(this.op.host, { all: true });
     const out: WireRequest[] = [];
-    for (const view of views) out.push({ ...view, flags: await this.flagsOf(view) });
+    for (const view of views) out.push({ ...view, ...(await this.previewOf(view)) });
     return out;
   }
 
-  private async flagsOf(view: RequestView): Promise<WireFlag[]> {
-    if (view.status !== "pending") return [];
+  /** The flags (and, for an image change, the diff) the approve preview shows, per revision. */
+  private async previewOf(view: RequestView): Promise<{ flags: WireFlag[]; diff: string | null }> {
+    if (view.status !== "pending") return { flags: [], diff: null };
     const key = `${view.identity}/${view.request.id}@${view.request.revision}`;
     const known = this.cache.get(key);
     if (known !== undefined) return known;
@@ -184,11 +185,12 @@ export class RequestsView {
         {},
         this.by,
       );
-      this.cache.set(key, preview.flags);
-      return preview.flags;
+      const shown = { flags: preview.flags, diff: preview.image?.diff ?? null };
+      this.cache.set(key, shown);
+      return shown;
     } catch {
       // The sidecar did not answer (yet): no flags now, asked again on the next look.
-      return [];
+      return { flags: [], diff: null };
     }
   }
 }

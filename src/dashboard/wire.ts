@@ -51,6 +51,8 @@ export interface WireRequest {
   status: RequestStatus;
   /** Risk flags of approving it as asked (the approve form shows those of the narrowed grant). */
   flags: WireFlag[];
+  /** An image change: the unified diff of the bottle's recipe it would make; null otherwise. */
+  diff: string | null;
 }
 
 export interface WireRule {

@@ -34,7 +34,7 @@ function notify(r: WireRequest): void {
       ? `${spec.egress.host} ${(spec.egress.methods ?? ["any method"]).join(",")} ${(spec.egress.paths ?? ["/"]).join(" ")}`
       : spec.kind === "push-branch"
         ? `push ${spec.push_branch.pattern}`
-        : `image: ${spec.image.summary}`;
+        : `image change: ${spec.image.dockerfile.split("\n")[0] ?? ""}`;
   new Notification(`${r.identity} asks`, { body: what, tag: refOf(r) });
 }
 

@@ -47,16 +47,13 @@ export function What({ r }: { r: WireRequest }) {
           push branches {spec.push_branch.pattern} ({spec.push_branch.entry ?? "every git entry"})
         </span>
       );
-    case "image": {
-      const image: Record<string, unknown> = spec.image;
-      const diff = image["diff"];
+    case "image":
       return (
         <div>
-          <span>image change: {spec.image.summary}</span>
-          {typeof diff === "string" ? <DiffText text={diff} /> : null}
+          <span>image change (Dockerfile instructions layered on the bottle's image)</span>
+          <DiffText text={r.diff ?? spec.image.dockerfile} />
         </div>
       );
-    }
   }
 }
 
