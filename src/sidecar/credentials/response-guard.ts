@@ -11,24 +11,7 @@
  * Bytes are read as latin1 (one character per byte); a compressed answer is given here after its
  * decompression (the proxy sends it on decompressed).
  */
-import { OwnSecrets } from "../dlp/own-secrets.js";
-
-const MIN_SECRET = 8;
-
-function base64Forms(secret: Buffer): string[] {
-  const forms: string[] = [];
-  for (let shift = 0; shift < 3; shift += 1) {
-    const padded = Buffer.concat([Buffer.alloc(shift), secret]);
-    const encoded = padded.toString("base64");
-    const skip = shift === 0 ? 0 : Math.ceil((shift * 4) / 3);
-    const end = padded.length % 3 === 0 ? encoded.length : encoded.length - 4;
-    const stable = encoded.slice(skip, end).replace(/=+$/, "");
-    if (stable.length >= MIN_SECRET) {
-      forms.push(stable, stable.replace(/\+/g, "-").replace(/\//g, "_"));
-    }
-  }
-  return forms;
-}
+import { MIN_SECRET, OwnSecrets, base64Forms } from "../dlp/own-secrets.js";
 
 /** The secrets' forms and pieces, for finding them and for knowing what to hold back. */
 export class SecretForms {

@@ -9,7 +9,7 @@
  * a fragment are undone by decode-layers.ts before the text gets here.
  */
 
-const MIN_SECRET = 8;
+export const MIN_SECRET = 8;
 /** The q-grams the fragment search samples the text by. */
 const GRAM = 8;
 
@@ -18,7 +18,11 @@ export function fragmentLength(secret: string): number {
   return Math.min(secret.length, Math.max(12, Math.min(16, Math.floor(secret.length / 2))));
 }
 
-function base64Forms(secret: Buffer): string[] {
+/**
+ * The stable base64 (and base64url) readings of `secret` at each of the three alignments it can
+ * have inside a longer encoded text.
+ */
+export function base64Forms(secret: Buffer): string[] {
   const forms: string[] = [];
   for (let shift = 0; shift < 3; shift += 1) {
     // The secret preceded by `shift` unknown bytes: only the characters that depend on the
