@@ -42,6 +42,7 @@ import type { CredentialAuditEntry } from "./credentials/credential-proxy.js";
 import { CredentialProxy } from "./credentials/credential-proxy.js";
 import { TOKEN_PLACEHOLDER, PLACEHOLDER_KEY } from "../core/plan/placeholders.js";
 import type { GitAuditEntry } from "./git/git-audit.js";
+import { redactGitAuditEntry } from "./git/git-audit-redaction.js";
 import { GitGate } from "./git/git-gate.js";
 import { UpstreamCredentials } from "./git/upstream-credentials.js";
 import type { SidecarConfig, SidecarSecrets } from "./sidecar-config.js";
@@ -249,8 +250,9 @@ export class Sidecar {
       upstreamEnv: (name) => credentials.env(name),
       scan: (text, where) => scanner.scan(text, where),
       dlp: config.dlp,
+      // Ref names and paths are the agent's: checked like the egress log's fields before writing.
       audit: (entry) => {
-        audit.write(entry);
+        audit.write(redactGitAuditEntry(entry, this.dlp));
       },
     });
     return { gate, credentials, audit, scanner };
