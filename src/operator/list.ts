@@ -1,6 +1,7 @@
 /**
  * The bottles of this state home, as `bottle list` and the dashboard show them: what the engine
- * and each sidecar say (status, health), plus what is waiting for the operator.
+ * and each sidecar say (status, health, a rebuild pending from the bottle's image recipe), plus
+ * the requests waiting for the operator.
  */
 import type { BottleSummary } from "../backend/docker/docker-backend.js";
 import { requestsDir, listRequests } from "../core/requests/request-store.js";
@@ -13,32 +14,14 @@ export interface BottleOverview extends BottleSummary {
   provider: string;
   /** Requests of the agent that no decision answers yet. */
   pending_requests: number;
-  /** An approved image change that the next resume builds. */
-  rebuild_pending: boolean;
 }
 
-/** What the requests folder of one bottle says (no engine call). */
-export function waitingFor(
-  host: HostEnv,
-  identity: string,
-  now = new Date(),
-): { pending_requests: number; rebuild_pending: boolean } {
+/** Requests of one bottle that no decision answers yet (no engine call). */
+export function pendingRequests(host: HostEnv, identity: string, now = new Date()): number {
   const paths = bottlePaths(host, identity);
-  const started = Date.parse(readMetadata(paths)?.started_at ?? "") || 0;
-  let pending = 0;
-  let rebuild = false;
-  for (const { request, decision } of listRequests(requestsDir(paths.dir))) {
-    const status = requestStatus(request, decision, now);
-    if (status === "pending") pending++;
-    else if (
-      status === "approved" &&
-      request.spec.kind === "image" &&
-      decision !== undefined &&
-      Date.parse(decision.decided_at) >= started
-    )
-      rebuild = true;
-  }
-  return { pending_requests: pending, rebuild_pending: rebuild };
+  return listRequests(requestsDir(paths.dir)).filter(
+    ({ request, decision }) => requestStatus(request, decision, now) === "pending",
+  ).length;
 }
 
 export async function listBottles(op: OperatorContext): Promise<BottleOverview[]> {
@@ -47,6 +30,6 @@ export async function listBottles(op: OperatorContext): Promise<BottleOverview[]
   return summaries.map((summary) => ({
     ...summary,
     provider: readMetadata(bottlePaths(op.host, summary.identity))?.provider ?? "?",
-    ...waitingFor(op.host, summary.identity, now),
+    pending_requests: pendingRequests(op.host, summary.identity, now),
   }));
 }

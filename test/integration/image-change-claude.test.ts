@@ -15,7 +15,9 @@ import { docker, dockerSandbox, startDetached, waitFor } from "../helpers/docker
 import type { FakeModel } from "../helpers/fake-model.js";
 import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
 
-const TOKEN = "sk-ant-api03-IMAGE-CHANGE-TOKEN-FAKE-0123456789abcdef";
+// The token shares no run of 13 characters with any text the stand-in answers: the credential
+// proxy cuts an answer that carries a piece of an own secret that long (FINAL once did).
+const TOKEN = "sk-ant-api03-RECIPE-TEST-KEY-FAKE-0123456789abcdef";
 const FIRST_PROMPT = "Remember the word TANGERINE-4, then make sure jq is installed.";
 const NEXT_PROMPT = "What was the word? Run jq now.";
 const JQ = "RUN apt-get update && apt-get install -y --no-install-recommends jq";
