@@ -4,6 +4,7 @@
  * the operator presses Allow.
  */
 import { useState } from "preact/hooks";
+import { CheckField, TextField } from "./fields.js";
 import type { WireTraffic } from "../wire.js";
 import { api, messageOf } from "./api.js";
 import { splitList } from "./format.js";
@@ -43,48 +44,10 @@ export function AllowForm({ entry, onDone }: { entry: WireTraffic; onDone: (m: s
         <b class="mono">{entry.host}</b>. This adds an operator rule (like{" "}
         <code>bottle policy allow</code>); nothing is filed until you press Allow.
       </p>
-      <label>
-        Ports
-        <input
-          type="text"
-          value={ports}
-          onInput={(ev) => {
-            setPorts(ev.currentTarget.value);
-          }}
-        />
-      </label>
-      <label>
-        Methods
-        <input
-          type="text"
-          value={methods}
-          placeholder="any"
-          onInput={(ev) => {
-            setMethods(ev.currentTarget.value);
-          }}
-        />
-      </label>
-      <label>
-        Path prefixes
-        <input
-          type="text"
-          value={paths}
-          placeholder="any"
-          onInput={(ev) => {
-            setPaths(ev.currentTarget.value);
-          }}
-        />
-      </label>
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={internal}
-          onChange={(ev) => {
-            setInternal(ev.currentTarget.checked);
-          }}
-        />
-        Internal address allowed
-      </label>
+      <TextField label="Ports" value={ports} onValue={setPorts} />
+      <TextField label="Methods" value={methods} placeholder="any" onValue={setMethods} />
+      <TextField label="Path prefixes" value={paths} placeholder="any" onValue={setPaths} />
+      <CheckField label="Internal address allowed" checked={internal} onChecked={setInternal} />
       {error !== null ? (
         <p role="alert" class="error">
           {error}

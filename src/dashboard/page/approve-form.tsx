@@ -10,6 +10,7 @@ import type { WirePreview, WireRequest, WireTraffic } from "../wire.js";
 import { api, messageOf } from "./api.js";
 import { anyOr, splitList } from "./format.js";
 import { AllowForm } from "./allow-form.js";
+import { CheckField, TextField } from "./fields.js";
 import { What } from "./requests-view.js";
 
 export type ApproveTarget =
@@ -109,54 +110,25 @@ function RequestForm({ request, onDone }: { request: WireRequest; onDone: (m: st
             </label>
           ))}
           {scope === "for" ? (
-            <label>
-              Duration
-              <input
-                type="text"
-                value={duration}
-                onInput={(ev) => {
-                  setDuration(ev.currentTarget.value);
-                }}
-              />
-            </label>
+            <TextField label="Duration" value={duration} onValue={setDuration} />
           ) : null}
         </fieldset>
       ) : null}
       {egress ? (
         <fieldset>
           <legend>Narrow or mark (optional)</legend>
-          <label>
-            Methods
-            <input
-              type="text"
-              value={methods}
-              placeholder="as asked"
-              onInput={(ev) => {
-                setMethods(ev.currentTarget.value);
-              }}
-            />
-          </label>
-          <label>
-            Path prefixes
-            <input
-              type="text"
-              value={paths}
-              placeholder="as asked"
-              onInput={(ev) => {
-                setPaths(ev.currentTarget.value);
-              }}
-            />
-          </label>
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={internal}
-              onChange={(ev) => {
-                setInternal(ev.currentTarget.checked);
-              }}
-            />
-            The host may resolve to an internal address (a service on your network)
-          </label>
+          <TextField label="Methods" value={methods} placeholder="as asked" onValue={setMethods} />
+          <TextField
+            label="Path prefixes"
+            value={paths}
+            placeholder="as asked"
+            onValue={setPaths}
+          />
+          <CheckField
+            label="The host may resolve to an internal address (a service on your network)"
+            checked={internal}
+            onChecked={setInternal}
+          />
         </fieldset>
       ) : null}
       <label>
