@@ -14,9 +14,14 @@ import { CredentialProxy } from "../../src/sidecar/credentials/credential-proxy.
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
 import { guardedSink } from "../../src/sidecar/shared/gate-server.js";
+import { startRelay } from "../../src/relay/relay.js";
 
 interface Gate {
-  listen(target: { host: string; port: number } | { path: string; mode?: number }): Promise<void>;
+  listen(
+    target:
+      | { host: string; port: number }
+      | { path: string; mode?: number; guard?: { refusal(): string | undefined } },
+  ): Promise<void>;
   address(): number;
   stop(): Promise<void>;
 }
@@ -81,6 +86,40 @@ describe("gate server", () => {
       assert.equal(fs.readFileSync(file, "utf8"), "the operator's file");
     });
   }
+
+  it("a refused connection gets its 503 and reason whole, even with a request body unread", async () => {
+    // As observed through the relay after a sidecar restart (here through the relay too): the answer was written and the
+    // socket closed with the client's request unread, which reset the connection under the
+    // answer ("Empty reply from server").
+    const socketPath = path.join(tmpDir(), "egress.sock");
+    const gate = gates["egress"]?.();
+    assert.ok(gate !== undefined);
+    await gate.listen({ path: socketPath, guard: { refusal: () => "waiting for its secrets" } });
+    const relay = await startRelay([{ port: 0, socket: socketPath }]);
+    const body = "x".repeat(256 * 1024);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const answer = await new Promise<string>((resolve) => {
+          const socket = net.connect(relay.ports[0] ?? 0, "127.0.0.1");
+          const chunks: Buffer[] = [];
+          socket.on("data", (chunk: Buffer) => {
+            chunks.push(chunk);
+          });
+          socket.on("error", () => undefined);
+          socket.on("close", () => {
+            resolve(Buffer.concat(chunks).toString("latin1"));
+          });
+          socket.write(
+            `POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+          );
+        });
+        assert.match(answer, /^HTTP\/1\.1 503 [^]*waiting for its secrets\n$/, `attempt ${i}`);
+      }
+    } finally {
+      await relay.close();
+      await gate.stop();
+    }
+  });
 
   it("control API: refuses a file in the way instead of removing it; the socket is 0600", async () => {
     const handlers = {

@@ -20,28 +20,45 @@ export type ListenTarget = ({ path: string; mode?: number } | { host: string; po
   guard?: GateGuard;
 };
 
-/** Answers 503 with `reason` on a raw connection, then closes it (every gate speaks HTTP). */
-function refuse(socket: net.Socket, reason: string): void {
+/** How long a refused connection may stay open while its request is drained (then destroyed). */
+const REFUSED_LINGER_MS = 1000;
+/** Refused connections draining at once per gate; past it one is closed once answered (a flood). */
+const REFUSED_DRAINING = 64;
+
+/**
+ * Answers 503 with `reason` on a raw connection, then closes it (every gate speaks HTTP). What the
+ * client sent is read and dropped meanwhile: closing a socket with unread data resets it, and the
+ * reset can overtake the answer (the client then sees an empty reply instead of the reason).
+ */
+function refuse(socket: net.Socket, reason: string, draining: Set<net.Socket>): void {
   const body = `${reason}\n`;
+  const answer =
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
   socket.on("error", () => {
     // The client may be gone already; it was refused either way.
   });
-  // Closed as soon as the answer is written: a refused socket never lingers (nor holds stop()).
-  socket.end(
-    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
+  if (draining.size >= REFUSED_DRAINING) {
+    socket.end(answer, () => socket.destroy());
+    return;
+  }
+  draining.add(socket);
+  socket.once("close", () => draining.delete(socket));
+  socket.resume();
+  // A refused socket never lingers (nor holds stop()) past a short drain.
+  socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+  socket.end(answer);
 }
 
 /** Puts the guard in front of every connection listener the server has (the gate's own). */
 function guardConnections(server: net.Server, guard: GateGuard): void {
   const inner = server.listeners("connection") as ((socket: net.Socket) => void)[];
   server.removeAllListeners("connection");
+  const draining = new Set<net.Socket>();
   server.on("connection", (socket: net.Socket) => {
     const reason = guard.refusal();
     if (reason !== undefined) {
-      refuse(socket, reason);
+      refuse(socket, reason, draining);
       return;
     }
     for (const listener of inner) listener.call(server, socket);
