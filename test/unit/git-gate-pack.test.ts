@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -75,16 +76,47 @@ describe("git gate: the pack that goes upstream", () => {
     return gitText(work, ["commit-tree", tree, "-p", main, "-m", `add ${file}`]);
   }
 
-  /** Sends one receive-pack request; the report's text. */
+  /**
+   * Sends one receive-pack request, on a connection of its own (a kept-alive one may be closed
+   * by the gate's idle timeout just as it is reused, while the test's git runs); the report.
+   */
   async function push(commands: string[], pack: Buffer): Promise<string> {
     const lines = commands.map((c, i) => pkt(`${c}${i === 0 ? "\0report-status" : ""}\n`));
-    const response = await fetch(`http://127.0.0.1:${gate.address()}/app/git-receive-pack`, {
-      method: "POST",
-      headers: { "content-type": "application/x-git-receive-pack-request" },
-      body: Buffer.concat([...lines, Buffer.from("0000"), pack]),
-    });
-    assert.equal(response.status, 200);
-    return response.text();
+    const body = Buffer.concat([...lines, Buffer.from("0000"), pack]);
+    const { status, text } = await new Promise<{ status: number; text: string }>(
+      (resolve, reject) => {
+        const request = http.request(
+          {
+            host: "127.0.0.1",
+            port: gate.address(),
+            path: "/app/git-receive-pack",
+            method: "POST",
+            agent: false,
+            headers: {
+              "content-type": "application/x-git-receive-pack-request",
+              "content-length": body.length,
+            },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => {
+              chunks.push(chunk);
+            });
+            response.on("end", () => {
+              resolve({
+                status: response.statusCode ?? 0,
+                text: Buffer.concat(chunks).toString("utf8"),
+              });
+            });
+            response.on("error", reject);
+          },
+        );
+        request.on("error", reject);
+        request.end(body);
+      },
+    );
+    assert.equal(status, 200);
+    return text;
   }
 
   /** A pack of exactly these objects. */
