@@ -26,8 +26,7 @@ import { ControlServer } from "./control-server.js";
 import type { GateGuard, ListenTarget } from "./shared/gate-listen.js";
 import { AuditLog } from "./shared/audit-log.js";
 import type { AuditEntry } from "./egress/egress-audit-entry.js";
-import { consumesOnce, decideEgress } from "./egress/egress-policy.js";
-import type { EgressDecision, EgressRequest } from "./egress/egress-policy.js";
+import { decideEgress } from "./egress/egress-policy.js";
 import { LivePolicy } from "./live-policy.js";
 import { requestsDir } from "../core/requests/request-store.js";
 import type { SuperviseAuditEntry } from "./supervise/supervise-gate.js";
@@ -114,7 +113,9 @@ export class Sidecar {
       config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
       budget: this.budget,
-      decide: (request) => this.decide(request, ranges),
+      decide: (request) => decideEgress(this.policy.current(), request, ranges, new Date()),
+      // A once rule is spent by the request that goes out, after its checks, not by the decision.
+      spend: (rule) => this.policy.spend(rule),
       supervise: config.supervise,
       ca: readCa(config),
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
@@ -174,18 +175,6 @@ export class Sidecar {
         this.git.gate.setPushBranches(branches);
       },
     });
-  }
-
-  /**
-   * The egress decision on the rules in force now. An allow that spends a `once` rule removes it
-   * at once (the next request is judged without it) and saves the rules (live-policy.ts).
-   */
-  private decide(request: EgressRequest, ranges: InternalRanges): EgressDecision {
-    const decision = decideEgress(this.policy.current(), request, ranges, new Date());
-    if (decision.match !== undefined && consumesOnce(request, decision)) {
-      this.policy.spend(decision.match);
-    }
-    return decision;
   }
 
   private makeSuperviseGate(): NonNullable<Sidecar["supervise"]> {
