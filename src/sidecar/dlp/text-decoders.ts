@@ -5,6 +5,7 @@
  * encoding (one test or one pass of char-runs.ts).
  */
 import zlib from "node:zlib";
+import { privateKeyReading } from "./key-structure.js";
 
 /** The step's limits: decompressed output past `maxBytes` is a BudgetExceeded. */
 export interface StepLimits {
@@ -37,13 +38,17 @@ export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
 }
 
 /**
- * Decoded bytes as layers: compressed data, UTF-16, UTF-8 text, or their text runs. `tryRaw`:
+ * Decoded bytes as layers: a private key (as PEM), compressed data, UTF-16, UTF-8 text, or their
+ * text runs. `tryRaw`:
  * whether raw deflate (which has no magic to sniff) is tried too; a zlib call per run of a large
  * text would cost more than all the rest, so only whole decodings at their first alignment try it.
  */
 export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false): string[] {
   if (bytes.length === 0) return [];
   const out: string[] = [];
+  // A private key's body without its armour, found by its structure (key-structure.ts).
+  const key = privateKeyReading(bytes);
+  if (key !== null) out.push(key);
   const inflated = decompressed(bytes, limits, tryRaw);
   if (inflated !== null) out.push(inflated.toString("latin1"));
   // One pass: zeros (UTF-16), bytes past ASCII (UTF-8), control bytes, the longest text run.
