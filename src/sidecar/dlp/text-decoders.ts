@@ -181,17 +181,49 @@ export function percentDecoded(text: string): string[] {
   ];
 }
 
+/** True when `text` (bytes as latin1) starts as binary data: control bytes, or many past ASCII. */
+export function binaryHead(text: string): boolean {
+  const head = text.slice(0, 64);
+  return (
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x08\x0e-\x1f]/.test(head) ||
+    (head.match(/[\x80-\xff]/g)?.length ?? 0) * 4 >= head.length
+  );
+}
+
+/** True when text that is not binary may still hold compressed data: gzip's magic, or a NUL. */
+export function mayHoldCompressed(text: string): boolean {
+  return text.includes("\x1f\x8b\x08") || text.includes("\x00");
+}
+
+/**
+ * Every decompressed reading of `text` (bytes as latin1), nested ones too, as compressedText
+ * finds them: for a gate that looks only for its own secrets (the credential proxy) in what has
+ * no Content-Encoding. Throws BudgetExceeded when the data inflates past `maxBytes`.
+ */
+export function decompressedReadings(text: string, maxBytes: number, depth = 4): string[] {
+  const out: string[] = [];
+  let layer = [text];
+  for (let level = 0; level < depth && layer.length > 0; level += 1) {
+    const next: string[] = [];
+    for (const piece of layer) {
+      for (const reading of compressedText(piece, { maxBytes })) {
+        if (reading !== piece && !out.includes(reading)) next.push(reading);
+      }
+    }
+    out.push(...next);
+    layer = next;
+  }
+  return out;
+}
+
 /**
  * Compressed data in a layer that holds bytes (a body sent without its Content-Encoding, a
  * multipart part): decompressed, raw deflate tried when the layer starts as binary data.
  */
 export function compressedText(text: string, limits: StepLimits): string[] {
-  const head = text.slice(0, 64);
-  const binary =
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x08\x0e-\x1f]/.test(head) ||
-    (head.match(/[\x80-\xff]/g)?.length ?? 0) * 4 >= head.length;
-  if (!binary && !text.includes("\x1f\x8b\x08") && !text.includes("\x00")) return [];
+  const binary = binaryHead(text);
+  if (!binary && !mayHoldCompressed(text)) return [];
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\xff]/.test(text)) return [];
   // As bytes: compressed data, UTF-16 and the text runs of binary data.
