@@ -51,7 +51,9 @@ export class OwnSecrets {
 
   constructor(secrets: readonly string[]) {
     const forms = new Set<string>();
-    for (const secret of secrets) {
+    // A secret written backwards is the secret: its reversal is looked for in every form too.
+    const reversed = secrets.map((secret) => Array.from(secret).reverse().join(""));
+    for (const secret of [...secrets, ...reversed]) {
       if (secret.length < MIN_SECRET) continue;
       const lower = secret.toLowerCase();
       const min = fragmentLength(secret);

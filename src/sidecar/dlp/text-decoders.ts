@@ -171,12 +171,12 @@ function gzipBody(bytes: Buffer, at: number): number {
   return pos < bytes.length ? pos : -1;
 }
 
-/** `%41` decoded, once. */
+/** `%41` (and the old `%u0041`) decoded, once. */
 export function percentDecoded(text: string): string[] {
-  if (!/%[0-9a-fA-F]{2}/.test(text)) return [];
+  if (!/%(?:[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})/.test(text)) return [];
   return [
-    replacedAround(text, /%([0-9a-fA-F]{2})/g, (_m, hex) =>
-      String.fromCharCode(parseInt(hex ?? "", 16)),
+    replacedAround(text, /%(?:u([0-9a-fA-F]{4})|([0-9a-fA-F]{2}))/g, (_m, wide, hex) =>
+      String.fromCharCode(parseInt(wide ?? hex ?? "", 16)),
     ),
   ];
 }
