@@ -73,6 +73,17 @@ export class DlpInspector implements ContentInspector {
     return result === "exhausted" ? "dlp:budget" : found;
   }
 
+  /**
+   * Pieces put back together (split-values.ts): the detectors and own secrets over the joined
+   * text as it is. Each piece was already read through every decoding layer where it was sent.
+   */
+  private scanJoined(text: string, where: string): ContentFinding[] {
+    const clean = this.withoutPlaceholders(text);
+    const kind =
+      !this.own.empty && this.own.foundIn(clean) ? "own-secret" : firstSecret(clean, false);
+    return kind === null ? [] : [{ kind, where }];
+  }
+
   scanText(text: string, where: string): ContentFinding[] {
     const kind = this.kindIn(text);
     return kind === null ? [] : [{ kind, where }];
@@ -131,7 +142,7 @@ export class DlpInspector implements ContentInspector {
     if (found.length > 0) return found;
     // A token cut into short values of several fields, put back together (split-values.ts).
     const pieces = jsonPiecesJoined(text);
-    return pieces === null ? [] : this.scanText(pieces, "body");
+    return pieces === null ? [] : this.scanJoined(pieces, "body");
   }
 
   inspectRequest(request: InspectedRequest): ContentFinding[] {
@@ -166,7 +177,7 @@ export class DlpInspector implements ContentInspector {
       [...query, ...headers],
     ]) {
       const joined = piecesJoined(order);
-      const found = joined === null ? [] : this.scanText(joined, "url");
+      const found = joined === null ? [] : this.scanJoined(joined, "url");
       if (found.length > 0) return found;
     }
     return [];
