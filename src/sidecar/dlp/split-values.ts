@@ -5,33 +5,27 @@
  * values and prose were checked whole already), so on ordinary traffic the joined text is small.
  */
 
-/** A value that could be a piece of a token. */
-const PIECE = /^[A-Za-z0-9+/=_.:-]{2,48}$/;
+/** A value that could be a piece of a token (no `/`, `:` or `.`: paths and URLs joined look like base64). */
+const PIECE = /^[A-Za-z0-9+=_-]{2,48}$/;
 /** Joined pieces shorter than this hold no token. */
 const MIN_JOINED = 16;
 
-function collect(value: unknown, out: string[]): void {
-  if (typeof value === "string") {
-    if (PIECE.test(value)) out.push(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collect(item, out);
-  } else if (value !== null && typeof value === "object") {
-    for (const item of Object.values(value)) collect(item, out);
-  }
-}
+/** A short JSON string value of token characters (not a key), read without parsing the body. */
+const JSON_PIECE = /"([A-Za-z0-9+=_-]{2,48})"(?!\s*:)/g;
 
-/** The short string values of a JSON document, joined in order; null when not JSON or too few. */
+/**
+ * The short strings of a JSON document that hold a capital or a digit (a piece of a token
+ * nearly always does; words and most keys do not), joined in order; null when not JSON-like or
+ * too few. Read with one regular expression, not a parse: the body was checked whole already.
+ */
 export function jsonPiecesJoined(text: string): string | null {
   const start = text.trimStart().charAt(0);
   if (start !== "{" && start !== "[") return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
   const pieces: string[] = [];
-  collect(parsed, pieces);
+  for (const match of text.matchAll(JSON_PIECE)) {
+    const piece = match[1] ?? "";
+    if (/[A-Z0-9]/.test(piece)) pieces.push(piece);
+  }
   return joined(pieces);
 }
 
