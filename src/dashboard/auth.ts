@@ -50,8 +50,13 @@ export interface RequestFacts {
 
 export type Admission =
   | { kind: "pass"; by: "cookie" | "bearer" }
-  /** A valid `?token=` on a page load: set the cookie and redirect to the same path without it. */
-  | { kind: "exchange"; location: string }
+  /**
+   * A valid `?token=` on a page load: set the cookie and redirect to the same path without it.
+   * `hop`: the load came from another site (the redirect file `bottle dashboard` opens, a
+   * file:// page): the redirect is a page of the dashboard's own that moves on, so the next load
+   * is same-origin and the SameSite=Strict cookie goes with it.
+   */
+  | { kind: "exchange"; location: string; hop: boolean }
   | { kind: "refuse"; status: 401 | 403; message: string };
 
 function same(a: string, b: string): boolean {
@@ -85,11 +90,13 @@ export function admit(request: RequestFacts, port: number, secrets: DashboardSec
   if (request.origin !== undefined && !origins.includes(request.origin.toLowerCase()))
     return { kind: "refuse", status: 403, message: "Requests from other origins are refused." };
   const site = request.secFetchSite;
-  if (site !== undefined && site !== "same-origin" && site !== "none")
-    return { kind: "refuse", status: 403, message: "Requests from other sites are refused." };
-
+  const otherSite = site !== undefined && site !== "same-origin" && site !== "none";
   const url = new URL(request.url, "http://dashboard.invalid");
   const offered = url.searchParams.get("token");
+  // Only the token's own exchange may come from another site (the file the opener is given):
+  // it is the token that admits it, and it only sets the cookie; nothing else is done.
+  if (otherSite && offered === null)
+    return { kind: "refuse", status: 403, message: "Requests from other sites are refused." };
   if (offered !== null) {
     if (
       request.method !== "GET" ||
@@ -98,7 +105,7 @@ export function admit(request: RequestFacts, port: number, secrets: DashboardSec
     )
       return { kind: "refuse", status: 401, message: "That token is not this dashboard's." };
     url.searchParams.delete("token");
-    return { kind: "exchange", location: `${url.pathname}${url.search}` };
+    return { kind: "exchange", location: `${url.pathname}${url.search}`, hop: otherSite };
   }
   const bearer = /^Bearer (\S+)$/.exec(request.authorization ?? "")?.[1];
   if (bearer !== undefined) {

@@ -6,6 +6,7 @@
  * Never logged: the token, the session cookie, a request's URL or headers. The log gets one line
  * per operator action (api-routes.ts) and failures without request data.
  */
+import { redirectPage } from "./open-browser.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { BottleError } from "../core/errors.js";
@@ -191,6 +192,15 @@ export class DashboardServer {
       if (url.pathname.startsWith("/api/"))
         sendJson(res, admission.status, { error: admission.message });
       else send(res, admission.status, "text/plain; charset=utf-8", `${admission.message}\n`);
+      return;
+    }
+    if (admission.kind === "exchange" && admission.hop) {
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        "content-type": "text/html; charset=utf-8",
+        "set-cookie": sessionCookie(this.port, this.secrets),
+      });
+      res.end(redirectPage(admission.location));
       return;
     }
     if (admission.kind === "exchange") {

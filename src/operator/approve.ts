@@ -21,7 +21,7 @@ import type { GrantOptions } from "../core/requests/grant.js";
 import { approve, checkShownRevision } from "../core/requests/grant.js";
 import type { BottleRequest, Decision } from "../core/requests/request.js";
 import { writeDecision, requestsDir } from "../core/requests/request-store.js";
-import { liftedDenies, stillDenying, withGrantedRule } from "../core/requests/request-rules.js";
+import { liftedDenies, stillDenying } from "../core/requests/request-rules.js";
 import type { RiskFlag } from "../core/requests/risk-flags.js";
 import { credentialHosts, egressRiskFlags, pushRiskFlags } from "../core/requests/risk-flags.js";
 import { appendDecisionLog, decisionLogEntry } from "../core/state/decision-log.js";
@@ -184,7 +184,7 @@ export async function applyApproval(
   const { decision, rule } = approve(view.request, preview.options, preview.by, now);
   let effect: ApprovalResult["effect"] = "none";
   if (rule !== null) {
-    effect = (await updatePolicy(ref, (rules) => withGrantedRule(rules, rule))).effect;
+    effect = (await updatePolicy(ref, { op: "grant", rule })).effect;
   } else if (decision.granted?.kind === "push-branch") {
     effect = await grantPushBranch(ref, decision, decision.granted.push_branch);
   }

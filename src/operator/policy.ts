@@ -2,22 +2,26 @@
  * The operator's live changes to a bottle's egress rules (CLI `bottle policy`, approvals, the
  * dashboard). No terminal I/O: functions return what happened; callers render it.
  *
- * Where the rules live: in a running bottle, the sidecar holds the rules in force (it consumes
- * `once` rules and drops expired ones), so a change starts from the sidecar's rules (GET /policy),
- * is handed to it whole (PUT /policy) and then saved as `policy.json` in the state folder, which
- * the sidecar reads again at resume. In a stopped bottle the change is saved only, and is in force
- * from the next resume. A change the sidecar refuses is not saved.
+ * Where the rules live: in a running bottle, the sidecar holds the rules in force (it spends
+ * `once` rules) and is the only writer of `policy.json`: every change is one edit (a
+ * PolicyEdit, core/policy/policy-edit.ts) that the sidecar applies to its rules in force when
+ * it arrives and saves (POST /policy/edit). The host never computes a rule set from an earlier
+ * read and puts it back, so a `once` rule spent meanwhile stays spent. In a stopped bottle the host
+ * applies the edit to `policy.json` itself; the sidecar reads it at resume. A change the sidecar
+ * refuses is not saved. Every operator path (CLI, approvals, dashboard) goes through updatePolicy.
  */
-import { controlRequest } from "../backend/docker/control-client.js";
+import { controlRequest, editLivePolicy } from "../backend/docker/control-client.js";
 import { egressRulesSchema, parseContract } from "../core/contract/contract.js";
 import type { HostEnv } from "../core/host/paths.js";
 import type { EgressRules, PolicyChange } from "../core/policy/policy-change.js";
-import { applyPolicyChange } from "../core/policy/policy-change.js";
+import type { PolicyEdit } from "../core/policy/policy-edit.js";
+import { applyPolicyEdit } from "../core/policy/policy-edit.js";
 import { readRules, writeRules } from "../core/state/policy-store.js";
 import type { BottleRef } from "./bottle-ref.js";
 import { bottleRef } from "./bottle-ref.js";
 
 export type { PolicyChange } from "../core/policy/policy-change.js";
+export type { PolicyEdit } from "../core/policy/policy-edit.js";
 
 /** Where a change took effect: at once in the running sidecar, or from the next resume. */
 export type PolicyEffect = "live" | "on-resume";
@@ -52,26 +56,18 @@ export async function policyInForce(host: HostEnv, identity: string): Promise<Po
 }
 
 /**
- * Applies `change` (a pure function of the rules in force) to the bottle: handed to the running
- * sidecar first, then saved. Throws whatever `change` throws (nothing is changed then).
+ * Applies `edit` to the bottle: a running bottle's sidecar applies it to its rules in force and
+ * saves them; a stopped bottle's policy.json is changed by the host. Throws the edit's BottleError
+ * (`usage`: nothing to remove, a bad host) with nothing changed, or `bottle_not_running` when a
+ * running bottle's sidecar does not answer.
  */
-export async function updatePolicy(
-  ref: BottleRef,
-  change: (rules: EgressRules) => EgressRules,
-): Promise<PolicyUpdate> {
+export async function updatePolicy(ref: BottleRef, edit: PolicyEdit): Promise<PolicyUpdate> {
   if (!ref.running) {
-    const rules = change(savedRules(ref));
+    const rules = applyPolicyEdit(savedRules(ref), edit);
     writeRules(ref.paths, rules);
     return { identity: ref.identity, rules, effect: "on-resume" };
   }
-  const live = parseContract(
-    egressRulesSchema,
-    await controlRequest(ref.paths.controlSocket, "GET", "/policy"),
-    "the sidecar's rules",
-  );
-  const rules = change(live);
-  await controlRequest(ref.paths.controlSocket, "PUT", "/policy", rules);
-  writeRules(ref.paths, rules);
+  const rules = await editLivePolicy(ref.paths, edit);
   return { identity: ref.identity, rules, effect: "live" };
 }
 
@@ -89,5 +85,5 @@ export async function changePolicy(
   const ref = bottleRef(host, identity);
   const recorded: PolicyChange =
     change.kind === "allow" ? { ...change, added_by: by, added_at: now.toISOString() } : change;
-  return updatePolicy(ref, (rules) => applyPolicyChange(rules, recorded));
+  return updatePolicy(ref, { op: "change", change: recorded });
 }

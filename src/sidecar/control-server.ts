@@ -5,9 +5,15 @@
  *   GET  /health   liveness and the gates served
  *   PUT  /secrets  the bottle's tokens and keys, held in memory only (never written, never logged)
  *   GET  /policy   the egress rules in force
- *   PUT  /policy   replace the egress rules, effective for the next request
+ *   POST /policy/edit  one change (core/policy/policy-edit.ts) applied to the rules in force when
+ *                      it arrives, saved to policy.json, effective for the next request; answers
+ *                      the new rules. An edit that cannot apply: 400 with its BottleError code.
+ *   POST /policy/save  write the rules in force to policy.json again (the host asks at stop)
  *   PUT  /git/branches  replace the git gate's push branches of the named entries (an approved
  *                       push-branch request), effective for the next push
+ *
+ * While the sidecar runs it is policy.json's only writer: the host never puts a rule set it read
+ * earlier, so a `once` rule spent in between cannot come back.
  *
  * A handler that throws answers 500 and changes nothing it had not already applied.
  */
@@ -15,12 +21,14 @@ import http from "node:http";
 import { GATE_CONNECTIONS } from "../core/contract/sidecar-limits.js";
 import type { z } from "zod";
 import type { EgressRules } from "../core/policy/policy-change.js";
+import type { PolicyEdit } from "../core/policy/policy-edit.js";
+import { isBottleError } from "../core/errors.js";
 import type { HealthReport, SidecarSecrets } from "../core/contract/contract.js";
 import type { GitBranches } from "../core/contract/contract.js";
 import {
   contractIssues,
-  egressRulesSchema,
   gitBranchesSchema,
+  policyEditSchema,
   sidecarSecretsSchema,
 } from "../core/contract/contract.js";
 
@@ -34,7 +42,14 @@ export interface ControlHandlers {
   health(): Omit<HealthReport, "uptime_ms" | "once_consumed"> & { once_consumed?: number };
   setSecrets(secrets: SidecarSecrets): void;
   getPolicy(): EgressRules;
-  setPolicy(rules: EgressRules): void;
+  /**
+   * Applies `edit` to the rules in force and saves them; returns the new rules. Throws a
+   * BottleError for an edit that cannot apply, any other error when saving failed (then nothing
+   * changed).
+   */
+  editPolicy(edit: PolicyEdit): EgressRules;
+  /** Writes the rules in force to policy.json. */
+  savePolicy(): void;
   /** Replaces the push branches of the named git entries; throws (nothing changed) on an unknown one. */
   setPushBranches?(branches: GitBranches["branches"]): void;
 }
@@ -103,13 +118,20 @@ export class ControlServer {
         });
       } else if (route === "GET /policy") {
         send(200, this.handlers.getPolicy());
-      } else if (route === "PUT /policy") {
-        const rules = parseBody(egressRulesSchema, await readBody(req));
-        if (!rules.ok) {
-          send(400, { error: `egress rules refused, nothing changed: ${rules.error}` });
+      } else if (route === "POST /policy/edit") {
+        const edit = parseBody(policyEditSchema, await readBody(req));
+        if (!edit.ok) {
+          send(400, { error: `policy edit refused, nothing changed: ${edit.error}` });
           return;
         }
-        this.handlers.setPolicy(rules.value);
+        try {
+          send(200, this.handlers.editPolicy(edit.value));
+        } catch (error) {
+          if (!isBottleError(error)) throw error;
+          send(400, { error: error.message, code: error.code, hint: error.hint ?? null });
+        }
+      } else if (route === "POST /policy/save") {
+        this.handlers.savePolicy();
         send(200, { ok: true });
       } else if (route === "PUT /git/branches") {
         const body = parseBody(gitBranchesSchema, await readBody(req));

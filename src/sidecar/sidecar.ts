@@ -5,8 +5,9 @@
  * Gates: the egress proxy (with TLS interception under the bottle's CA and the content checks),
  * the credential proxy, and the git gate when the bottle has repositories (its mirrors in the
  * state folder's git/, its keys in a private folder of the sidecar's own). The egress rules in
- * force live here (set at start from policy.json when the operator changed them, else from
- * sidecar.json) and are replaced whole through the control API. The tokens and keys arrive over
+ * force live here (live-policy.ts: set at start from policy.json when the operator changed them,
+ * else from sidecar.json), changed by the operator's edits through the control API and by spent
+ * `once` rules; the sidecar is policy.json's only writer while it runs. The tokens and keys arrive over
  * the control API too (PUT /secrets), are held in memory only (keys: in the gate's private
  * folder), and from then on are used by the gates and looked for by the content checks in
  * everything the agent sends out, pushes included. Until they arrive (a fresh start, or the
@@ -17,20 +18,16 @@ import { BUFFERED_BYTES } from "../core/contract/sidecar-limits.js";
 import { BufferBudget } from "./shared/buffer-budget.js";
 import fs from "node:fs";
 import path from "node:path";
-import type { EgressRules } from "../core/policy/policy-change.js";
 import tls from "node:tls";
 import { GATES } from "../core/plan/layout.js";
 import type { BottleCa } from "../core/tls/bottle-ca.js";
 import { caFiles } from "../core/tls/bottle-ca.js";
-import { POLICY_FILE, parseSavedRules } from "../core/contract/saved-rules.js";
 import { ControlServer } from "./control-server.js";
 import type { GateGuard, ListenTarget } from "./shared/gate-listen.js";
 import { AuditLog } from "./shared/audit-log.js";
 import type { AuditEntry } from "./egress/egress-audit-entry.js";
-import { consumesOnce, decideEgress, withoutRule } from "./egress/egress-policy.js";
-import type { EgressDecision, EgressRequest } from "./egress/egress-policy.js";
-import type { PlanEgressRule } from "../core/plan/bottle-plan.js";
-import { writeJsonAtomic } from "../core/state/bottle-state.js";
+import { decideEgress } from "./egress/egress-policy.js";
+import { LivePolicy } from "./live-policy.js";
 import { requestsDir } from "../core/requests/request-store.js";
 import type { SuperviseAuditEntry } from "./supervise/supervise-gate.js";
 import { SuperviseGate } from "./supervise/supervise-gate.js";
@@ -52,17 +49,6 @@ export { POLICY_FILE } from "../core/contract/saved-rules.js";
 /** What every gate answers (503) while the sidecar has no secrets (fresh start or restart). */
 export const WAITING_FOR_SECRETS =
   "bot-bottle: the sidecar is waiting for its secrets from the host and refuses everything until then; retry shortly (`bottle list` shows its health)";
-
-/**
- * The rules in force at start: policy.json when the operator changed them, else the plan's. A
- * policy.json that cannot be parsed stops the start (fail closed: the gates never open on rules
- * the operator did not set).
- */
-function readRules(config: SidecarConfig): EgressRules {
-  const file = path.join(config.state_dir, POLICY_FILE);
-  if (!fs.existsSync(file)) return config.egress;
-  return parseSavedRules(fs.readFileSync(file, "utf8"), file);
-}
 
 /** The bottle's CA, made by the host at the first start (ca/ in the state folder). */
 function readCa(config: SidecarConfig): BottleCa {
@@ -96,7 +82,8 @@ const PLACEHOLDERS = [PLACEHOLDER_KEY, TOKEN_PLACEHOLDER];
 export class Sidecar {
   /** Request bodies held in memory across every gate (BUFFERED_BYTES). */
   private readonly budget = new BufferBudget(BUFFERED_BYTES);
-  private rules: EgressRules;
+  /** The egress rules in force; the sidecar is policy.json's only writer while it runs. */
+  private readonly policy: LivePolicy;
   /** Null until the host hands the secrets over: until then every gate refuses everything. */
   private secrets: SidecarSecrets | null = null;
   private readonly guard: GateGuard = {
@@ -109,8 +96,6 @@ export class Sidecar {
   private readonly credentialAudit: AuditLog<CredentialAuditEntry>;
   private readonly control: ControlServer;
   private readonly supervise: { gate: SuperviseGate; audit: AuditLog<SuperviseAuditEntry> } | null;
-  /** `once` rules spent since start (health). */
-  private onceConsumed = 0;
   private readonly git: {
     gate: GitGate;
     credentials: UpstreamCredentials;
@@ -120,7 +105,7 @@ export class Sidecar {
   } | null;
 
   constructor(private readonly config: SidecarConfig) {
-    this.rules = readRules(config);
+    this.policy = new LivePolicy(config.state_dir, config.egress);
     this.audit = new AuditLog<AuditEntry>(path.join(config.state_dir, "audit", "egress.jsonl"));
     const ranges = new InternalRanges();
     // Extra roots are added to the system's, never in place of them.
@@ -128,7 +113,9 @@ export class Sidecar {
       config.upstream_ca.length > 0 ? [...tls.rootCertificates, ...config.upstream_ca] : undefined;
     this.egress = new EgressProxy({
       budget: this.budget,
-      decide: (request) => this.decide(request, ranges),
+      decide: (request) => decideEgress(this.policy.current(), request, ranges, new Date()),
+      // A once rule is spent by the request that goes out, after its checks, not by the decision.
+      spend: (rule) => this.policy.spend(rule),
       supervise: config.supervise,
       ca: readCa(config),
       ...(upstreamCa === undefined ? {} : { upstreamCa }),
@@ -167,7 +154,7 @@ export class Sidecar {
           ...(this.git === null ? [] : ["git"]),
           ...(this.supervise === null ? [] : ["supervise"]),
         ],
-        once_consumed: this.onceConsumed,
+        once_consumed: this.policy.onceConsumed(),
       }),
       setSecrets: (secrets) => {
         this.secrets = secrets;
@@ -178,43 +165,16 @@ export class Sidecar {
         this.dlp = new DlpInspector(dlp);
         this.git?.scanner.setOptions(dlp);
       },
-      getPolicy: () => this.rules,
-      setPolicy: (rules) => {
-        this.rules = rules;
+      getPolicy: () => this.policy.current(),
+      editPolicy: (edit) => this.policy.edit(edit),
+      savePolicy: () => {
+        this.policy.save();
       },
       setPushBranches: (branches) => {
         if (this.git === null) throw new Error("this bottle has no git entries");
         this.git.gate.setPushBranches(branches);
       },
     });
-  }
-
-  /**
-   * The egress decision on the rules in force now. An allow that spends a `once` rule removes it
-   * at once (the next request is judged without it) and writes the rules to policy.json, so a
-   * restart or resume does not bring it back. A failed write is reported on stderr; the rule
-   * stays removed in memory (fail closed).
-   */
-  private decide(request: EgressRequest, ranges: InternalRanges): EgressDecision {
-    const decision = decideEgress(this.rules, request, ranges, new Date());
-    if (decision.match !== undefined && consumesOnce(request, decision)) {
-      this.consume(decision.match);
-    }
-    return decision;
-  }
-
-  private consume(rule: PlanEgressRule): void {
-    this.rules = withoutRule(this.rules, rule);
-    this.onceConsumed += 1;
-    const file = path.join(this.config.state_dir, POLICY_FILE);
-    try {
-      writeJsonAtomic(file, this.rules);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(
-        `bot-bottle: cannot save ${file} after a once rule was spent: ${message}\n`,
-      );
-    }
   }
 
   private makeSuperviseGate(): NonNullable<Sidecar["supervise"]> {
@@ -226,7 +186,7 @@ export class Sidecar {
       identity: config.identity,
       requestsDir: requestsDir(config.state_dir),
       egressAuditFile: path.join(config.state_dir, "audit", "egress.jsonl"),
-      rules: () => this.rules,
+      rules: () => this.policy.current(),
       gitEntries: config.git.map((entry) => entry.name),
       audit: (entry) => {
         audit.write(entry);

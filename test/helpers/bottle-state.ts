@@ -1,11 +1,12 @@
 /**
  * A bottle's state folder made without Docker: the plan of a real dry run, metadata with the
  * status a test needs, and (for a "running" bottle) a real ControlServer on the bottle's control
- * socket holding the rules in memory, as the sidecar does. For tests of the operator's commands.
+ * socket holding the rules in memory and saving them, as the sidecar does. For tests of the operator's commands.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { EgressRules } from "../../src/core/policy/policy-change.js";
+import { applyPolicyEdit } from "../../src/core/policy/policy-edit.js";
 import type { BottlePlan } from "../../src/core/plan/bottle-plan.js";
 import type { BottleStatus } from "../../src/core/state/bottle-state.js";
 import {
@@ -60,8 +61,14 @@ export async function fakeSidecar(bottle: FakeBottle): Promise<FakeSidecar> {
     health: () => ({ ok: true, state: "ready", identity: bottle.identity, gates: ["egress"] }),
     setSecrets: () => undefined,
     getPolicy: () => rules,
-    setPolicy: (next) => {
-      rules = next;
+    // Like the sidecar: the edit applied to the rules held, then saved by it (its only writer).
+    editPolicy: (edit) => {
+      rules = applyPolicyEdit(rules, edit);
+      writeJsonAtomic(path.join(bottle.dir, "policy.json"), rules);
+      return rules;
+    },
+    savePolicy: () => {
+      writeJsonAtomic(path.join(bottle.dir, "policy.json"), rules);
     },
     setPushBranches: (next) => {
       Object.assign(branches, next);

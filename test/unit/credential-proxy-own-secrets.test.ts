@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type net from "node:net";
 import { after, before, describe, it } from "node:test";
+import zlib from "node:zlib";
 import type { CredentialAuditEntry } from "../../src/sidecar/credentials/credential-proxy.js";
 import { CredentialProxy } from "../../src/sidecar/credentials/credential-proxy.js";
 import { OwnSecretMatcher } from "../../src/sidecar/credentials/own-secret-matcher.js";
@@ -63,7 +64,7 @@ interface Sent {
 
 function send(
   port: number,
-  options: { path?: string; headers?: Record<string, string>; body?: string },
+  options: { path?: string; headers?: Record<string, string>; body?: string | Buffer },
 ): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -124,6 +125,20 @@ describe("credential proxy refuses requests carrying own secrets", () => {
         resolve();
       });
     });
+  });
+
+  it("refuses a gzip or deflate body sent without Content-Encoding that holds one", async () => {
+    const text = JSON.stringify({ messages: [{ role: "user", content: `x ${GIT_TOKEN} y` }] });
+    for (const [name, packed] of [
+      ["gzip", zlib.gzipSync(text)],
+      ["zlib", zlib.deflateSync(text)],
+      ["raw deflate", zlib.deflateRawSync(text)],
+      ["gzip in gzip", zlib.gzipSync(zlib.gzipSync(text))],
+    ] as const) {
+      const answer = await send(proxy.address(), { body: packed });
+      assert.equal(answer.status, 403, `${name}: ${answer.status}`);
+    }
+    assert.deepEqual(seen, []);
   });
 
   it("refuses each secret in each encoding in the body, with 403 and nothing sent", async () => {

@@ -146,6 +146,40 @@ describe("credential proxy answers", () => {
     assert.ok(!text.includes(TOKEN.slice(0, 8)), text);
   });
 
+  for (const [name, packed] of [
+    ["gzip", zlib.gzipSync(Buffer.from(`${BEFORE}${TOKEN} end`))],
+    ["zlib", zlib.deflateSync(Buffer.from(`${BEFORE}${TOKEN} end`))],
+    ["raw deflate", zlib.deflateRawSync(Buffer.from(`${BEFORE}${"x".repeat(40)}${TOKEN} end`))],
+    ["gzip after text", Buffer.concat([Buffer.from("log: "), zlib.gzipSync(`${BEFORE}${GIT}`)])],
+  ] as const) {
+    it(`cuts a ${name} answer without Content-Encoding reflecting a token`, async () => {
+      replies.set(`/bare-${name}`, chunked([packed.subarray(0, 12), packed.subarray(12)]));
+      const got = await ask(proxy.address(), `/api/${encodeURIComponent(`bare-${name}`)}`);
+      assert.equal(got.cut, true, `${name}: the answer went out whole`);
+      const inflated = (() => {
+        for (const undo of [zlib.gunzipSync, zlib.inflateSync, zlib.inflateRawSync]) {
+          try {
+            return undo(got.body).toString("latin1");
+          } catch {
+            // Not this one (or not enough of it).
+          }
+        }
+        return "";
+      })();
+      assert.ok(!inflated.includes(TOKEN.slice(0, 8)), `${name}: the token reached the agent`);
+    });
+  }
+
+  it("passes a binary answer without Content-Encoding (a tarball) whole", async () => {
+    const tarball = zlib.gzipSync(
+      Buffer.from("package/index.js\0module.exports = 1;\n".repeat(50)),
+    );
+    replies.set("/tarball", chunked([tarball.subarray(0, 100), tarball.subarray(100)]));
+    const got = await ask(proxy.address(), "/api/tarball");
+    assert.equal(got.cut, false);
+    assert.deepEqual(got.body, tarball);
+  });
+
   it("refuses an answer in an encoding it cannot read", async () => {
     replies.set("/zstd", chunked([TOKEN], { "content-encoding": "zstd" }));
     const got = await ask(proxy.address(), "/api/zstd");

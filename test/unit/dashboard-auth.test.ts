@@ -56,7 +56,11 @@ describe("dashboard admission", () => {
 
   it("exchanges the token for the cookie on a page load only, and drops it from the address", () => {
     const load = { ...base, url: `/?token=${secrets.token}&x=1`, cookie: undefined };
-    assert.deepEqual(admit(load, PORT, secrets), { kind: "exchange", location: "/?x=1" });
+    assert.deepEqual(admit(load, PORT, secrets), {
+      kind: "exchange",
+      location: "/?x=1",
+      hop: false,
+    });
     const onApi = { ...load, url: `/api/requests?token=${secrets.token}` };
     assert.equal(admit(onApi, PORT, secrets).kind, "refuse");
     assert.equal(admit({ ...load, url: "/?token=wrong" }, PORT, secrets).kind, "refuse");
@@ -64,5 +68,23 @@ describe("dashboard admission", () => {
     assert.match(set, /HttpOnly/);
     assert.match(set, /SameSite=Strict/);
     assert.ok(!set.includes(secrets.token), "the cookie is not the token");
+  });
+
+  it("takes the token's exchange from another site (the opener's file) with a hop page, nothing else", () => {
+    const load = {
+      ...base,
+      url: `/?token=${secrets.token}`,
+      cookie: undefined,
+      secFetchSite: "cross-site",
+    };
+    assert.deepEqual(admit(load, PORT, secrets), { kind: "exchange", location: "/", hop: true });
+    assert.equal(admit({ ...load, url: "/?token=wrong" }, PORT, secrets).kind, "refuse");
+    assert.equal(admit({ ...load, method: "POST" }, PORT, secrets).kind, "refuse");
+    assert.equal(
+      admit({ ...load, url: `/api/requests?token=${secrets.token}` }, PORT, secrets).kind,
+      "refuse",
+    );
+    const withCookie = { ...base, secFetchSite: "cross-site" };
+    assert.equal(admit(withCookie, PORT, secrets).kind, "refuse", "a cookie is not enough");
   });
 });

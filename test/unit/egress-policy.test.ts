@@ -3,12 +3,7 @@ import { describe, it } from "node:test";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { EgressPolicy, EgressRequest } from "../../src/sidecar/egress/egress-policy.js";
-import {
-  consumesOnce,
-  decideEgress,
-  ruleExpired,
-  withoutRule,
-} from "../../src/sidecar/egress/egress-policy.js";
+import { decideEgress, ruleExpired, withoutRule } from "../../src/sidecar/egress/egress-policy.js";
 
 function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule {
   return {
@@ -260,26 +255,6 @@ describe("expiry and once (pure)", () => {
     );
     assert.equal(ruleExpired({ expires_at: "2026-12-03T12:00:00.000Z" }, now), true);
     assert.equal(ruleExpired({ expires_at: null }, now), false);
-  });
-
-  it("a once rule is spent by a visible request or a pass-through tunnel, not by an intercepted CONNECT", () => {
-    const once = rule("a.test", { once: true });
-    const pass = rule("b.test", { once: true, tls: "passthrough" });
-    const policy = { allow: [once, pass], deny: [] };
-    const connect = { host: "a.test", port: 443 };
-    const inside = { host: "a.test", port: 443, method: "GET", path: "/" };
-    assert.equal(consumesOnce(connect, decideEgress(policy, connect, undefined, now)), false);
-    assert.equal(consumesOnce(inside, decideEgress(policy, inside, undefined, now)), true);
-    const tunnel = { host: "b.test", port: 443 };
-    assert.equal(consumesOnce(tunnel, decideEgress(policy, tunnel, undefined, now)), true);
-    const plain = rule("c.test");
-    const request = { host: "c.test", port: 443, method: "GET", path: "/" };
-    assert.equal(
-      consumesOnce(request, decideEgress({ allow: [plain], deny: [] }, request, undefined, now)),
-      false,
-    );
-    const denied = { host: "z.test", port: 443, method: "GET", path: "/" };
-    assert.equal(consumesOnce(denied, decideEgress(policy, denied, undefined, now)), false);
   });
 
   it("withoutRule removes that one rule and leaves the input alone", () => {

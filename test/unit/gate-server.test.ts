@@ -126,7 +126,8 @@ describe("gate server", () => {
       health: () => ({ ok: true, state: "ready" as const, identity: "t", gates: [] }),
       setSecrets: () => undefined,
       getPolicy: () => ({ allow: [], deny: [] }),
-      setPolicy: () => undefined,
+      editPolicy: () => ({ allow: [], deny: [] }),
+      savePolicy: () => undefined,
       setPushBranches: () => undefined,
     };
     const dir = tmpDir();

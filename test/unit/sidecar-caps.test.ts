@@ -250,7 +250,8 @@ describe("sidecar caps", () => {
       health: () => ({ ok: true, state: "ready", identity: "t", gates: [] }),
       setSecrets: () => undefined,
       getPolicy: () => ({ allow: [], deny: [] }),
-      setPolicy: () => undefined,
+      editPolicy: () => ({ allow: [], deny: [] }),
+      savePolicy: () => undefined,
       setPushBranches: () => undefined,
     });
     const socketPath = path.join(tmp, "control.sock");

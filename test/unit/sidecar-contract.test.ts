@@ -147,12 +147,31 @@ describe("the sidecar's control contract", () => {
   ] as const) {
     it(`refuses egress rules that are ${what}: 400, the rules in force unchanged`, async () => {
       const before = (await request(control, "GET", "/policy")).body;
-      const reply = await request(control, "PUT", "/policy", body);
+      // A replacing edit whose rules are `body` (spliced as text, so "not JSON" stays not JSON).
+      const reply = await request(
+        control,
+        "POST",
+        "/policy/edit",
+        `{"op":"replace","rules":${body}}`,
+      );
       assert.equal(reply.status, 400);
       assert.match(reply.body, /nothing changed/);
       assert.equal((await request(control, "GET", "/policy")).body, before);
     });
   }
+
+  it("refuses an edit that cannot apply with its BottleError code, the rules unchanged", async () => {
+    const before = (await request(control, "GET", "/policy")).body;
+    const reply = await request(
+      control,
+      "POST",
+      "/policy/edit",
+      JSON.stringify({ op: "change", change: { kind: "remove", host: "nothing-here.test" } }),
+    );
+    assert.equal(reply.status, 400);
+    assert.equal((JSON.parse(reply.body) as { code: string }).code, "usage");
+    assert.equal((await request(control, "GET", "/policy")).body, before);
+  });
 });
 
 describe("a sidecar whose saved policy is malformed", () => {

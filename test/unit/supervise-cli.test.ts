@@ -193,7 +193,7 @@ describe("bottle requests / approve / deny", () => {
       const live = sidecar.rules();
       assert.ok(live.allow.some((r) => r.request_id === request.id && r.once));
       assert.ok(!live.deny.includes("pastebin.com"));
-      // What the sidecar holds is what was saved.
+      // What the sidecar holds is what it saved (the host wrote no policy.json of its own).
       const saved = JSON.parse(
         fs.readFileSync(path.join(bottle.dir, "policy.json"), "utf8"),
       ) as unknown;

@@ -90,7 +90,7 @@ describe("approve: scopes and the rule with its provenance", () => {
       expires_at: null,
       once: false,
     });
-    // The rule is a valid contract rule (the sidecar parses it at PUT /policy).
+    // The rule is a valid contract rule (the sidecar parses it at POST /policy/edit).
     egressRulesSchema.parse({ allow: [rule], deny: [] });
   });
 

@@ -3,14 +3,23 @@
  * carry secrets (PUT /secrets); nothing here logs a body.
  */
 import http from "node:http";
-import { egressRulesSchema } from "../../core/contract/contract.js";
+import { z } from "zod";
+import { egressRulesSchema, parseContract } from "../../core/contract/contract.js";
 import { BottleError } from "../../core/errors.js";
+import type { EgressRules } from "../../core/policy/policy-change.js";
+import type { PolicyEdit } from "../../core/policy/policy-edit.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
-import { writeRules } from "../../core/state/policy-store.js";
+
+/** A refused policy edit's answer: the BottleError the sidecar's edit threw (a `usage` one). */
+const refusedEditSchema = z.object({
+  error: z.string(),
+  code: z.literal("usage"),
+  hint: z.string().nullable(),
+});
 
 export async function controlRequest(
   socketPath: string,
-  method: "GET" | "PUT",
+  method: "GET" | "PUT" | "POST",
   path: string,
   body?: unknown,
   timeoutMs = 5000,
@@ -34,6 +43,11 @@ export async function controlRequest(
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
           if (res.statusCode !== 200) {
+            const refused = res.statusCode === 400 ? refusal(text) : undefined;
+            if (refused !== undefined) {
+              reject(refused);
+              return;
+            }
             reject(
               new BottleError(
                 "bottle_not_running",
@@ -72,16 +86,37 @@ export async function probeSidecar(controlSocket: string, timeoutMs = 1000): Pro
   }
 }
 
+/** A 400 that carries an edit's own BottleError (nothing to remove, a bad host): that error. */
+function refusal(text: string): BottleError | undefined {
+  try {
+    const parsed = refusedEditSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return undefined;
+    const { error, code, hint } = parsed.data;
+    return new BottleError(code, error, hint === null ? {} : { hint });
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Saves the rules the sidecar holds as policy.json before it is removed, so that resume starts
- * from them: the sidecar drops `once` rules it spent, which policy.json still lists otherwise. A
- * sidecar that does not answer (or answers rules that do not parse) leaves policy.json as it is.
+ * Hands one policy edit to the running sidecar, which applies it to the rules in force, saves
+ * policy.json and answers the new rules. Throws the edit's BottleError (`usage`) when it cannot
+ * apply, `bottle_not_running` when the sidecar does not answer or cannot save.
+ */
+export async function editLivePolicy(paths: BottlePaths, edit: PolicyEdit): Promise<EgressRules> {
+  const answer = await controlRequest(paths.controlSocket, "POST", "/policy/edit", edit);
+  return parseContract(egressRulesSchema, answer, "the sidecar's rules");
+}
+
+/**
+ * Asks the sidecar to write its rules in force to policy.json before it is removed (it already
+ * does after every change; this covers a save that failed). The host never writes the file from
+ * rules it read: a `once` rule spent in between would come back. A sidecar that does not answer
+ * leaves policy.json as it last wrote it.
  */
 export async function saveLiveRules(paths: BottlePaths): Promise<void> {
   try {
-    const live = await controlRequest(paths.controlSocket, "GET", "/policy", undefined, 2000);
-    const parsed = egressRulesSchema.safeParse(live);
-    if (parsed.success) writeRules(paths, parsed.data);
+    await controlRequest(paths.controlSocket, "POST", "/policy/save", {}, 2000);
   } catch {
     // Nothing to save from a sidecar that is gone.
   }

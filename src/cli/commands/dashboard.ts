@@ -1,12 +1,14 @@
 /**
  * `bottle dashboard [--port N] [--no-open]`: serves the dashboard on 127.0.0.1 until interrupted.
  * The first line of stdout is the address with its secret token (for the operator, or a script
- * that opens it); nothing else ever shows the token.
+ * that opens it); nothing else ever shows the token (the browser is opened on a 0600 file that
+ * leads to it, never with the token in the opener's arguments: open-browser.ts).
  */
 import os from "node:os";
 import { DashboardServer } from "../../dashboard/dashboard-server.js";
 import { openBrowser } from "../../dashboard/open-browser.js";
 import { BottleError } from "../../core/errors.js";
+import { botBottleHome } from "../../core/host/paths.js";
 import type { CommandContext } from "../context.js";
 import { operatorOf } from "./lifecycle-context.js";
 
@@ -65,7 +67,10 @@ export async function dashboardCommand(
     throw error;
   }
   ctx.io.out(started.url);
-  const opened = options.open && openBrowser(started.url, ctx.host.env);
+  const browser = options.open
+    ? openBrowser(started.url, ctx.host.env, botBottleHome(ctx.host))
+    : undefined;
+  const opened = browser?.opened === true;
   ctx.io.err(
     `Dashboard on 127.0.0.1 (${opened ? "opening your browser" : "open the address above in a browser"}); Ctrl-C ends it.`,
   );
@@ -74,6 +79,7 @@ export async function dashboardCommand(
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     }));
+  browser?.cleanup();
   await server.stop();
   ctx.io.err("Dashboard stopped.");
 }

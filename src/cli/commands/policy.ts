@@ -4,7 +4,6 @@
  */
 import type { EgressRules, PolicyChange } from "../../core/policy/policy-change.js";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
-import { withoutRequestRules } from "../../core/requests/request-rules.js";
 import { bottleRef } from "../../operator/bottle-ref.js";
 import type { PolicyUpdate } from "../../operator/policy.js";
 import { changePolicy, policyInForce, updatePolicy } from "../../operator/policy.js";
@@ -88,8 +87,9 @@ export async function policyRemoveRequestCommand(
   requestId: string,
   ctx: CommandContext,
 ): Promise<void> {
-  const update = await updatePolicy(bottleRef(ctx.host, identity), (rules) =>
-    withoutRequestRules(rules, requestId),
-  );
+  const update = await updatePolicy(bottleRef(ctx.host, identity), {
+    op: "remove-request",
+    request_id: requestId,
+  });
   reportUpdate(`removed the rules of request ${requestId}`, update, ctx);
 }

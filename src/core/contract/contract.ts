@@ -1,7 +1,7 @@
 /**
  * The contract between the host and a bottle's sidecar, as zod schemas parsed at every boundary:
  * the sidecar's configuration (sidecar.json), the secrets handed over (PUT /secrets), the egress
- * rules (policy.json, GET/PUT /policy) and the health report. Every object is strict: an unknown,
+ * rules (policy.json, GET /policy, POST /policy/edit) and the health report. Every object is strict: an unknown,
  * missing or mistyped field refuses the whole document, so nothing is ever half-applied.
  */
 import { z } from "zod";
@@ -118,3 +118,34 @@ export const gitBranchesSchema = z.strictObject({
 });
 
 export type GitBranches = z.infer<typeof gitBranchesSchema>;
+
+const policyChangeSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("allow"),
+    host: nonEmpty,
+    ports: z.array(z.number().int().min(1).max(65535)).optional(),
+    methods: z.array(nonEmpty).optional(),
+    paths: z.array(z.string()).optional(),
+    tls: z.enum(["intercept", "passthrough"]),
+    internal: z.boolean().optional(),
+    source: z.enum(["operator", "request"]).optional(),
+    request_id: nonEmpty.optional(),
+    added_by: nonEmpty.optional(),
+    added_at: z.iso.datetime().optional(),
+    expires_at: z.iso.datetime().optional(),
+    once: z.boolean().optional(),
+  }),
+  z.strictObject({ kind: z.literal("deny"), host: nonEmpty }),
+  z.strictObject({ kind: z.literal("remove"), host: nonEmpty }),
+]);
+
+/**
+ * One change to a running bottle's egress rules (POST /policy/edit), applied by the sidecar to
+ * the rules in force when it arrives and saved by it (core/policy/policy-edit.ts).
+ */
+export const policyEditSchema = z.discriminatedUnion("op", [
+  z.strictObject({ op: z.literal("change"), change: policyChangeSchema }),
+  z.strictObject({ op: z.literal("grant"), rule: egressRuleSchema }),
+  z.strictObject({ op: z.literal("remove-request"), request_id: nonEmpty }),
+  z.strictObject({ op: z.literal("replace"), rules: egressRulesSchema }),
+]);

@@ -5,6 +5,7 @@
  * the bottle's own values are matched, so ordinary traffic never trips it. Values shorter than
  * MIN_SECRET are ignored.
  */
+import { BudgetExceeded, decompressedReadings } from "../dlp/text-decoders.js";
 
 const MIN_SECRET = 8;
 
@@ -47,6 +48,22 @@ export class OwnSecretMatcher {
 
   get empty(): boolean {
     return this.folded.length === 0;
+  }
+
+  /**
+   * True when any form of any own secret appears in `text` (bytes as latin1) or in any of its
+   * decompressed readings (gzip, zlib or raw deflate sent without a Content-Encoding, found as the
+   * DLP finds them: dlp/text-decoders.ts). Data that inflates past `maxBytes` counts as found
+   * (fail closed).
+   */
+  foundInBody(text: string, maxBytes: number): boolean {
+    if (this.foundIn(text)) return true;
+    try {
+      return decompressedReadings(text, maxBytes).some((reading) => this.foundIn(reading));
+    } catch (error) {
+      if (error instanceof BudgetExceeded) return true;
+      throw error;
+    }
   }
 
   /** True when any form of any own secret appears in `text`. */

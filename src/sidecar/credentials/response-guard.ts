@@ -10,8 +10,23 @@
  * Once the text held and the new chunk show a secret, the answer is `cut`: nothing more goes out.
  * Bytes are read as latin1 (one character per byte); a compressed answer is given here after its
  * decompression (the proxy sends it on decompressed).
+ *
+ * Compressed data WITHOUT a Content-Encoding (an answer that starts as binary data, or where gzip's
+ * magic or a NUL shows) cannot be judged as it streams: from there on the answer is held whole
+ * (up to MAX_HELD; past it, cut) and judged at its end, raw and decompressed, with the DLP's own
+ * decompression (dlp/text-decoders.ts decompressedReadings: gzip anywhere, zlib, raw deflate,
+ * nested). Ordinary text and event streams never show either and keep streaming.
  */
 import { MIN_SECRET, OwnSecrets, base64Forms } from "../dlp/own-secrets.js";
+import {
+  BudgetExceeded,
+  binaryHead,
+  decompressedReadings,
+  mayHoldCompressed,
+} from "../dlp/text-decoders.js";
+
+/** The most of an answer held whole to be judged at its end (compressed data, see above). */
+export const MAX_HELD = 32 * 1024 * 1024;
 
 /** The secrets' forms and pieces, for finding them and for knowing what to hold back. */
 export class SecretForms {
@@ -89,15 +104,31 @@ export type GuardStep = { cut: false; release: string } | { cut: true };
 export class ResponseGuard {
   private pending = "";
   private done = false;
+  private started = false;
+  /** The answer from where compressed data may start: held whole, judged at the end. */
+  private held: string | null = null;
 
   constructor(private readonly forms: SecretForms) {}
 
   push(chunk: string): GuardStep {
     if (this.done) return { cut: true };
+    if (this.held !== null) {
+      this.held += chunk;
+      if (this.held.length <= MAX_HELD) return { cut: false, release: "" };
+      this.done = true;
+      return { cut: true };
+    }
     const text = this.pending + chunk;
     if (this.forms.matcher.foundIn(text)) {
       this.done = true;
       return { cut: true };
+    }
+    const first = !this.started;
+    this.started = true;
+    if ((first && binaryHead(text)) || mayHoldCompressed(text)) {
+      this.held = text;
+      this.pending = "";
+      return { cut: false, release: "" };
     }
     const held = this.forms.heldBack(text);
     this.pending = text.slice(text.length - held);
@@ -108,8 +139,27 @@ export class ResponseGuard {
   end(): GuardStep {
     if (this.done) return { cut: true };
     this.done = true;
+    if (this.held !== null) {
+      const held = this.held;
+      this.held = null;
+      return this.carries(held) ? { cut: true } : { cut: false, release: held };
+    }
     const rest = this.pending;
     this.pending = "";
     return { cut: false, release: rest };
+  }
+
+  /** True when `text` holds a secret raw or in any decompressed reading (or cannot be read). */
+  private carries(text: string): boolean {
+    if (this.forms.matcher.foundIn(text)) return true;
+    try {
+      return decompressedReadings(text, Math.max(MAX_HELD, 8 * text.length)).some((reading) =>
+        this.forms.matcher.foundIn(reading),
+      );
+    } catch (error) {
+      // A bomb, or data that cannot be read within the budget: not passed unread.
+      if (error instanceof BudgetExceeded) return true;
+      throw error;
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Every reading of a piece of text that content checks look at, PURE: the text, its Unicode
  * normalisation (normalise.ts), and every layer the decoders (text-decoders.ts: percent, HTML
- * entities, backslash escapes, base64 plain and wrapped, base32, hex, compressed data, UTF-16)
+ * entities, backslash escapes, base64 plain and wrapped, base32, hex, compressed data, UTF-16;
+ * wrapping-decoders.ts: quoted-printable, char codes, spaced-out text, uuencode, zip entries)
  * find in it, each decoded layer decoded again, to a FIXED POINT: until no decoder finds a layer
  * not seen before.
  *
@@ -13,6 +14,13 @@
 import { normaliseUnicode } from "./normalise.js";
 import { base32Decoded, base64Decoded, hexDecoded } from "./radix-decoders.js";
 import { BudgetExceeded, compressedText, type StepLimits, unescaped } from "./text-decoders.js";
+import {
+  charCodes,
+  quotedPrintable,
+  spacedOut,
+  uudecoded,
+  zipEntries,
+} from "./wrapping-decoders.js";
 
 export { printableStrings } from "./text-decoders.js";
 
@@ -55,6 +63,11 @@ type Decoder = (text: string, limits: StepLimits) => string[];
  */
 const DECODERS: readonly [Decoder, boolean][] = [
   [unescaped, false],
+  [quotedPrintable, false],
+  [charCodes, false],
+  [spacedOut, false],
+  [uudecoded, true],
+  [zipEntries, true],
   [compressedText, true],
   [base64Decoded, true],
   [base32Decoded, true],

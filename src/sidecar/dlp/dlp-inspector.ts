@@ -23,6 +23,7 @@ import { walkLayers } from "./decode-layers.js";
 import { hostExfiltration, randomPathSegment } from "./exfil-shapes.js";
 import { OwnSecrets } from "./own-secrets.js";
 import { firstSecret } from "./secret-patterns.js";
+import { jsonPiecesJoined, piecesJoined } from "./split-values.js";
 
 export interface DlpOptions {
   /** Tokens the bottle's gates hold: found in any encoding, they are `own-secret`. */
@@ -70,6 +71,17 @@ export class DlpInspector implements ContentInspector {
     }
     // Checks that could not finish are a finding: what they did not read may hold the secret.
     return result === "exhausted" ? "dlp:budget" : found;
+  }
+
+  /**
+   * Pieces put back together (split-values.ts): the detectors and own secrets over the joined
+   * text as it is. Each piece was already read through every decoding layer where it was sent.
+   */
+  private scanJoined(text: string, where: string): ContentFinding[] {
+    const clean = this.withoutPlaceholders(text);
+    const kind =
+      !this.own.empty && this.own.foundIn(clean) ? "own-secret" : firstSecret(clean, false);
+    return kind === null ? [] : [{ kind, where }];
   }
 
   scanText(text: string, where: string): ContentFinding[] {
@@ -125,9 +137,12 @@ export class DlpInspector implements ContentInspector {
     // UTF-8 text is read as such (its lookalike letters normalised); anything else byte for byte.
     const utf8 = decoded.body.toString("utf8");
     const text = utf8.includes("\ufffd") ? decoded.body.toString("latin1") : utf8;
-    // JSON is read as its text: its escapes (`\u0067`, `\/`) are undone by the decoding layers, so
-    // a second pass over its parsed strings would find nothing the first did not.
-    return this.scanText(text, "body");
+    // JSON is read as its text: its escapes (`\u0067`, `\/`) are undone by the decoding layers.
+    const found = this.scanText(text, "body");
+    if (found.length > 0) return found;
+    // A token cut into short values of several fields, put back together (split-values.ts).
+    const pieces = jsonPiecesJoined(text);
+    return pieces === null ? [] : this.scanJoined(pieces, "body");
   }
 
   inspectRequest(request: InspectedRequest): ContentFinding[] {
@@ -135,8 +150,34 @@ export class DlpInspector implements ContentInspector {
       () => this.inspectUrl(request.path),
       () => this.inspectHeaders(request.headers),
       () => this.inspectBody(request),
+      () => this.inspectAcross(request),
     ]) {
       const found = check();
+      if (found.length > 0) return found;
+    }
+    return [];
+  }
+
+  /** Short pieces in the query and the header values, joined both ways (split-values.ts). */
+  private inspectAcross(request: InspectedRequest): ContentFinding[] {
+    const at = request.path.indexOf("?");
+    const query =
+      at === -1
+        ? []
+        : request.path
+            .slice(at + 1)
+            .split("&")
+            .map((pair) => pair.slice(pair.indexOf("=") + 1));
+    if (query.length === 0) return [];
+    const headers = Object.values(request.headers).flatMap((value) =>
+      value === undefined ? [] : Array.isArray(value) ? value : [value],
+    );
+    for (const order of [
+      [...headers, ...query],
+      [...query, ...headers],
+    ]) {
+      const joined = piecesJoined(order);
+      const found = joined === null ? [] : this.scanJoined(joined, "url");
       if (found.length > 0) return found;
     }
     return [];

@@ -51,7 +51,11 @@ export class OwnSecrets {
 
   constructor(secrets: readonly string[]) {
     const forms = new Set<string>();
-    for (const secret of secrets) {
+    // A secret written backwards is the secret: its reversal is looked for as fragments (in any
+    // case; its encodings are undone by the decoding layers first), not as more whole forms, each
+    // of which would be one more pass over every text.
+    const reversed = secrets.map((secret) => Array.from(secret).reverse().join(""));
+    for (const [index, secret] of [...secrets, ...reversed].entries()) {
       if (secret.length < MIN_SECRET) continue;
       const lower = secret.toLowerCase();
       const min = fragmentLength(secret);
@@ -69,6 +73,7 @@ export class OwnSecrets {
         // A fragment `min` long covers a GRAM-long piece starting at every step-th position.
         this.step = Math.min(this.step, min - GRAM + 1);
       }
+      if (index >= secrets.length) continue;
       const bytes = Buffer.from(secret, "utf8");
       forms.add(secret);
       forms.add(encodeURIComponent(secret));

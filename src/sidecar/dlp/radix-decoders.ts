@@ -7,6 +7,7 @@
  * so the alignments of random data (digests, ids) cost a pass each and no allocation.
  */
 import { charClass, someRun } from "./char-runs.js";
+import { privateKeyStart } from "./key-structure.js";
 import { type StepLimits, byteReadings } from "./text-decoders.js";
 
 const MIN_BASE64 = 16;
@@ -112,7 +113,8 @@ function alignedReadings(
     const zlib = length >= 2 && ((bytes[0] as number) & 0x0f) === 8 && head % 31 === 0;
     const utf16 = zeros * 4 >= length && length >= 2 * TEXT_RUN;
     const utf8 = high > 0 && control === 0 && zeros === 0;
-    if (!worth && !tryRaw && !zlib && !utf16 && !utf8) continue;
+    const key = privateKeyStart(bytes, length) !== -1;
+    if (!worth && !tryRaw && !zlib && !utf16 && !utf8 && !key) continue;
     // One by one: spread, a reading of very many pieces would overflow the call stack.
     for (const reading of byteReadings(Buffer.from(bytes.subarray(0, length)), limits, tryRaw)) {
       out.push(reading);

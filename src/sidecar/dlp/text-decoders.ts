@@ -5,6 +5,7 @@
  * encoding (one test or one pass of char-runs.ts).
  */
 import zlib from "node:zlib";
+import { privateKeyReading } from "./key-structure.js";
 
 /** The step's limits: decompressed output past `maxBytes` is a BudgetExceeded. */
 export interface StepLimits {
@@ -37,13 +38,17 @@ export function printableStrings(bytes: Buffer, min = MIN_STRING): string[] {
 }
 
 /**
- * Decoded bytes as layers: compressed data, UTF-16, UTF-8 text, or their text runs. `tryRaw`:
+ * Decoded bytes as layers: a private key (as PEM), compressed data, UTF-16, UTF-8 text, or their
+ * text runs. `tryRaw`:
  * whether raw deflate (which has no magic to sniff) is tried too; a zlib call per run of a large
  * text would cost more than all the rest, so only whole decodings at their first alignment try it.
  */
 export function byteReadings(bytes: Buffer, limits: StepLimits, tryRaw = false): string[] {
   if (bytes.length === 0) return [];
   const out: string[] = [];
+  // A private key's body without its armour, found by its structure (key-structure.ts).
+  const key = privateKeyReading(bytes);
+  if (key !== null) out.push(key);
   const inflated = decompressed(bytes, limits, tryRaw);
   if (inflated !== null) out.push(inflated.toString("latin1"));
   // One pass: zeros (UTF-16), bytes past ASCII (UTF-8), control bytes, the longest text run.
@@ -166,14 +171,50 @@ function gzipBody(bytes: Buffer, at: number): number {
   return pos < bytes.length ? pos : -1;
 }
 
-/** `%41` decoded, once. */
+/** `%41` (and the old `%u0041`) decoded, once. */
 export function percentDecoded(text: string): string[] {
-  if (!/%[0-9a-fA-F]{2}/.test(text)) return [];
+  if (!/%(?:[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})/.test(text)) return [];
   return [
-    replacedAround(text, /%([0-9a-fA-F]{2})/g, (_m, hex) =>
-      String.fromCharCode(parseInt(hex ?? "", 16)),
+    replacedAround(text, /%(?:u([0-9a-fA-F]{4})|([0-9a-fA-F]{2}))/g, (_m, wide, hex) =>
+      String.fromCharCode(parseInt(wide ?? hex ?? "", 16)),
     ),
   ];
+}
+
+/** True when `text` (bytes as latin1) starts as binary data: control bytes, or many past ASCII. */
+export function binaryHead(text: string): boolean {
+  const head = text.slice(0, 64);
+  return (
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x08\x0e-\x1f]/.test(head) ||
+    (head.match(/[\x80-\xff]/g)?.length ?? 0) * 4 >= head.length
+  );
+}
+
+/** True when text that is not binary may still hold compressed data: gzip's magic, or a NUL. */
+export function mayHoldCompressed(text: string): boolean {
+  return text.includes("\x1f\x8b\x08") || text.includes("\x00");
+}
+
+/**
+ * Every decompressed reading of `text` (bytes as latin1), nested ones too, as compressedText
+ * finds them: for a gate that looks only for its own secrets (the credential proxy) in what has
+ * no Content-Encoding. Throws BudgetExceeded when the data inflates past `maxBytes`.
+ */
+export function decompressedReadings(text: string, maxBytes: number, depth = 4): string[] {
+  const out: string[] = [];
+  let layer = [text];
+  for (let level = 0; level < depth && layer.length > 0; level += 1) {
+    const next: string[] = [];
+    for (const piece of layer) {
+      for (const reading of compressedText(piece, { maxBytes })) {
+        if (reading !== piece && !out.includes(reading)) next.push(reading);
+      }
+    }
+    out.push(...next);
+    layer = next;
+  }
+  return out;
 }
 
 /**
@@ -181,12 +222,8 @@ export function percentDecoded(text: string): string[] {
  * multipart part): decompressed, raw deflate tried when the layer starts as binary data.
  */
 export function compressedText(text: string, limits: StepLimits): string[] {
-  const head = text.slice(0, 64);
-  const binary =
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x08\x0e-\x1f]/.test(head) ||
-    (head.match(/[\x80-\xff]/g)?.length ?? 0) * 4 >= head.length;
-  if (!binary && !text.includes("\x1f\x8b\x08") && !text.includes("\x00")) return [];
+  const binary = binaryHead(text);
+  if (!binary && !mayHoldCompressed(text)) return [];
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\xff]/.test(text)) return [];
   // As bytes: compressed data, UTF-16 and the text runs of binary data.

@@ -52,6 +52,13 @@ export const DEFAULT_LIMITS: EgressLimits = {
 
 export interface EgressGate {
   decide(request: EgressRequest): EgressDecision;
+  /**
+   * Called when a request (or pass-through tunnel) allowed by `rule` is about to go out, after
+   * every check passed: spends `rule` when it is a `once` rule. False: the rule is no longer in
+   * force (another request spent it, the operator removed it) and nothing may go out. Never
+   * throws (a callback that throws is false).
+   */
+  spend(rule: PlanEgressRule | undefined): boolean;
   audit(entry: AuditEntry): void;
   inspector: ContentInspector | undefined;
   dlp: DlpMode;

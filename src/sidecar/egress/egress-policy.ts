@@ -21,9 +21,10 @@
  *   string is otherwise ignored.
  * - A rule past its `expires_at` matches nothing (the denial says it expired).
  * - Nothing else is allowed (`default-deny`).
- * - A `once` rule is consumed by the first request or tunnel it lets through (consumesOnce): the
- *   caller (the sidecar) then removes it (withoutRule) and persists the rules. A tunnel under an
- *   intercepting rule is not that unit: the first request inside it is.
+ * - A `once` rule allows like any other here. It is spent by the first request or pass-through
+ *   tunnel that goes out under it, after every content check passed (the gate calls its `spend`;
+ *   the sidecar removes it with withoutRule and saves the rules): a refused request leaves it,
+ *   and the CONNECT of an intercepted tunnel is not that unit (the first request inside it is).
  */
 import { isIPv6 } from "node:net";
 import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
@@ -231,17 +232,6 @@ export function decideEgress(
   } catch {
     return deny("policy-error", "policy error: the bottle's policy could not be evaluated");
   }
-}
-
-/**
- * True when this allow spends a `once` rule: a visible request (plain, or inside an intercepted
- * tunnel) or a pass-through tunnel. The CONNECT of an intercepted tunnel does not: the first
- * request inside it does, so one approval lets exactly one request through.
- */
-export function consumesOnce(request: EgressRequest, decision: EgressDecision): boolean {
-  const rule = decision.match;
-  if (decision.verdict !== "allow" || rule === undefined || !rule.once) return false;
-  return request.method !== undefined || rule.tls === "passthrough";
 }
 
 /** The policy without `rule` (the same object, or an equal one); the input is not modified. */

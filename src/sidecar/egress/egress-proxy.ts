@@ -29,6 +29,7 @@ import { BufferBudget } from "../shared/buffer-budget.js";
 import http from "node:http";
 import net from "node:net";
 import type { BottleCa } from "../../core/tls/bottle-ca.js";
+import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import type { AuditEntry } from "./egress-audit-entry.js";
 import type { ContentInspector, DlpMode } from "../shared/content-inspector.js";
 import {
@@ -52,6 +53,7 @@ import type { Resolver } from "./upstream-address.js";
 import { resolveUpstream, systemResolver } from "./upstream-address.js";
 import { passThrough } from "./passthrough-tunnel.js";
 import { UpstreamTls } from "./upstream-connection.js";
+import { ONCE_SPENT } from "./forward-request.js";
 import { hostFinding, onPlainRequest, onPlainUpgrade, refusalStatus } from "./plain-requests.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
@@ -62,6 +64,11 @@ export type { EgressDial } from "./egress-gate.js";
 export interface EgressProxyOptions {
   /** The policy decision; may throw (that denies). */
   decide: (request: EgressRequest) => EgressDecision;
+  /**
+   * Spends a `once` rule when a request it allowed goes out (after the content checks); false
+   * or a throw: the rule is gone and the request is refused. Absent: once rules are never spent.
+   */
+  spend?: (rule: PlanEgressRule) => boolean;
   /** Receives one entry per request; may throw (ignored). */
   audit: (entry: AuditEntry) => void;
   /** Opens the TCP connection to a checked address; net.connect unless injected. */
@@ -118,6 +125,14 @@ export class EgressProxy {
           return { ...decision, verdict: "deny" };
         } catch {
           return POLICY_ERROR;
+        }
+      },
+      spend: (rule) => {
+        if (rule === undefined || !rule.once) return true;
+        try {
+          return options.spend?.(rule) ?? true;
+        } catch {
+          return false;
         }
       },
       audit: guardedSink((entry) => {
@@ -285,6 +300,11 @@ export class EgressProxy {
     if (client.destroyed) return;
     const withAddress = { ...entry, address: picked.address };
     if (decision.match?.tls === "passthrough") {
+      // A pass-through tunnel is what a once rule lets out: spent now that every check passed.
+      if (!this.gate.spend(decision.match)) {
+        refuseTunnel(withAddress, ONCE_SPENT);
+        return;
+      }
       passThrough(this.gate, client, head, withAddress, started);
       return;
     }

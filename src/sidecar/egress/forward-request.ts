@@ -20,6 +20,7 @@ import { describeFinding, inspectedHeaders } from "../shared/content-inspector.j
 import { DENIED_HEADER, denialText, headerSafe } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
 import type { EgressDecision } from "./egress-policy.js";
+import type { PlanEgressRule } from "../../core/plan/bottle-plan.js";
 import { displayHost } from "./egress-policy.js";
 import { PinnedAgent } from "./upstream-connection.js";
 import type { BufferHold } from "../shared/buffer-budget.js";
@@ -94,6 +95,14 @@ export function findingDecision(finding: ContentFinding): EgressDecision {
     reason: `the request carries what looks like a secret (${finding.kind}) in its ${finding.where}`,
   };
 }
+
+/** A `once` rule that allowed a request was spent by another one (or removed) before it went out. */
+export const ONCE_SPENT: EgressDecision = {
+  verdict: "deny",
+  rule: "once-spent",
+  reason:
+    "the rule that allowed this (scope once) was used up by another request a moment before this one could go out",
+};
 
 interface ReadBody {
   body: Buffer;
@@ -170,6 +179,8 @@ export interface ForwardInput {
   /** The audit entry so far (time, kind, method, host, port, path, verdict, rule). */
   entry: AuditEntry;
   agent: http.Agent | undefined;
+  /** The allow rule that let this request through: spent here, once checked, if it is `once`. */
+  rule: PlanEgressRule | undefined;
 }
 
 export async function forwardRequest(
@@ -227,6 +238,13 @@ export async function forwardRequest(
       refuse(gate, res, entry, findingDecision(first));
       return;
     }
+  }
+
+  // Every check passed: only now does the request spend a `once` rule (a refused one leaves it).
+  if (!gate.spend(input.rule)) {
+    req.resume();
+    refuse(gate, res, entry, ONCE_SPENT);
+    return;
   }
 
   const headers = filterHeaders(req.headers);

@@ -45,7 +45,12 @@ async function judgePlain(
   req: http.IncomingMessage,
   kind: AuditEntry["kind"],
   answer: (entry: AuditEntry, decision: EgressDecision, status?: number) => void,
-): Promise<{ target: UpstreamTarget; entry: AuditEntry; pathAndQuery: string } | null> {
+): Promise<{
+  target: UpstreamTarget;
+  entry: AuditEntry;
+  pathAndQuery: string;
+  rule: UpstreamTarget["rule"];
+} | null> {
   const started = Date.now();
   const time = new Date(started).toISOString();
   const method = req.method ?? "GET";
@@ -123,6 +128,7 @@ async function judgePlain(
     target: { host, port, address: picked.address, secure: false, rule: decision.match },
     entry: { ...entry, address: picked.address },
     pathAndQuery: `${url.pathname}${url.search}`,
+    rule: decision.match,
   };
 }
 

@@ -255,6 +255,7 @@ export class TlsInterception {
       pathAndQuery: path,
       entry,
       agent: tunnel.agent,
+      rule: decision.match,
     });
   }
 
@@ -277,6 +278,7 @@ export class TlsInterception {
       target: tunnel.target,
       pathAndQuery: path,
       entry,
+      rule: decision.match,
     });
   }
 

@@ -21,7 +21,13 @@ import type { ContentFinding } from "../shared/content-inspector.js";
 import { describeFinding, inspectedHeaders } from "../shared/content-inspector.js";
 import { DENIED_HEADER, denialText, endWith, headerSafe, rawResponse } from "./denial.js";
 import type { EgressGate, UpstreamTarget } from "./egress-gate.js";
-import { authority, errorCode, filterHeaders, findingDecision } from "./forward-request.js";
+import {
+  ONCE_SPENT,
+  authority,
+  errorCode,
+  filterHeaders,
+  findingDecision,
+} from "./forward-request.js";
 import { connectUpstream } from "./upstream-connection.js";
 import { WebSocketFrameReader, closeFrame } from "./websocket-frames.js";
 import type { WsJudged } from "./websocket-messages.js";
@@ -32,6 +38,8 @@ export interface BridgeInput {
   target: UpstreamTarget;
   pathAndQuery: string;
   entry: AuditEntry;
+  /** The allow rule that let the upgrade through: spent, once checked, if it is `once`. */
+  rule: UpstreamTarget["rule"];
 }
 
 function requestHead(req: http.IncomingMessage, target: UpstreamTarget, path: string): string {
@@ -55,8 +63,8 @@ export function bridgeWebSocket(
 ): void {
   const { target, entry } = input;
   const started = Date.parse(entry.time);
-  const refuseWith = (finding: ContentFinding): void => {
-    const decision = findingDecision(finding);
+  const refuseWith = (finding: ContentFinding | null): void => {
+    const decision = finding === null ? ONCE_SPENT : findingDecision(finding);
     const body = denialText(`a WebSocket to ${entry.host}`, entry.host, decision);
     endWith(
       client,
@@ -68,7 +76,7 @@ export function bridgeWebSocket(
       rule: decision.rule,
       reason: decision.reason,
       status: 403,
-      finding: describeFinding(finding),
+      ...(finding === null ? {} : { finding: describeFinding(finding) }),
     });
   };
 
@@ -87,6 +95,11 @@ export function bridgeWebSocket(
       return;
     }
     findings.push(...found);
+  }
+  // The upgrade passed its checks: only now does it spend a `once` rule.
+  if (!gate.spend(input.rule)) {
+    refuseWith(null);
+    return;
   }
 
   const upstream = connectUpstream(gate, target);

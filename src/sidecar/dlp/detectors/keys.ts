@@ -1,7 +1,9 @@
 /**
  * Private keys and signed tokens that name no service, PURE: PEM private keys of every kind (RSA,
- * EC, DSA, PKCS#8, encrypted, OpenSSH, PGP) with their key material, PuTTY key files, and JSON Web Tokens (three base64url
- * parts whose first decodes to a JSON header naming an algorithm).
+ * EC, DSA, PKCS#8, encrypted, OpenSSH, PGP) with their key material, PuTTY key files, and JSON Web
+ * Tokens (three base64url parts whose first decodes to a JSON header naming an algorithm). A key
+ * body without its armour (base64, hex, ... of the DER or OpenSSH container) is recognised by its
+ * structure when decoded (../key-structure.ts) and read as PEM, which the first pattern finds.
  */
 import { type SecretPattern, prefixed } from "./detector.js";
 

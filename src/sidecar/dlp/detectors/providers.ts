@@ -4,7 +4,10 @@
  * for first (detector.ts). Where a format is loose, a check (character mix, what a part decodes
  * to) keeps ordinary text from matching. Well-known prefixes match from 10 characters on, so a
  * token cut in two shows. A distinctive prefix needs no word boundary before it (`xghp_...` is
- * still a token); a short or common one (`SK`, `key-`) does.
+ * still a token); a short or common one (`SK`, `key-`) does. Nor is a token's END checked after a
+ * distinctive prefix: garbage glued after it (`AKIA` + 16 + `XYZ`, `ghp_` + 36 + `xyz`) leaves the
+ * token in plain sight. Only where the prefix is weak (`EAAA`, found inside any base64 data;
+ * `key-`; Twilio's `SK`/`AC`) must the next character not be one of the token's own alphabet.
  */
 import { charClass, someRun } from "../char-runs.js";
 import { entropy } from "../exfil-shapes.js";
@@ -69,7 +72,7 @@ const HEX = charClass("0123456789abcdefABCDEF");
 const ALNUM = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
 const TOKEN_DOT = charClass("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.");
 
-const TWILIO = new RegExp(`${START}(?:SK|AC)[0-9a-fA-F]{32}(?![A-Za-z0-9])`, "y");
+const TWILIO = new RegExp(`${START}(?:SK|AC)[0-9a-fA-F]{32}(?![0-9a-fA-F])`, "y");
 /** Twilio API key (SK) and account (AC) ids: two letters and 32 hex, found from hex runs. */
 function twilio(text: string, loose: boolean): boolean {
   return someRun(text, HEX, 32, (_start, end) => {
@@ -133,7 +136,7 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   prefixed(
     "aws-access-key-id",
     ["AKIA", "ASIA", "ABIA", "ACCA", "A3T", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"],
-    /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[0-9A-Z]{16}(?![A-Za-z0-9])/,
+    /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[0-9A-Z]{16}/,
   ),
   run("aws-secret-access-key", AWS_SECRET_SPAN, { min: 40, max: 40 }, looksLikeAwsSecret),
   prefixed(
@@ -182,11 +185,7 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   ),
   prefixed("stripe-webhook-secret", ["whsec_"], /whsec_[A-Za-z0-9+/]{32,}/),
   custom("twilio-key", twilio),
-  prefixed(
-    "sendgrid-api-key",
-    ["SG."],
-    /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,
-  ),
+  prefixed("sendgrid-api-key", ["SG."], /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/),
   custom("discord-bot-token", discordBot),
   prefixed(
     "discord-webhook",
@@ -196,14 +195,14 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   prefixed(
     "mailchimp-api-key",
     ["-us"],
-    /-us\d{1,2}(?![A-Za-z0-9])/,
+    /-us\d{1,2}/,
     (match) => before(match, 32, /^[0-9a-f]+$/),
     { lead: 33 },
   ),
   prefixed(
     "telegram-bot-token",
     [":AA"],
-    /(?<![A-Za-z0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/,
+    /(?<![A-Za-z0-9])\d{8,10}:AA[A-Za-z0-9_-]{33}/,
     undefined,
     { lead: 11 },
   ),
@@ -215,28 +214,20 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   prefixed(
     "artifactory-token",
     ["AKCp", "cmVmdGtu"],
-    new RegExp(`${START}(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9])`),
+    new RegExp(`${START}(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})`),
   ),
   prefixed(
     "mailgun-api-key",
     ["key-"],
-    new RegExp(`(?:${START}|(?<=${START}pub))key-[0-9a-f]{32}(?![A-Za-z0-9])`),
+    new RegExp(`(?:${START}|(?<=${START}pub))key-[0-9a-f]{32}(?![0-9a-f])`),
   ),
   prefixed(
     "huggingface-token",
     ["hf_", "api_org_"],
-    new RegExp(`${START}(?:hf_|api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9])`),
+    new RegExp(`${START}(?:hf_|api_org_)[A-Za-z0-9]{34}`),
   ),
-  prefixed(
-    "databricks-token",
-    ["dapi"],
-    new RegExp(`${START}dapi[a-f0-9]{32}(?:-\\d)?(?![A-Za-z0-9])`),
-  ),
-  prefixed(
-    "digitalocean-token",
-    ["dop_v1_", "doo_v1_", "dor_v1_"],
-    /do[por]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/,
-  ),
+  prefixed("databricks-token", ["dapi"], new RegExp(`${START}dapi[a-f0-9]{32}(?:-\\d)?`)),
+  prefixed("digitalocean-token", ["dop_v1_", "doo_v1_", "dor_v1_"], /do[por]_v1_[a-f0-9]{64}/),
   prefixed("vault-token", ["hvs.", "hvb."], /hvs\.[A-Za-z0-9_-]{90,}|hvb\.[A-Za-z0-9_-]{100,}/),
   custom("vault-token", vaultLegacy),
   prefixed(
@@ -246,22 +237,22 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
     (match) => before(match, 14, /^[A-Za-z0-9]+$/),
     { lead: 15 },
   ),
-  prefixed("linear-api-key", ["lin_api_"], /lin_api_[A-Za-z0-9]{40}(?![A-Za-z0-9])/),
+  prefixed("linear-api-key", ["lin_api_"], /lin_api_[A-Za-z0-9]{40}/),
   prefixed(
     "notion-token",
     ["secret_", "ntn_"],
-    new RegExp(`${START}(?:secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})(?![A-Za-z0-9])`),
+    new RegExp(`${START}(?:secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})`),
     (match) => mixedCase(match[0]),
   ),
   prefixed(
     "newrelic-key",
     ["NRAK-", "NRII-", "NRJS-", "NRAA-", "NRIQ-", "NRRA-", "NRSP-"],
-    /NRAK-[A-Z0-9]{27}(?![A-Za-z0-9])|NRII-[A-Za-z0-9_-]{32}(?![A-Za-z0-9])|NRJS-[a-f0-9]{19}(?![A-Za-z0-9])|NRAA-[a-f0-9]{27}(?![A-Za-z0-9])|NR(?:IQ|RA|SP)-[A-Za-z0-9_-]{32,42}(?![A-Za-z0-9])/,
+    /NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19}|NRAA-[a-f0-9]{27}|NR(?:IQ|RA|SP)-[A-Za-z0-9_-]{32,42}/,
   ),
   prefixed(
     "sentry-token",
     ["sntrys_", "sntryu_"],
-    /sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}(?![A-Za-z0-9])/,
+    /sntrys_eyJ[A-Za-z0-9+/=_-]{60,}|sntryu_[a-f0-9]{64}/,
   ),
   prefixed(
     "sentry-token",
@@ -273,13 +264,13 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
   prefixed(
     "shopify-token",
     ["shpat_", "shpss_", "shpca_", "shppa_"],
-    /shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/,
+    /shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/,
   ),
-  prefixed("pulumi-token", ["pul-"], new RegExp(`${START}pul-[a-f0-9]{40}(?![A-Za-z0-9])`)),
+  prefixed("pulumi-token", ["pul-"], new RegExp(`${START}pul-[a-f0-9]{40}`)),
   prefixed(
     "doppler-token",
     expand(["dp."], ["pt.", "st.", "sa.", "ct.", "scim.", "audit."]),
-    /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}(?![A-Za-z0-9])/,
+    /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}/,
   ),
   prefixed("azure-storage-key", ["AccountKey="], /AccountKey=[A-Za-z0-9+/]{86}==/),
   prefixed("azure-sas-signature", ["sig="], /(?<=[?&;])sig=([A-Za-z0-9%+/]{43,60})/, sasSignature),
@@ -290,15 +281,15 @@ export const PROVIDER_PATTERNS: readonly SecretPattern[] = [
     (match) => mixedCase(match[0]),
     { lead: 5 },
   ),
-  prefixed("groq-api-key", ["gsk_"], /gsk_[A-Za-z0-9]{52}(?![A-Za-z0-9])/),
-  prefixed("xai-api-key", ["xai-"], /xai-[A-Za-z0-9]{80}(?![A-Za-z0-9])/),
-  prefixed("replicate-token", ["r8_"], new RegExp(`${START}r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])`)),
+  prefixed("groq-api-key", ["gsk_"], /gsk_[A-Za-z0-9]{52}/),
+  prefixed("xai-api-key", ["xai-"], /xai-[A-Za-z0-9]{80}/),
+  prefixed("replicate-token", ["r8_"], new RegExp(`${START}r8_[A-Za-z0-9]{37}`)),
   prefixed(
     "grafana-token",
     ["glc_", "glsa_"],
-    /glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?![A-Za-z0-9])/,
+    /glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}/,
   ),
-  prefixed("postman-api-key", ["PMAK-"], /PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])/),
+  prefixed("postman-api-key", ["PMAK-"], /PMAK-[a-f0-9]{24}-[a-f0-9]{34}/),
   prefixed(
     "age-secret-key",
     ["AGE-SECRET-KEY-1"],

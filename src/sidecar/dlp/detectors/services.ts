@@ -19,38 +19,31 @@ function urlPassword(match: RegExpMatchArray): boolean {
 }
 
 export const SERVICE_PATTERNS: readonly SecretPattern[] = [
-  prefixed(
-    "alibaba-access-key",
-    ["LTAI"],
-    new RegExp(`${START}LTAI[A-Za-z0-9]{20}(?![A-Za-z0-9])`),
-    (match) => mixedCase(match[0]),
+  prefixed("alibaba-access-key", ["LTAI"], new RegExp(`${START}LTAI[A-Za-z0-9]{20}`), (match) =>
+    mixedCase(match[0]),
   ),
   prefixed("atlassian-api-token", ["ATATT3"], /ATATT3[A-Za-z0-9_=-]{100,}/),
-  prefixed("clojars-token", ["CLOJARS_"], /CLOJARS_[a-z0-9]{60}(?![A-Za-z0-9])/),
-  prefixed(
-    "dynatrace-token",
-    ["dt0c01."],
-    /dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}(?![A-Za-z0-9])/i,
-    undefined,
-    { caseless: true },
-  ),
-  prefixed("easypost-api-key", ["EZAK", "EZTK"], /EZ[AT]K[A-Za-z0-9]{54}(?![A-Za-z0-9])/),
+  prefixed("clojars-token", ["CLOJARS_"], /CLOJARS_[a-z0-9]{60}/),
+  prefixed("dynatrace-token", ["dt0c01."], /dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}/i, undefined, {
+    caseless: true,
+  }),
+  prefixed("easypost-api-key", ["EZAK", "EZTK"], /EZ[AT]K[A-Za-z0-9]{54}/),
   prefixed("flutterwave-key", ["FLWSECK", "FLWPUBK"], /FLW(?:SEC|PUB)K(?:_TEST)?-[a-h0-9]{32}-X/),
   prefixed("frameio-token", ["fio-u-"], /fio-u-[A-Za-z0-9_=-]{64}/),
-  prefixed("heroku-api-key", ["HRKU-"], /HRKU-[A-Za-z0-9_-]{58,60}(?![A-Za-z0-9_-])/),
+  prefixed("heroku-api-key", ["HRKU-"], /HRKU-[A-Za-z0-9_-]{58,60}/),
   prefixed("mapbox-secret-token", ["sk.eyJ"], /sk\.eyJ[A-Za-z0-9_-]{30,}\.[A-Za-z0-9_-]{20,}/),
   prefixed(
     "planetscale-token",
     ["pscale_tkn_", "pscale_pw_", "pscale_oauth_"],
     /pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=_.-]{32,64}/,
   ),
-  prefixed("prefect-api-key", ["pnu_"], new RegExp(`${START}pnu_[A-Za-z0-9]{36}(?![A-Za-z0-9])`)),
-  prefixed("readme-api-key", ["rdme_"], /rdme_[a-z0-9]{70}(?![A-Za-z0-9])/),
-  prefixed("rubygems-api-key", ["rubygems_"], /rubygems_[a-f0-9]{48}(?![A-Za-z0-9])/),
+  prefixed("prefect-api-key", ["pnu_"], new RegExp(`${START}pnu_[A-Za-z0-9]{36}`)),
+  prefixed("readme-api-key", ["rdme_"], /rdme_[a-z0-9]{70}/),
+  prefixed("rubygems-api-key", ["rubygems_"], /rubygems_[a-f0-9]{48}/),
   prefixed(
     "shippo-api-key",
     ["shippo_live_", "shippo_test_"],
-    /shippo_(?:live|test)_[a-fA-F0-9]{40}(?![A-Za-z0-9])/,
+    /shippo_(?:live|test)_[a-fA-F0-9]{40}/,
   ),
   prefixed("typeform-token", ["tfp_"], /tfp_[A-Za-z0-9_.=-]{59}/),
   prefixed(
@@ -61,25 +54,21 @@ export const SERVICE_PATTERNS: readonly SecretPattern[] = [
   prefixed(
     "supabase-key",
     ["sbp_", "sb_secret_"],
-    new RegExp(`${START}(?:sbp_[a-f0-9]{40}(?![A-Za-z0-9])|sb_secret_[A-Za-z0-9_-]{31,})`),
+    new RegExp(`${START}(?:sbp_[a-f0-9]{40}|sb_secret_[A-Za-z0-9_-]{31,})`),
   ),
-  prefixed("perplexity-api-key", ["pplx-"], /pplx-[A-Za-z0-9]{48}(?![A-Za-z0-9])/),
+  prefixed("perplexity-api-key", ["pplx-"], /pplx-[A-Za-z0-9]{48}/),
   prefixed(
     "langsmith-api-key",
     ["lsv2_pt_", "lsv2_sk_"],
-    /lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}(?![A-Za-z0-9])/,
+    /lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}/,
   ),
   prefixed("docker-hub-token", ["dckr_pat_", "dckr_oat_"], /dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}/),
   prefixed(
     "sourcegraph-token",
     ["sgp_"],
-    new RegExp(`${START}sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}(?![A-Za-z0-9])`),
+    new RegExp(`${START}sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}`),
   ),
-  prefixed(
-    "sonarqube-token",
-    ["squ_", "sqp_", "sqa_"],
-    new RegExp(`${START}sq[upa]_[a-f0-9]{40}(?![A-Za-z0-9])`),
-  ),
+  prefixed("sonarqube-token", ["squ_", "sqp_", "sqa_"], new RegExp(`${START}sq[upa]_[a-f0-9]{40}`)),
   prefixed("brevo-api-key", ["xkeysib-"], /xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}/),
   prefixed(
     "octopus-deploy-key",
@@ -93,7 +82,7 @@ export const SERVICE_PATTERNS: readonly SecretPattern[] = [
     new RegExp(`${START}ico-[A-Za-z0-9]{32}(?![A-Za-z0-9])`),
     (match) => mixedCase(match[0]),
   ),
-  prefixed("scalingo-token", ["tk-us-"], /tk-us-[\w-]{48}(?![\w-])/),
+  prefixed("scalingo-token", ["tk-us-"], /tk-us-[\w-]{48}/),
   prefixed(
     "duffel-token",
     ["duffel_test_", "duffel_live_"],
