@@ -31,7 +31,7 @@ async function recordingUpstream(ca: BottleCa) {
   const seen: Seen[] = [];
   const sockets = new Set<net.Socket>();
   /** When set, each answer says `connection: close` and the connection ends after it. */
-  const options = { closeEach: false };
+  const options = { closeEach: false, dropSecond: false };
   const server = tls.createServer({
     SNICallback: (name, done) => {
       leaves.secureContext(name).then(
@@ -62,6 +62,11 @@ async function recordingUpstream(ca: BottleCa) {
         const end = pending.indexOf("\r\n\r\n");
         record.requests.push(pending.slice(0, pending.indexOf("\r\n")));
         pending = pending.slice(end + 4);
+        if (options.dropSecond && record.requests.length === 2) {
+          // As if the upstream had closed the idle connection just as the request came.
+          socket.destroy();
+          return;
+        }
         if (options.closeEach) {
           socket.end("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
         } else socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
@@ -167,6 +172,32 @@ describe("egress upstream connections", () => {
         ],
       );
     });
+  });
+
+  it("sends a request again on a new connection when a shared one was closed under it", async () => {
+    upstream.seen.length = 0;
+    upstream.options.dropSecond = true;
+    try {
+      await withInterceptingProxy(policy(), upstreamCa, {}, async ({ port, bottleCa }) => {
+        for (let i = 0; i < 2; i += 1) {
+          const agent = await interceptedSocket(
+            port,
+            "a.example.test",
+            upstream.port,
+            bottleCa.certPem,
+          );
+          assert.match(await get(agent, "a.example.test", "/ok"), /^HTTP\/1\.1 200/);
+          agent.destroy();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(
+          upstream.seen.map((s) => s.requests.length),
+          [2, 1],
+        );
+      });
+    } finally {
+      upstream.options.dropSecond = false;
+    }
   });
 
   it("resumes the TLS session of the same name, never another name's", async () => {
