@@ -34,11 +34,48 @@ function ignore(): void {
   // Errors end in 'close', which tears the pair down.
 }
 
+/**
+ * The gate-to-client side without a Buffer per read: the gate's socket reads into one reused
+ * 64 KiB buffer, each read is written to the client at once, and the buffer is read into again
+ * only once the client holds none of it (else the gate socket waits for that write). The same
+ * copy as src/sidecar/shared/reused-buffer-copy.ts (which is tested alone), repeated here
+ * because this file must stay self-contained.
+ */
+function reusedBufferCopy(client: net.Socket): {
+  onread: net.OnReadOpts;
+  attach(gate: net.Socket): void;
+} {
+  let source: net.Socket | undefined;
+  let held = 0;
+  let writes = 0;
+  const onread: net.OnReadOpts = {
+    buffer: Buffer.allocUnsafe(64 * 1024),
+    callback: (bytes, buffer) => {
+      const write = (writes += 1);
+      client.write(buffer.subarray(0, bytes), () => {
+        if (held !== write) return;
+        held = 0;
+        source?.resume();
+      });
+      if (client.writableLength === 0) return true;
+      held = write;
+      source?.pause();
+      return false;
+    },
+  };
+  const attach = (gate: net.Socket): void => {
+    source = gate;
+    gate.once("end", () => client.end());
+  };
+  return { onread, attach };
+}
+
 function serve(pair: RelayPair, open: Set<net.Socket>): net.Server {
   // Half-open on both sides: a client that ends its request still gets the whole answer.
   // No Nagle on the loopback side: a small answer is passed on at once, not after an ACK.
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    const gate = net.connect({ path: pair.socket, allowHalfOpen: true });
+    const download = reusedBufferCopy(client);
+    const gate = net.connect({ path: pair.socket, allowHalfOpen: true, onread: download.onread });
     for (const socket of [client, gate]) {
       open.add(socket);
       socket.on("error", ignore);
@@ -51,7 +88,7 @@ function serve(pair: RelayPair, open: Set<net.Socket>): net.Server {
       else client.end();
     });
     client.pipe(gate);
-    gate.pipe(client);
+    download.attach(gate);
   });
   server.on("error", ignore);
   return server;

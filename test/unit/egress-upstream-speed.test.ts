@@ -1,7 +1,8 @@
 // How the egress gate reaches upstreams quickly without weaker checks: the first upstream
 // connection of an intercepted tunnel opens while the agent's handshake runs (and carries no
-// request byte before a request is judged), TLS sessions are resumed per address, port and name,
-// and one TLS context serves every upstream connection. A real TLS upstream on 127.0.0.1 that
+// request byte before a request is judged), idle connections are shared by the tunnels to the
+// same host and address only, TLS sessions are resumed per address, port and name, and one TLS
+// context serves every upstream connection. A real TLS upstream on 127.0.0.1 that
 // records each connection; the real proxy; real TLS clients.
 import assert from "node:assert/strict";
 import type net from "node:net";
@@ -29,6 +30,8 @@ async function recordingUpstream(ca: BottleCa) {
   const leaves = new LeafCertificates(ca);
   const seen: Seen[] = [];
   const sockets = new Set<net.Socket>();
+  /** When set, each answer says `connection: close` and the connection ends after it. */
+  const options = { closeEach: false, dropSecond: false };
   const server = tls.createServer({
     SNICallback: (name, done) => {
       leaves.secureContext(name).then(
@@ -59,7 +62,14 @@ async function recordingUpstream(ca: BottleCa) {
         const end = pending.indexOf("\r\n\r\n");
         record.requests.push(pending.slice(0, pending.indexOf("\r\n")));
         pending = pending.slice(end + 4);
-        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        if (options.dropSecond && record.requests.length === 2) {
+          // As if the upstream had closed the idle connection just as the request came.
+          socket.destroy();
+          return;
+        }
+        if (options.closeEach) {
+          socket.end("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
+        } else socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
       }
     });
   });
@@ -69,6 +79,7 @@ async function recordingUpstream(ca: BottleCa) {
   return {
     port,
     seen,
+    options,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => {
@@ -139,27 +150,83 @@ describe("egress upstream connections", () => {
     });
   });
 
-  it("resumes the TLS session of the same name, never another name's", async () => {
+  it("shares an idle upstream connection between tunnels to the same host, never another host's", async () => {
     upstream.seen.length = 0;
     await withInterceptingProxy(policy(), upstreamCa, {}, async ({ port, bottleCa }) => {
-      const once = async (host: string): Promise<void> => {
+      const once = async (host: string, path: string): Promise<void> => {
         const agent = await interceptedSocket(port, host, upstream.port, bottleCa.certPem);
-        assert.match(await get(agent, host, "/ok"), /^HTTP\/1\.1 200/);
+        assert.match(await get(agent, host, path), /^HTTP\/1\.1 200/);
         agent.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 50));
       };
-      await once("a.example.test");
-      await once("a.example.test");
-      await once("b.example.test");
-      await waitFor(() => upstream.seen.length === 3, "three upstream connections");
+      await once("a.example.test", "/ok");
+      await once("a.example.test", "/ok");
+      // The same address and port, another judged name: its own connection.
+      await once("b.example.test", "/other");
+      await waitFor(() => upstream.seen.length === 2, "two upstream connections");
       assert.deepEqual(
-        upstream.seen.map((s) => [s.name, s.reused, s.requests]),
+        upstream.seen.map((s) => [s.name, s.requests]),
         [
-          ["a.example.test", false, ["GET /ok HTTP/1.1"]],
-          ["a.example.test", true, ["GET /ok HTTP/1.1"]],
-          ["b.example.test", false, ["GET /ok HTTP/1.1"]],
+          ["a.example.test", ["GET /ok HTTP/1.1", "GET /ok HTTP/1.1"]],
+          ["b.example.test", ["GET /other HTTP/1.1"]],
         ],
       );
     });
+  });
+
+  it("sends a request again on a new connection when a shared one was closed under it", async () => {
+    upstream.seen.length = 0;
+    upstream.options.dropSecond = true;
+    try {
+      await withInterceptingProxy(policy(), upstreamCa, {}, async ({ port, bottleCa }) => {
+        for (let i = 0; i < 2; i += 1) {
+          const agent = await interceptedSocket(
+            port,
+            "a.example.test",
+            upstream.port,
+            bottleCa.certPem,
+          );
+          assert.match(await get(agent, "a.example.test", "/ok"), /^HTTP\/1\.1 200/);
+          agent.destroy();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(
+          upstream.seen.map((s) => s.requests.length),
+          [2, 1],
+        );
+      });
+    } finally {
+      upstream.options.dropSecond = false;
+    }
+  });
+
+  it("resumes the TLS session of the same name, never another name's", async () => {
+    upstream.seen.length = 0;
+    // Each connection ends after its answer, so every tunnel needs a new one.
+    upstream.options.closeEach = true;
+    try {
+      await withInterceptingProxy(policy(), upstreamCa, {}, async ({ port, bottleCa }) => {
+        const once = async (host: string): Promise<void> => {
+          const agent = await interceptedSocket(port, host, upstream.port, bottleCa.certPem);
+          assert.match(await get(agent, host, "/ok"), /^HTTP\/1\.1 200/);
+          agent.destroy();
+        };
+        await once("a.example.test");
+        await once("a.example.test");
+        await once("b.example.test");
+        await waitFor(() => upstream.seen.length === 3, "three upstream connections");
+        assert.deepEqual(
+          upstream.seen.map((s) => [s.name, s.reused, s.requests]),
+          [
+            ["a.example.test", false, ["GET /ok HTTP/1.1"]],
+            ["a.example.test", true, ["GET /ok HTTP/1.1"]],
+            ["b.example.test", false, ["GET /ok HTTP/1.1"]],
+          ],
+        );
+      });
+    } finally {
+      upstream.options.closeEach = false;
+    }
   });
 
   it("builds the upstream TLS context once per gate", () => {

@@ -14,6 +14,8 @@
  *   audit entry names no value. Request bodies are therefore read whole first (up to 32 MiB, 413).
  * - Response bodies stream without buffering: the response head is sent as soon as it arrives,
  *   Nagle is off, nothing is compressed; server-sent events reach the agent event by event.
+ * - Upstream connections are kept alive, one pool per route (route-agents.ts): a connection never
+ *   carries another route's requests.
  * - Upstream TLS is verified (Node's roots, or `upstreamCa`). No connection: 502. No response
  *   head in `timeoutMs`, or silence for `idleMs`: 504. Errors come in Anthropic's error shape.
  * - No own secret reaches the agent (response-guard.ts): a response header value holding one, in
@@ -37,6 +39,7 @@ import { OwnSecretMatcher } from "./own-secret-matcher.js";
 import { decoderFor } from "./response-decoding.js";
 import { ResponseGuard, SecretForms } from "./response-guard.js";
 import { decideRoute } from "./route-decision.js";
+import { RouteAgents, shouldRetry } from "./route-agents.js";
 
 export interface CredentialAuditEntry {
   time: string;
@@ -87,6 +90,7 @@ export class CredentialProxy {
   private readonly server: GateServer;
   private readonly budget: BufferBudget;
   private readonly audit: (entry: CredentialAuditEntry) => void;
+  private readonly agents: RouteAgents;
   private tokens: Readonly<Record<string, string>> = {};
   private otherSecrets: readonly string[] = [];
   private matcher: { key: string; matcher: OwnSecretMatcher } | undefined;
@@ -94,6 +98,7 @@ export class CredentialProxy {
 
   constructor(private readonly options: CredentialProxyOptions) {
     this.audit = guardedSink(options.audit);
+    this.agents = new RouteAgents(options.upstreamCa);
     const server = http.createServer((req, res) => {
       this.onRequest(req, res);
     });
@@ -124,8 +129,9 @@ export class CredentialProxy {
     return this.server.address();
   }
 
-  stop(): Promise<void> {
-    return this.server.stop();
+  async stop(): Promise<void> {
+    this.agents.destroy();
+    await this.server.stop();
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -224,7 +230,7 @@ export class CredentialProxy {
       }
       send(body);
     });
-    const send = (body: Buffer): void => {
+    const send = (body: Buffer, retried = false): void => {
       const client = url.protocol === "https:" ? https : http;
       const upstream = client.request(url, {
         method,
@@ -232,7 +238,7 @@ export class CredentialProxy {
         ...(url.protocol === "https:" && this.options.upstreamCa !== undefined
           ? { ca: this.options.upstreamCa }
           : {}),
-        agent: false,
+        agent: this.agents.agentFor(chosen.name, url),
       });
       upstream.setTimeout(this.options.timeoutMs ?? 120_000, () => {
         failure = "timeout";
@@ -242,12 +248,18 @@ export class CredentialProxy {
       upstream.on("socket", (socket: net.Socket) => {
         socket.setNoDelay(true);
       });
+      let answered = false;
       upstream.on("error", (error) => {
         if (failure !== undefined) return;
+        if (!retried && shouldRetry(upstream, error, answered) && !res.headersSent) {
+          send(body, true);
+          return;
+        }
         failure = errorCode(error);
         fail(502, `could not reach ${url.host} (${failure})`);
       });
       upstream.on("response", (upstreamRes) => {
+        answered = true;
         upstream.setTimeout(this.options.idleMs ?? 300_000, () => {
           failure = "idle";
           upstream.destroy();

@@ -14,8 +14,12 @@ import type { InternalRanges } from "./ip-address.js";
 import type { Resolver } from "./upstream-address.js";
 import type { UpstreamTls } from "./upstream-connection.js";
 
-/** Opens a TCP connection to an upstream at a checked address; net.connect unless injected. */
-export type EgressDial = (address: string, port: number) => net.Socket;
+/**
+ * Opens a TCP connection to an upstream at a checked address; net.connect unless injected.
+ * `onread`, when given, is passed to net.connect (a passthrough tunnel's reused read buffer); a
+ * dial that ignores it still works (the tunnel then copies the 'data' events).
+ */
+export type EgressDial = (address: string, port: number, onread?: net.OnReadOpts) => net.Socket;
 
 export interface EgressLimits {
   /** Largest request head (request line and headers), in bytes. */

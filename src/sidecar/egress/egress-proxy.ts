@@ -116,7 +116,9 @@ export class EgressProxy {
   constructor(options: EgressProxyOptions) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const dial =
-      options.dial ?? ((address: string, port: number) => net.connect({ host: address, port }));
+      options.dial ??
+      ((address: string, port: number, onread?: net.OnReadOpts) =>
+        net.connect({ host: address, port, ...(onread === undefined ? {} : { onread }) }));
     this.gate = {
       decide: (request) => {
         try {

@@ -38,6 +38,9 @@ const HOP_BY_HOP = new Set([
   "http2-settings",
 ]);
 
+/** Errors of a connection the upstream had closed. */
+const RESET = new Set(["ECONNRESET", "EPIPE"]);
+
 export function errorCode(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -289,54 +292,72 @@ export async function forwardRequest(
   };
   res.once("close", finish);
 
-  let upstream: http.ClientRequest;
-  try {
-    upstream = http.request({
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path: pathAndQuery,
-      headers,
-      agent: agent ?? new PinnedAgent(gate, target, false),
-      timeout: gate.limits.upstreamTimeoutMs,
-    });
-  } catch (error) {
-    req.resume();
-    fail(502, errorCode(error), "could not reach");
-    return;
-  }
+  // A body held whole, or none at all (a request without Content-Length or Transfer-Encoding).
+  const noBody =
+    req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
+  const canResend = (read !== null && !read.truncated) || noBody;
+  const send = (retried: boolean): void => {
+    let upstream: http.ClientRequest;
+    try {
+      upstream = http.request({
+        host: target.host,
+        port: target.port,
+        method: req.method,
+        path: pathAndQuery,
+        headers,
+        agent: agent ?? new PinnedAgent(gate, target, false),
+        timeout: gate.limits.upstreamTimeoutMs,
+      });
+    } catch (error) {
+      req.resume();
+      fail(502, errorCode(error), "could not reach");
+      return;
+    }
 
-  upstream.on("timeout", () => {
-    fail(504, "timeout", "no answer in time from");
-    upstream.destroy();
-  });
-  upstream.on("error", (error) => {
-    if (failure === undefined) fail(502, errorCode(error), "could not reach");
-  });
-  upstream.on("response", (upstreamRes) => {
-    upstreamRes.on("error", (error) => {
-      failure = errorCode(error);
-      res.destroy();
+    upstream.on("timeout", () => {
+      fail(504, "timeout", "no answer in time from");
+      upstream.destroy();
     });
-    upstreamRes.on("data", (chunk: Buffer) => {
-      bytesDown += chunk.length;
+    let answered = false;
+    upstream.on("error", (error) => {
+      if (failure !== undefined) return;
+      // A kept-alive connection the upstream closed while idle: it never read this request, so
+      // a body held whole is sent once more, on a new connection.
+      const code = errorCode(error);
+      if (canResend && !retried && !answered && upstream.reusedSocket && RESET.has(code)) {
+        send(true);
+        return;
+      }
+      fail(502, code, "could not reach");
     });
-    res.writeHead(
-      upstreamRes.statusCode ?? 502,
-      upstreamRes.statusMessage,
-      filterHeaders(upstreamRes.headers),
-    );
-    upstreamRes.pipe(res);
-  });
-  res.once("close", () => {
-    if (!res.writableFinished) upstream.destroy();
-  });
-  const body = bodyStream(read, req);
-  body.on("data", (chunk: Buffer) => {
-    bytesUp += chunk.length;
-  });
-  body.on("error", () => {
-    upstream.destroy();
-  });
-  body.pipe(upstream);
+    upstream.on("response", (upstreamRes) => {
+      answered = true;
+      upstreamRes.on("error", (error) => {
+        failure = errorCode(error);
+        res.destroy();
+      });
+      upstreamRes.on("data", (chunk: Buffer) => {
+        bytesDown += chunk.length;
+      });
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        filterHeaders(upstreamRes.headers),
+      );
+      upstreamRes.pipe(res);
+    });
+    res.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    bytesUp = 0;
+    const body = retried && read === null ? Readable.from([]) : bodyStream(read, req);
+    body.on("data", (chunk: Buffer) => {
+      bytesUp += chunk.length;
+    });
+    body.on("error", () => {
+      upstream.destroy();
+    });
+    body.pipe(upstream);
+  };
+  send(false);
 }

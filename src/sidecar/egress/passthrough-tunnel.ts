@@ -2,6 +2,9 @@
  * A tunnel under a `passthrough` rule: the checked address is dialled, `200 Connection
  * Established` is sent once it answers, and bytes flow both ways unread. An upstream that cannot
  * be reached gives 502. One audit line when the tunnel closes.
+ *
+ * The download side (upstream to agent) reads into one reused buffer (reused-buffer-copy.ts):
+ * no Buffer per read, no per-chunk stream work; the upload side is piped.
  */
 import type net from "node:net";
 import type { AuditEntry } from "./egress-audit-entry.js";
@@ -9,6 +12,7 @@ import { endWith, rawResponse } from "./denial.js";
 import type { EgressGate } from "./egress-gate.js";
 import { displayHost } from "./egress-policy.js";
 import { errorCode } from "./forward-request.js";
+import { ReusedBufferCopy } from "../shared/reused-buffer-copy.js";
 
 export function passThrough(
   gate: EgressGate,
@@ -19,8 +23,9 @@ export function passThrough(
 ): void {
   const { host, port } = entry;
   let upstream: net.Socket;
+  const download = new ReusedBufferCopy(client);
   try {
-    upstream = gate.dial(entry.address ?? host, port);
+    upstream = gate.dial(entry.address ?? host, port, download.onread);
     gate.track(upstream);
     // Bytes are passed on as they come: no small write waits for an earlier one's ACK.
     upstream.setNoDelay(true);
@@ -42,7 +47,7 @@ export function passThrough(
     client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
-    upstream.pipe(client);
+    download.attach(upstream);
   });
   upstream.once("error", (error) => {
     failure = errorCode(error);

@@ -30,7 +30,8 @@ import { clientErrorResponse, endWith } from "./denial.js";
 import { forwardRequest, refuse } from "./forward-request.js";
 import { readIpLiteral } from "./ip-address.js";
 import type { LeafCertificates } from "./leaf-certificates.js";
-import { PinnedAgent } from "./upstream-connection.js";
+import type { PinnedAgent } from "./upstream-connection.js";
+import { UpstreamPools } from "./upstream-pool.js";
 import { methodOverrides } from "./path-rules.js";
 import { bridgeWebSocket } from "./websocket-bridge.js";
 
@@ -101,11 +102,13 @@ function pathOf(req: http.IncomingMessage): string {
 export class TlsInterception {
   private readonly inner: http.Server;
   private readonly tunnels = new WeakMap<net.Socket, Tunnel>();
+  private readonly pools: UpstreamPools;
 
   constructor(
     private readonly gate: EgressGate,
     private readonly leaves: LeafCertificates | undefined,
   ) {
+    this.pools = new UpstreamPools(gate);
     this.inner = http.createServer({
       maxHeaderSize: gate.limits.maxHeaderBytes,
       headersTimeout: gate.limits.headersTimeoutMs,
@@ -126,7 +129,6 @@ export class TlsInterception {
   /** Takes over an established tunnel's client socket. */
   accept(client: net.Socket, head: Buffer, tunnel: Omit<Tunnel, "target" | "agent">): void {
     const state: Tunnel = { ...tunnel };
-    client.once("close", () => state.agent?.destroy());
     const start = (first: Buffer): void => {
       client.pause();
       client.unshift(first);
@@ -139,7 +141,7 @@ export class TlsInterception {
         rule: state.rule,
       };
       state.target = target;
-      state.agent = new PinnedAgent(this.gate, target, true);
+      state.agent = this.pools.agentFor(target);
       if (!secure) {
         this.serve(client, state);
         return;
@@ -283,6 +285,7 @@ export class TlsInterception {
   }
 
   stop(): void {
+    this.pools.destroy();
     this.inner.closeAllConnections();
   }
 }

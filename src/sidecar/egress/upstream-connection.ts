@@ -11,7 +11,8 @@
  *   next connection resumes it. A resumed session is one the same roots verified for the same
  *   name; the name is checked again on every connection.
  * - `PinnedAgent.warm()` opens the first upstream connection (TCP and TLS) at once, so it runs
- *   while the agent's own handshake with the gate runs; the first request takes it.
+ *   while the agent's own handshake with the gate runs; the first request takes it. When an idle
+ *   kept-alive connection to the same target is there (upstream-pool.ts), none is opened.
  */
 import http from "node:http";
 import net from "node:net";
@@ -71,27 +72,56 @@ export function connectUpstream(gate: EgressGate, target: UpstreamTarget): net.S
   return secure;
 }
 
+/** An idle kept-alive upstream connection (or unused warm one) is closed after this long. */
+export const UPSTREAM_IDLE_MS = 15_000;
+
 export class PinnedAgent extends http.Agent {
   /** A connection opened ahead of the first request (warm()), not yet handed out. */
   private spare: net.Socket | undefined;
+  private readonly closeIdleSpare = (): void => {
+    this.spare?.destroy();
+    this.spare = undefined;
+  };
 
+  /**
+   * `keepAlive`: connections serve later requests. `shared`: the agent serves every tunnel to
+   * its target (upstream-pool.ts), so it takes as many connections as they need and keeps a few
+   * idle ones, closed after UPSTREAM_IDLE_MS (sooner when the upstream's Keep-Alive says so).
+   */
   constructor(
     private readonly gate: EgressGate,
     private readonly target: UpstreamTarget,
     keepAlive: boolean,
+    shared = false,
   ) {
-    super({ keepAlive, maxSockets: 16 });
+    super(
+      shared
+        ? { keepAlive, maxSockets: Infinity, maxFreeSockets: 8, timeout: UPSTREAM_IDLE_MS }
+        : { keepAlive, maxSockets: 16 },
+    );
   }
 
-  /** Opens the first connection now, for the first request to take. */
+  /** Opens a connection now, for the next request to take, unless an idle one is there. */
   warm(): void {
-    if (this.spare === undefined) this.spare = connectUpstream(this.gate, this.target);
+    if (this.spare !== undefined || this.hasIdle()) return;
+    const spare = connectUpstream(this.gate, this.target);
+    spare.setTimeout(UPSTREAM_IDLE_MS);
+    spare.once("timeout", this.closeIdleSpare);
+    this.spare = spare;
+  }
+
+  private hasIdle(): boolean {
+    return Object.values(this.freeSockets).some((idle) => (idle?.length ?? 0) > 0);
   }
 
   override createConnection(): net.Socket {
     const spare = this.spare;
     this.spare = undefined;
-    if (spare !== undefined && !spare.destroyed) return spare;
+    if (spare !== undefined && !spare.destroyed) {
+      spare.off("timeout", this.closeIdleSpare);
+      spare.setTimeout(0);
+      return spare;
+    }
     return connectUpstream(this.gate, this.target);
   }
 
