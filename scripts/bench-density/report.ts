@@ -10,12 +10,12 @@ const mb = (bytes: number): string => (bytes / MB).toFixed(1).padStart(6);
 const load = (l: number[]): string => l.map((v) => v.toFixed(2)).join(" ");
 
 function row(name: string, part: Part, note = ""): string {
-  return `  ${name.padEnd(42)}${mb(part.total)}${mb(part.anon)}  ${note}`;
+  return `  ${name.padEnd(46)}${mb(part.total)}${mb(part.anon)}  ${note}`;
 }
 
 function parts(b: Breakdown, enginePerBottle: number, runtime: string): string[] {
   const lines = [
-    `  ${"part (mean per bottle)".padEnd(42)}${"total".padStart(6)}${"anon".padStart(6)}  (MB; containers: cgroup usage / anonymous + shared; processes: Pss / anonymous)`,
+    `  ${"part (mean per bottle)".padEnd(46)}${"total".padStart(6)}${"anon".padStart(6)}  (MB; containers: cgroup usage / anonymous + shared; processes: Pss / anonymous)`,
     row("sidecar container", b.sidecar),
     row("  its node process", b.sidecar.node),
     row("agent container", b.agent),
@@ -23,14 +23,14 @@ function parts(b: Breakdown, enginePerBottle: number, runtime: string): string[]
   if (runtime === "runsc") {
     lines.push(row("  gVisor's processes (sentry, gofer)", b.agent.runtime));
     lines.push(
-      `  ${"  sandbox memory file (the relay, in gVisor)".padEnd(42)}${mb(b.agent.sandbox_memory)}`,
+      `  ${"  sandbox memory file (the relay, in gVisor)".padEnd(46)}${mb(b.agent.sandbox_memory)}`,
     );
   } else {
     lines.push(row("  its processes (relay, init)", b.agent.app));
   }
   lines.push(row("secret keeper (host node process)", b.keeper));
   lines.push(row("containerd shims (2)", b.shims));
-  lines.push(`  ${"dockerd + containerd growth".padEnd(42)}${mb(enginePerBottle)}`);
+  lines.push(`  ${"dockerd + containerd growth".padEnd(46)}${mb(enginePerBottle)}`);
   return lines;
 }
 
@@ -54,7 +54,12 @@ export function printRun(r: RuntimeResult): string[] {
     0;
   const rest = r.host.per_bottle - accounted(r);
   const lines = [
-    `runtime ${r.runtime} (manifest: ${r.asked}), ${String(r.count)} idle shell bottles`,
+    `runtime ${r.runtime} (manifest: ${r.asked}), ${String(r.count)} idle shell bottles of ${String(r.asked_count)} asked`,
+    ...(r.start_failure === null
+      ? []
+      : [
+          `  bottle ${String(r.start_failure.at)} did not start, so no more were tried: ${r.start_failure.reason}`,
+        ]),
     `load average before ${load(r.loadavg.before)}, after the starts ${load(r.loadavg.after_start)}, at the end ${load(r.loadavg.after)}`,
     "start time as the count grows (bottle start --detach, median ms):",
     ...r.start_by_ten.map(
@@ -63,11 +68,11 @@ export function printRun(r: RuntimeResult): string[] {
     ),
     `  ratio last ten / first ten: ${(first > 0 ? last / first : 0).toFixed(2)}x`,
     `host memory (MemTotal - MemAvailable): before ${mb(r.host.before)} MB, after ${mb(r.host.after)} MB`,
-    `  cross-checks: slope over the ramp ${(r.host.ramp_slope / MB).toFixed(1)} MB per bottle; given back at stop ${(r.host.released_per_bottle / MB).toFixed(1)} MB per bottle (the machine is shared: others' work moves these)`,
     `  per bottle: ${perBottle.toFixed(1)} MB; target <= ${String(TARGET_MB)} MB: ${perBottle <= TARGET_MB ? "met" : "NOT met"} (${(perBottle / TARGET_MB).toFixed(2)}x the target)`,
+    `  cross-checks: slope over the ramp ${(r.host.ramp_slope / MB).toFixed(1)} MB per bottle; given back at stop ${(r.host.released_per_bottle / MB).toFixed(1)} MB per bottle (the machine is shared: others' work moves these)`,
     ...parts(r.idle, r.engine_per_bottle, r.runtime),
-    `  ${"the parts' anonymous memory together".padEnd(42)}${mb(accounted(r))}  (${((accounted(r) / r.host.per_bottle) * 100).toFixed(0)}% of the host's growth)`,
-    `  ${"the rest (kernel: namespaces, network, page tables)".padEnd(42)}${mb(rest)}`,
+    `  ${"the parts' anonymous memory together".padEnd(46)}${mb(accounted(r))}  (${((accounted(r) / r.host.per_bottle) * 100).toFixed(0)}% of the host's growth)`,
+    `  ${"the rest (kernel, network, page tables)".padEnd(46)}${mb(rest)}`,
     `after each bottle answered once: sidecar ${mb(r.answered_once.sidecar.total).trim()} MB, agent ${mb(r.answered_once.agent.total).trim()} MB (cgroup usage, mean)`,
     `answers: ${String(r.answers.ok)} of ${String(r.count)} bottles answered (sidecar health ready, a denied request 403 from the gate, an allowed one the upstream's answer)`,
     ...r.answers.failed

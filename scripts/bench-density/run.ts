@@ -28,6 +28,10 @@ export interface RuntimeResult {
   asked: string;
   runtime: string;
   count: number;
+  /** COUNT: how many were to be started. */
+  asked_count: number;
+  /** The start that failed (then no more were tried), or null when all started. */
+  start_failure: { at: number; reason: string } | null;
   start_ms: number[];
   /** Median start time of bottles 1-10, 11-20, ... */
   start_by_ten: { from: number; to: number; median_ms: number }[];
@@ -91,8 +95,20 @@ export async function runDensity(
     const before = await hostUsed();
     const loadBefore = os.loadavg();
     const ramp: [number, number][] = [[0, before]];
+    let startFailure: RuntimeResult["start_failure"] = null;
     for (let i = 1; i <= settings.count; i++) {
-      const bottle = await fleet.startOne();
+      let bottle;
+      try {
+        bottle = await fleet.startOne();
+      } catch (error) {
+        // The machine holds no more: what stopped it is a finding; the started ones are measured.
+        const lines = (error instanceof Error ? error.message : String(error))
+          .split("\n")
+          .filter((l) => l.startsWith("error:"));
+        startFailure = { at: i, reason: lines[0] ?? "unknown" };
+        log(`${asked}: bottle ${String(i)} failed to start: ${startFailure.reason}`);
+        break;
+      }
       const used = await hostUsed(1);
       ramp.push([i, used]);
       const grown = (used - before) / MB / i;
@@ -151,6 +167,8 @@ export async function runDensity(
       asked,
       runtime: fleet.bottles[0]?.runtime ?? asked,
       count: fleet.bottles.length,
+      asked_count: settings.count,
+      start_failure: startFailure,
       start_ms: starts,
       start_by_ten: byTen,
       loadavg: { before: loadBefore, after_start: loadAfterStart, after: os.loadavg() },
