@@ -2,12 +2,12 @@
  * The host's client of a sidecar's control socket (see src/sidecar/control-server.ts). Requests
  * carry secrets (PUT /secrets); nothing here logs a body.
  */
-import http from "node:http";
 import { z } from "zod";
 import { egressRulesSchema, parseContract } from "../../core/contract/contract.js";
 import { BottleError } from "../../core/errors.js";
 import type { EgressRules } from "../../core/policy/policy-change.js";
 import type { PolicyEdit } from "../../core/policy/policy-edit.js";
+import { controlRequest } from "./control-request.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 
 /** A refused policy edit's answer: the BottleError the sidecar's edit threw (a `usage` one). */
@@ -17,64 +17,7 @@ const refusedEditSchema = z.object({
   hint: z.string().nullable(),
 });
 
-export async function controlRequest(
-  socketPath: string,
-  method: "GET" | "PUT" | "POST",
-  path: string,
-  body?: unknown,
-  timeoutMs = 5000,
-): Promise<unknown> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath,
-        method,
-        path,
-        timeout: timeoutMs,
-        headers:
-          payload === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (res.statusCode !== 200) {
-            const refused = res.statusCode === 400 ? refusal(text) : undefined;
-            if (refused !== undefined) {
-              reject(refused);
-              return;
-            }
-            reject(
-              new BottleError(
-                "bottle_not_running",
-                `The bottle's sidecar refused ${method} ${path}: ${text}`,
-              ),
-            );
-            return;
-          }
-          resolve(JSON.parse(text) as unknown);
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (error) => {
-      reject(
-        new BottleError(
-          "bottle_not_running",
-          `The bottle's sidecar does not answer (${error.message}).`,
-          {
-            hint: "`bottle list` shows its health; `bottle resume <identity>` starts a stopped bottle again.",
-          },
-        ),
-      );
-    });
-    req.end(payload);
-  });
-}
+export { controlRequest } from "./control-request.js";
 
 /** Asks the sidecar's control socket for its health; false on any failure. */
 export async function probeSidecar(controlSocket: string, timeoutMs = 1000): Promise<boolean> {
@@ -104,7 +47,14 @@ function refusal(text: string): BottleError | undefined {
  * apply, `bottle_not_running` when the sidecar does not answer or cannot save.
  */
 export async function editLivePolicy(paths: BottlePaths, edit: PolicyEdit): Promise<EgressRules> {
-  const answer = await controlRequest(paths.controlSocket, "POST", "/policy/edit", edit);
+  const answer = await controlRequest(
+    paths.controlSocket,
+    "POST",
+    "/policy/edit",
+    edit,
+    5000,
+    (status, text) => (status === 400 ? refusal(text) : undefined),
+  );
   return parseContract(egressRulesSchema, answer, "the sidecar's rules");
 }
 

@@ -5,7 +5,7 @@
  * bottle stops.
  */
 import { KEEPER_READY_LINE, SecretKeeper } from "./secret-keeper.js";
-import { parseContract, sidecarSecretsSchema } from "../../core/contract/contract.js";
+import { isSidecarSecrets } from "../../core/contract/keeper-checks.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -17,11 +17,8 @@ async function main(): Promise<void> {
   const [controlSocket, metadataFile] = process.argv.slice(2);
   if (controlSocket === undefined || metadataFile === undefined)
     throw new Error("usage: keeper-main <control socket> <metadata file>");
-  const secrets = parseContract(
-    sidecarSecretsSchema,
-    JSON.parse(await readStdin()) as unknown,
-    "the secrets on stdin",
-  );
+  const secrets: unknown = JSON.parse(await readStdin());
+  if (!isSidecarSecrets(secrets)) throw new Error("the secrets on stdin are malformed");
   const keeper = new SecretKeeper(
     { controlSocket, metadataFile },
     secrets,

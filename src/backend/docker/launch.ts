@@ -10,7 +10,7 @@
  * bridge network: it needs a route out, and the runsc registration here is network-less.
  * `timings` marks when each phase ended, for `bench:start`.
  */
-import { SIDECAR_CONTAINER } from "../../core/contract/sidecar-limits.js";
+import { SIDECAR_CONTAINER, sidecarNodeOptions } from "../../core/contract/sidecar-limits.js";
 import type { SidecarUser } from "./sidecar-user.js";
 import { handStateTo, userSpec } from "./sidecar-user.js";
 import type Docker from "dockerode";
@@ -145,7 +145,7 @@ async function createSidecar(docker: Docker, input: LaunchInput, volume: string,
     name: input.plan.containers.sidecar,
     Image: input.plan.images.sidecar.tag,
     User: userSpec(input.sidecarUser),
-    Env: ["HOME=/tmp"],
+    Env: ["HOME=/tmp", `NODE_OPTIONS=${sidecarNodeOptions()}`],
     Labels: labels("sidecar"),
     HostConfig: {
       ...HARDENING,

@@ -13,10 +13,22 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
-import { healthReportSchema } from "../../core/contract/contract.js";
-import { controlRequest } from "./control-client.js";
+import { healthStateOf } from "../../core/contract/keeper-checks.js";
+import { controlRequest } from "./control-request.js";
 
 export const KEEPER_POLL_MS = 500;
+
+/**
+ * V8 flags of the detached keeper: it lives as long as its bottle, one per bottle, and only polls;
+ * a small young generation, no optimizing compiler and no helper threads keep it small. Its heap
+ * holds a few small objects: 32 MiB is far more than it ever uses.
+ */
+export const KEEPER_NODE_FLAGS = [
+  "--max-semi-space-size=1",
+  "--max-old-space-size=32",
+  "--lite-mode",
+  "--single-threaded",
+];
 export const KEEPER_READY_LINE = "bot-bottle keeper ready";
 
 export interface KeeperTarget {
@@ -50,10 +62,7 @@ function bottleStatus(metadataFile: string): string | undefined {
 /** The sidecar's health state, or undefined when it does not answer or answers nonsense. */
 export async function sidecarState(controlSocket: string): Promise<HealthState | undefined> {
   try {
-    const health = healthReportSchema.safeParse(
-      await controlRequest(controlSocket, "GET", "/health", undefined, 1000),
-    );
-    return health.success ? health.data.state : undefined;
+    return healthStateOf(await controlRequest(controlSocket, "GET", "/health", undefined, 1000));
   } catch {
     return undefined;
   }
@@ -118,7 +127,8 @@ export async function spawnDetachedKeeper(
   const script = fileURLToPath(new URL("./keeper-main.js", import.meta.url));
   const log = fs.openSync(logFile, "a", 0o600);
   try {
-    const child = spawn(process.execPath, [script, target.controlSocket, target.metadataFile], {
+    const args = [...KEEPER_NODE_FLAGS, script, target.controlSocket, target.metadataFile];
+    const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ["pipe", "pipe", log],
     });

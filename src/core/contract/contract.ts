@@ -5,6 +5,7 @@
  * missing or mistyped field refuses the whole document, so nothing is ever half-applied.
  */
 import { z } from "zod";
+import { HEALTH_STATES } from "./health-states.js";
 
 const nonEmpty = z.string().min(1);
 
@@ -76,7 +77,7 @@ export const sidecarConfigSchema = z.strictObject({
   supervise: z.boolean().default(false),
 });
 
-export const HEALTH_STATES = ["ready", "degraded: waiting for secrets"] as const;
+export { HEALTH_STATES } from "./health-states.js";
 
 export const healthReportSchema = z.strictObject({
   /** True once the secrets are held and the gates serve; false while they refuse everything. */

@@ -32,3 +32,21 @@ export type GateName = keyof typeof GATE_CONNECTIONS;
  * proxy's, read whole to be checked before they are sent). A body that would pass it gets 503.
  */
 export const BUFFERED_BYTES = 128 * 1024 ** 2;
+
+/**
+ * V8's heap in the sidecar's node process (set through NODE_OPTIONS by the host, launch.ts).
+ * - Young generation: semi-spaces of 1 MiB. Node's default lets them grow to 16 MiB while the
+ *   code loads, and they stay committed in an idle bottle (about 7 MB per bottle, measured by
+ *   `npm run bench:density`); `bench:egress` measured no more CPU per MiB through the gate with it.
+ * - Old generation: 512 MiB, what node picks by itself in a 1 GiB container, fixed here so that
+ *   the heap, the request bodies held outside it (BUFFERED_BYTES) and the rest of the container
+ *   (node itself, the content checks' worker, git and ssh) stay within its memory whatever node's
+ *   heuristics do. Past it the process ends and every gate with it (fail closed), as when the
+ *   kernel's limit is met.
+ */
+export const SIDECAR_HEAP = { semiSpaceMiB: 1, oldSpaceMiB: 512 } as const;
+
+/** The sidecar's NODE_OPTIONS (its V8 heap flags, above). */
+export function sidecarNodeOptions(): string {
+  return `--max-semi-space-size=${String(SIDECAR_HEAP.semiSpaceMiB)} --max-old-space-size=${String(SIDECAR_HEAP.oldSpaceMiB)}`;
+}

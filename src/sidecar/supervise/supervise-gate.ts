@@ -12,13 +12,10 @@
  */
 import http from "node:http";
 import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { SuperviseAuditEntry, SuperviseContext } from "./supervise-tools.js";
-import { registerSuperviseTools } from "./supervise-tools.js";
-import { registerImageTools } from "./image-tools.js";
+import type * as McpExchange from "./mcp-exchange.js";
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY = 1024 * 1024;
@@ -76,6 +73,8 @@ export class SuperviseGate {
   private readonly context: SuperviseContext;
   /** Aborted by stop(): every wait in progress returns at once. */
   private readonly stopping = new AbortController();
+  /** The MCP server's code (mcp-exchange.ts), loaded at the first message. */
+  private exchange: Promise<typeof McpExchange> | undefined;
 
   constructor(options: SuperviseGateOptions) {
     this.context = { ...options, audit: guardedSink<SuperviseAuditEntry>(options.audit) };
@@ -149,40 +148,10 @@ export class SuperviseGate {
       sendJson(res, 400, rpcError(-32700, "Parse error: the body is not JSON"));
       return;
     }
-    const mcp = new McpServer({ name: "bot-bottle-supervise", version: "1.0.0" });
-    const exchange = new AbortController();
-    registerSuperviseTools(
-      mcp,
-      this.context,
-      AbortSignal.any([exchange.signal, this.stopping.signal]),
-    );
-    registerImageTools(mcp, {
-      identity: this.context.identity,
-      requestsDir: this.context.requestsDir,
-      audit: (tool, verdict, detail) => {
-        this.context.audit({
-          time: this.context.now().toISOString(),
-          tool,
-          verdict,
-          ...(detail === undefined
-            ? {}
-            : verdict === "filed" || verdict === "merged"
-              ? { request_id: detail }
-              : { detail }),
-        });
-      },
-      now: () => this.context.now(),
-    });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    res.once("close", () => {
-      exchange.abort();
-      void transport.close();
-      void mcp.close();
-    });
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res, body.value);
+    // The MCP server is loaded at the first message, not at start: an idle bottle's sidecar
+    // does not hold it (several MB). A failed load is this request's 500, never a crash.
+    this.exchange ??= import("./mcp-exchange.js");
+    const { answerMcp } = await this.exchange;
+    await answerMcp(req, res, body.value, this.context, this.stopping.signal);
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * One request to a sidecar's control socket (see src/sidecar/control-server.ts), its JSON answer
+ * unparsed. Requests carry secrets (PUT /secrets); nothing here logs a body. Imports no schema
+ * library: the secret keeper's process (one per bottle) uses it.
+ */
+import http from "node:http";
+import { BottleError } from "../../core/errors.js";
+
+/** Reads a refusal's text into the error it stands for; undefined for the generic one. */
+export type RefusalReader = (status: number, text: string) => Error | undefined;
+
+export async function controlRequest(
+  socketPath: string,
+  method: "GET" | "PUT" | "POST",
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+  readRefusal?: RefusalReader,
+): Promise<unknown> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path,
+        timeout: timeoutMs,
+        headers:
+          payload === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          if (status !== 200) {
+            reject(
+              readRefusal?.(status, text) ??
+                new BottleError(
+                  "bottle_not_running",
+                  `The bottle's sidecar refused ${method} ${path}: ${text}`,
+                ),
+            );
+            return;
+          }
+          resolve(JSON.parse(text) as unknown);
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (error) => {
+      reject(
+        new BottleError(
+          "bottle_not_running",
+          `The bottle's sidecar does not answer (${error.message}).`,
+          {
+            hint: "`bottle list` shows its health; `bottle resume <identity>` starts a stopped bottle again.",
+          },
+        ),
+      );
+    });
+    req.end(payload);
+  });
+}
