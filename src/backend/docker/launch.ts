@@ -13,7 +13,7 @@
 import { SIDECAR_CONTAINER } from "../../core/contract/sidecar-limits.js";
 import type { SidecarUser } from "./sidecar-user.js";
 import { handStateTo, userSpec } from "./sidecar-user.js";
-import type Docker from "dockerode";
+import type { ContainerHandle, EngineClient } from "./engine-client.js";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
@@ -140,7 +140,12 @@ function nprocUlimit(plan: BottlePlan): { Name: string; Soft: number; Hard: numb
  * limits (core/contract/sidecar-limits.ts). Under runc: runsc is registered network-less here,
  * and the sidecar needs a route out.
  */
-async function createSidecar(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+async function createSidecar(
+  docker: EngineClient,
+  input: LaunchInput,
+  volume: string,
+  labels: Labeller,
+) {
   return docker.createContainer({
     name: input.plan.containers.sidecar,
     Image: input.plan.images.sidecar.tag,
@@ -163,7 +168,12 @@ async function createSidecar(docker: Docker, input: LaunchInput, volume: string,
   });
 }
 
-async function createAgent(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+async function createAgent(
+  docker: EngineClient,
+  input: LaunchInput,
+  volume: string,
+  labels: Labeller,
+) {
   const { plan } = input;
   return docker.createContainer({
     name: plan.containers.agent,
@@ -193,7 +203,11 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
 }
 
 /** Fills the created (not yet started) agent container: saved state on resume, else provisioning. */
-async function prepareAgent(docker: Docker, agentId: string, input: LaunchInput): Promise<void> {
+async function prepareAgent(
+  docker: EngineClient,
+  agentId: string,
+  input: LaunchInput,
+): Promise<void> {
   const { plan, progress } = input;
   if (input.resumeFrom !== undefined) {
     const { workspace, home } = input.resumeFrom;
@@ -218,7 +232,10 @@ async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
-export async function launchBottle(docker: Docker, input: LaunchInput): Promise<LaunchedBottle> {
+export async function launchBottle(
+  docker: EngineClient,
+  input: LaunchInput,
+): Promise<LaunchedBottle> {
   const { plan, paths, progress } = input;
   const mark = (phase: string): void => input.timings?.mark(phase);
   const labels: Labeller = (role) => ({ ...plan.labels, [LABELS.role]: role });
@@ -249,7 +266,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
       })(),
       (async () => {
         await docker.createVolume({ Name: volume, Labels: labels("sockets") });
-        stack.push("socket volume", () => docker.getVolume(volume).remove());
+        stack.push("socket volume", () => docker.removeVolume(volume));
         mark("socket volume");
       })(),
       (async () => {
@@ -269,7 +286,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
     const sidecar = await createSidecar(docker, input, volume, labels);
     stack.push("sidecar", () => sidecar.remove({ force: true }));
     mark("sidecar created");
-    let agent: Docker.Container | undefined;
+    let agent: ContainerHandle | undefined;
     await allOrFirstError([
       (async () => {
         await sidecar.start();
