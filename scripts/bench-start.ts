@@ -116,7 +116,8 @@ function print(result: RuntimeResult): string[] {
     `targets: <= 2x the bare run: ${result.ratio <= 2 ? "met" : "NOT met"}; under 1 s: ${start < 1000 ? "met" : "NOT met"}`,
     "where the time goes (median ms since the CLI process began, when each phase ended; sidecar and agent run side by side):",
   ];
-  for (const [phase, at] of Object.entries(result.phases)) {
+  // Phases end in a different order from run to run (sidecar and agent side by side): by time.
+  for (const [phase, at] of Object.entries(result.phases).sort((a, b) => a[1] - b[1])) {
     lines.push(`  ${phase.padEnd(24)}${at.toFixed(0).padStart(6)}`);
   }
   return lines;
