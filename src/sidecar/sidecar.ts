@@ -165,7 +165,7 @@ export class Sidecar {
           "egress",
           "credentials",
           ...(this.git === null ? [] : ["git"]),
-          ...(this.supervise === null ? [] : ["supervise"]),
+          ...(this.supervise?.gate.serving() === true ? ["supervise"] : []),
         ],
         once_consumed: this.onceConsumed,
       }),
@@ -277,6 +277,7 @@ export class Sidecar {
       path: path.join(this.config.state_dir, "control", "control.sock"),
       mode: 0o600,
     });
+    this.supervise?.gate.preload();
   }
 
   async stop(): Promise<void> {

@@ -9,21 +9,29 @@
  * session survives a request, so a restarted sidecar or a reconnecting relay loses nothing.
  * GET and DELETE (server-sent streams, session end) get 405. A body that is not JSON gets a
  * JSON-RPC parse error; larger than 1 MiB gets 413. No handler failure crashes the sidecar.
+ *
+ * The MCP code (supervise-exchange.ts: the SDK, the tools) is loaded apart, after the gates listen
+ * (preload) or at the first request, whichever comes first: the sidecar is ready sooner. If it
+ * cannot be loaded, every request is refused (503) and `serving()` is false (health leaves the
+ * gate out of its list).
  */
 import http from "node:http";
 import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { SuperviseAuditEntry, SuperviseContext } from "./supervise-tools.js";
-import { registerSuperviseTools } from "./supervise-tools.js";
-import { registerImageTools } from "./image-tools.js";
+
+import type * as ExchangeModule from "./supervise-exchange.js";
+
+type Exchange = typeof ExchangeModule;
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY = 1024 * 1024;
 
-export type SuperviseGateOptions = SuperviseContext;
+export type SuperviseGateOptions = SuperviseContext & {
+  /** Loads the MCP code (default: supervise-exchange.js); tests give one that fails. */
+  loadExchange?: () => Promise<Exchange>;
+};
 export type { SuperviseAuditEntry } from "./supervise-tools.js";
 
 function sendJson(
@@ -76,9 +84,14 @@ export class SuperviseGate {
   private readonly context: SuperviseContext;
   /** Aborted by stop(): every wait in progress returns at once. */
   private readonly stopping = new AbortController();
+  private readonly loadExchange: () => Promise<Exchange>;
+  private exchange: Promise<Exchange> | undefined;
+  private loadFailed = false;
 
   constructor(options: SuperviseGateOptions) {
-    this.context = { ...options, audit: guardedSink<SuperviseAuditEntry>(options.audit) };
+    const { loadExchange, ...context } = options;
+    this.context = { ...context, audit: guardedSink<SuperviseAuditEntry>(context.audit) };
+    this.loadExchange = loadExchange ?? (() => import("./supervise-exchange.js"));
     const server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => {
         sendJson(
@@ -98,6 +111,30 @@ export class SuperviseGate {
 
   listen(target: ListenTarget): Promise<void> {
     return this.server.listen(target);
+  }
+
+  /** Loads the MCP code now (once); a failure is kept: every request is then refused. */
+  load(): Promise<Exchange> {
+    this.exchange ??= this.loadExchange().catch((error: unknown) => {
+      this.loadFailed = true;
+      throw error;
+    });
+    return this.exchange;
+  }
+
+  /** Starts loading the MCP code in the background (after the gates listen). */
+  preload(): void {
+    this.load().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(
+        `bot-bottle: the supervise gate cannot load its MCP server: ${message}\n`,
+      );
+    });
+  }
+
+  /** False once its MCP code failed to load: it refuses every request. */
+  serving(): boolean {
+    return !this.loadFailed;
   }
 
   /** The bound TCP port (for tests). Throws when not listening on TCP. */
@@ -149,40 +186,17 @@ export class SuperviseGate {
       sendJson(res, 400, rpcError(-32700, "Parse error: the body is not JSON"));
       return;
     }
-    const mcp = new McpServer({ name: "bot-bottle-supervise", version: "1.0.0" });
-    const exchange = new AbortController();
-    registerSuperviseTools(
-      mcp,
-      this.context,
-      AbortSignal.any([exchange.signal, this.stopping.signal]),
-    );
-    registerImageTools(mcp, {
-      identity: this.context.identity,
-      requestsDir: this.context.requestsDir,
-      audit: (tool, verdict, detail) => {
-        this.context.audit({
-          time: this.context.now().toISOString(),
-          tool,
-          verdict,
-          ...(detail === undefined
-            ? {}
-            : verdict === "filed" || verdict === "merged"
-              ? { request_id: detail }
-              : { detail }),
-        });
-      },
-      now: () => this.context.now(),
-    });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    res.once("close", () => {
-      exchange.abort();
-      void transport.close();
-      void mcp.close();
-    });
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res, body.value);
+    let exchange: Exchange;
+    try {
+      exchange = await this.load();
+    } catch {
+      sendJson(
+        res,
+        503,
+        rpcError(-32603, "the supervise gate cannot serve: its MCP server did not load"),
+      );
+      return;
+    }
+    await exchange.answerMcp(req, res, body.value, this.context, this.stopping.signal);
   }
 }
