@@ -177,6 +177,9 @@ export class Sidecar {
         const dlp = { ownSecrets: secretValues(secrets), placeholders: PLACEHOLDERS };
         this.dlp = new DlpInspector(dlp);
         this.git?.scanner.setOptions(dlp);
+        // Once the host has handed the secrets over (the agent starts after that, not before):
+        // loading the MCP code earlier would hold up this very hand-over, on the start's path.
+        setImmediate(() => this.supervise?.gate.preload());
       },
       getPolicy: () => this.rules,
       setPolicy: (rules) => {
@@ -277,7 +280,6 @@ export class Sidecar {
       path: path.join(this.config.state_dir, "control", "control.sock"),
       mode: 0o600,
     });
-    this.supervise?.gate.preload();
   }
 
   async stop(): Promise<void> {

@@ -10,8 +10,9 @@
  * GET and DELETE (server-sent streams, session end) get 405. A body that is not JSON gets a
  * JSON-RPC parse error; larger than 1 MiB gets 413. No handler failure crashes the sidecar.
  *
- * The MCP code (supervise-exchange.ts: the SDK, the tools) is loaded apart, after the gates listen
- * (preload) or at the first request, whichever comes first: the sidecar is ready sooner. If it
+ * The MCP code (supervise-exchange.ts: the SDK, the tools) is loaded apart, once the sidecar holds
+ * its secrets (preload) or at the first request, whichever comes first: the sidecar is ready and
+ * takes the secrets sooner. If it
  * cannot be loaded, every request is refused (503) and `serving()` is false (health leaves the
  * gate out of its list).
  */
@@ -122,7 +123,7 @@ export class SuperviseGate {
     return this.exchange;
   }
 
-  /** Starts loading the MCP code in the background (after the gates listen). */
+  /** Starts loading the MCP code in the background (the sidecar: once it holds its secrets). */
   preload(): void {
     this.load().catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
