@@ -8,7 +8,7 @@ import type net from "node:net";
 
 /**
  * Decides, per new connection, whether a gate may serve it. `refusal()` returns the reason to
- * refuse (the connection gets a 503 with that text and is closed before the gate reads a byte of
+ * refuse (the connection gets a 503 with that text and is ended; the gate never sees a byte of
  * it), or undefined to let it through. The sidecar refuses everything this way until the host
  * has handed over its secrets (fail closed after a restart).
  */
@@ -20,17 +20,30 @@ export type ListenTarget = ({ path: string; mode?: number } | { host: string; po
   guard?: GateGuard;
 };
 
-/** Answers 503 with `reason` on a raw connection, then closes it (every gate speaks HTTP). */
+/** How long a refused connection may stay open after its answer, for the client to close it. */
+export const REFUSED_LINGER_MS = 1000;
+
+/**
+ * Answers 503 with `reason` on a raw connection and ends it (every gate speaks HTTP). What the
+ * client sends is read and dropped, and the client closes: a gate that closed at once, with the
+ * request unread or still coming, made the client's write fail (EPIPE, or a reset), and a relay
+ * then cut its own client before the 503 got there (the agent saw no answer at all). A refused
+ * socket never lingers past REFUSED_LINGER_MS (nor holds stop() longer).
+ */
 function refuse(socket: net.Socket, reason: string): void {
   const body = `${reason}\n`;
   socket.on("error", () => {
     // The client may be gone already; it was refused either way.
   });
-  // Closed as soon as the answer is written: a refused socket never lingers (nor holds stop()).
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+  linger.unref();
+  socket.once("close", () => {
+    clearTimeout(linger);
+  });
   socket.end(
     `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
   );
 }
 
