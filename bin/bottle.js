@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import "../dist/src/cli/main.js";
+// The bundled CLI (scripts/build-bundles.mjs; `npm run build` makes it from dist/src/cli/main.js).
+import "../dist/cli/bottle.js";

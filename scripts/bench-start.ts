@@ -4,6 +4,8 @@
  * measured in the same run, for each runtime in RUNTIMES (default `runc,runsc`). Prints medians
  * over RUNS runs each, their ratio, and where the time goes: the median time at which each phase
  * of the start ended (from the bottle's start-timings.json; ms since the CLI process began).
+ * COMPARE_WITH=<another built checkout> also times that checkout's `bottle start` in the same
+ * rounds (run after run, in turn), so a before/after ratio does not depend on the machine's load.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -19,6 +21,7 @@ const RUNS = Number(process.env["RUNS"] ?? 7);
 const RUNTIMES = (process.env["RUNTIMES"] ?? process.env["RUNTIME"] ?? "runc,runsc").split(",");
 const json = process.argv.includes("--json");
 const root = packageRoot();
+const compareWith = process.env["COMPARE_WITH"];
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
@@ -33,6 +36,16 @@ interface RuntimeResult {
   ratio: number;
   /** Median time each phase ended, in ms since the CLI process began. */
   phases: Record<string, number>;
+  /** The COMPARE_WITH checkout's starts, measured in the same rounds. */
+  compared?: { root: string; start_ms: number[]; ratio: number; phases: Record<string, number> };
+}
+
+function medianPhases(marks: StartMark[][]): Record<string, number> {
+  const phases: Record<string, number> = {};
+  for (const phase of marks[0]?.map((m) => m.phase) ?? []) {
+    phases[phase] = median(marks.map((m) => m.find((x) => x.phase === phase)?.at_ms ?? 0));
+  }
+  return phases;
 }
 
 async function measure(runtime: string): Promise<RuntimeResult> {
@@ -46,8 +59,12 @@ async function measure(runtime: string): Promise<RuntimeResult> {
     path.join(dir, "bottle.yaml"),
     `agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${runtime}\n    egress: {allow: [allowed.test]}\n`,
   );
-  const bottle = (...args: string[]) =>
-    run(process.execPath, [path.join(root, "bin", "bottle.js"), ...args], { cwd: dir, env });
+  const bottleOf =
+    (checkout: string) =>
+    (...args: string[]) =>
+      run(process.execPath, [path.join(checkout, "bin", "bottle.js"), ...args], { cwd: dir, env });
+  const bottle = bottleOf(root);
+  const other = compareWith === undefined ? undefined : bottleOf(compareWith);
   const statePath = (identity: string, file: string) =>
     path.join(env.BOT_BOTTLE_HOME, "state", identity, file);
   try {
@@ -58,22 +75,31 @@ async function measure(runtime: string): Promise<RuntimeResult> {
       runtime: { resolved: string };
     };
     await bottle("stop", warm);
+    if (other !== undefined)
+      await other("stop", (await other("start", "sh", "--yes", "--detach")).stdout.trim());
     const image = plan.images.agent.tag;
     const resolved = plan.runtime.resolved;
 
     const starts: number[] = [];
     const bare: number[] = [];
     const marks: StartMark[][] = [];
-    for (let i = 0; i < RUNS; i++) {
+    const otherStarts: number[] = [];
+    const otherMarks: StartMark[][] = [];
+    const once = async (cli: typeof bottle, into: number[], marksInto: StartMark[][]) => {
       let identity = "";
-      starts.push(
+      into.push(
         await timed(async () => {
-          identity = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
+          identity = (await cli("start", "sh", "--yes", "--detach")).stdout.trim();
         }),
       );
       const file = statePath(identity, "start-timings.json");
-      if (fs.existsSync(file)) marks.push(JSON.parse(fs.readFileSync(file, "utf8")) as StartMark[]);
-      await bottle("stop", identity);
+      if (fs.existsSync(file))
+        marksInto.push(JSON.parse(fs.readFileSync(file, "utf8")) as StartMark[]);
+      await cli("stop", identity);
+    };
+    for (let i = 0; i < RUNS; i++) {
+      await once(bottle, starts, marks);
+      if (other !== undefined) await once(other, otherStarts, otherMarks);
       bare.push(
         await timed(() =>
           run("docker", [
@@ -88,16 +114,22 @@ async function measure(runtime: string): Promise<RuntimeResult> {
         ),
       );
     }
-    const phases: Record<string, number> = {};
-    for (const phase of marks[0]?.map((m) => m.phase) ?? []) {
-      phases[phase] = median(marks.map((m) => m.find((x) => x.phase === phase)?.at_ms ?? 0));
-    }
     return {
       runtime: resolved,
       start_ms: starts,
       bare_ms: bare,
       ratio: median(starts) / median(bare),
-      phases,
+      phases: medianPhases(marks),
+      ...(compareWith === undefined
+        ? {}
+        : {
+            compared: {
+              root: compareWith,
+              start_ms: otherStarts,
+              ratio: median(otherStarts) / median(bare),
+              phases: medianPhases(otherMarks),
+            },
+          }),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -116,8 +148,18 @@ function print(result: RuntimeResult): string[] {
     `targets: <= 2x the bare run: ${result.ratio <= 2 ? "met" : "NOT met"}; under 1 s: ${start < 1000 ? "met" : "NOT met"}`,
     "where the time goes (median ms since the CLI process began, when each phase ended; sidecar and agent run side by side):",
   ];
-  for (const [phase, at] of Object.entries(result.phases)) {
+  // Phases end in a different order from run to run (sidecar and agent side by side): by time.
+  for (const [phase, at] of Object.entries(result.phases).sort((a, b) => a[1] - b[1])) {
     lines.push(`  ${phase.padEnd(24)}${at.toFixed(0).padStart(6)}`);
+  }
+  const compared = result.compared;
+  if (compared !== undefined) {
+    lines.push(
+      `${compared.root} (same rounds): median ${ms(median(compared.start_ms))}  [${compared.start_ms.map(ms).join(", ")}], ${compared.ratio.toFixed(2)}x the bare run; this one / that one: ${(start / median(compared.start_ms)).toFixed(2)}`,
+    );
+    for (const [phase, at] of Object.entries(compared.phases).sort((a, b) => a[1] - b[1])) {
+      lines.push(`  ${phase.padEnd(24)}${at.toFixed(0).padStart(6)}`);
+    }
   }
   return lines;
 }

@@ -6,7 +6,8 @@
  *   the Dockerfile, the other files of a built-in recipe folder, `relay.mjs` (the compiled relay)
  *   and the files of images/agent-common (the preload that points Node's fetch at the proxy);
  * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile, the compiled code and the package's
- *   package.json and lock file under `app/` (the image installs the runtime dependencies).
+ *   package.json and lock file under `app/` (the image installs the runtime dependencies), and
+ *   the sidecar's bundle (dist/sidecar: what the image runs, one file to load instead of hundreds).
  *
  * Reads files only. A missing compiled file means the package was not built (`npm run build`).
  */
@@ -42,14 +43,18 @@ export function imageContext(packageRoot: string, recipe: string): ContextFile[]
   if (!fs.existsSync(dockerfile)) return undefined;
   const files: ContextFile[] = [{ name: "Dockerfile", content: fs.readFileSync(dockerfile) }];
   if (recipe === SIDECAR_RECIPE) {
+    // Without its bundle the image would have nothing to run: not built (`npm run build`).
+    if (!fs.existsSync(path.join(packageRoot, "dist", "sidecar", "main.js"))) return undefined;
     for (const name of ["package.json", "package-lock.json"]) {
       files.push({ name: `app/${name}`, content: fs.readFileSync(path.join(packageRoot, name)) });
     }
-    files.push(
-      ...filesUnder(path.join(packageRoot, "dist", "src"), "app/dist/src", (n) =>
-        n.endsWith(".js"),
-      ),
-    );
+    for (const folder of ["src", "sidecar"]) {
+      files.push(
+        ...filesUnder(path.join(packageRoot, "dist", folder), `app/dist/${folder}`, (n) =>
+          n.endsWith(".js"),
+        ),
+      );
+    }
     return files;
   }
   if (!path.isAbsolute(recipe)) {

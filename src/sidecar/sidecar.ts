@@ -152,7 +152,7 @@ export class Sidecar {
           "egress",
           "credentials",
           ...(this.git === null ? [] : ["git"]),
-          ...(this.supervise === null ? [] : ["supervise"]),
+          ...(this.supervise?.gate.serving() === true ? ["supervise"] : []),
         ],
         once_consumed: this.policy.onceConsumed(),
       }),

@@ -454,3 +454,44 @@ describe("supervise gate (MCP over the SDK's client)", () => {
     assert.equal(rules.allow.length, 2);
   });
 });
+
+describe("supervise gate whose MCP code cannot load", () => {
+  it("refuses every request with 503 and stops reporting itself as serving", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-supervise-noload-"));
+    let loads = 0;
+    const gate = new SuperviseGate({
+      identity: "dev-t3",
+      requestsDir: dir,
+      egressAuditFile: path.join(dir, "none.jsonl"),
+      rules: () => rules,
+      gitEntries: [],
+      audit: () => undefined,
+      now: () => new Date(),
+      loadExchange: () => {
+        loads += 1;
+        return Promise.reject(new Error("module missing"));
+      },
+    });
+    await gate.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      assert.equal(gate.serving(), true, "serving while not yet loaded");
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
+      for (let i = 0; i < 2; i++) {
+        const answer = await fetch(`http://127.0.0.1:${gate.address()}/mcp`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+          },
+          body,
+        });
+        assert.equal(answer.status, 503);
+        assert.match(await answer.text(), /did not load/);
+      }
+      assert.equal(gate.serving(), false);
+      assert.equal(loads, 1, "a failed load is kept, not retried per request");
+    } finally {
+      await gate.stop();
+    }
+  });
+});

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
 import { isBottleError } from "../../core/errors.js";
 import type { BottleRecipe } from "../../core/image/bottle-recipe.js";
 import {
@@ -64,7 +64,7 @@ export function unbuiltLayers(recipe: BottleRecipe): string[] {
  * image/build.log. Throws BottleError `image_build_failed` with the last lines on failure.
  */
 export async function ensureRecipeImage(
-  docker: Docker,
+  docker: EngineClient,
   root: string,
   plan: BottlePlan,
   stateDir: string,
@@ -114,7 +114,7 @@ export function takeBack(stateDir: string, recipe: BottleRecipe, ids: readonly s
  * the build's last lines) and the bottle starts on its last image.
  */
 export async function agentImageFor(
-  docker: Docker,
+  docker: EngineClient,
   root: string,
   plan: BottlePlan,
   stateDir: string,
@@ -145,7 +145,7 @@ export async function agentImageFor(
  * build takes the changes back, denies their requests with the build's last lines and throws.
  */
 export async function buildPendingImage(
-  docker: Docker,
+  docker: EngineClient,
   root: string,
   plan: BottlePlan,
   stateDir: string,

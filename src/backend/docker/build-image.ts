@@ -2,7 +2,8 @@
  * Builds an image through the Engine API when no image with its content-hash tag exists, showing
  * the build's steps as progress. The tag names the content, so a second start builds nothing.
  */
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
+import { readJsonLines } from "./engine-http.js";
 import { pack } from "tar-stream";
 import { BottleError } from "../../core/errors.js";
 import type { PlanImage } from "../../core/plan/bottle-plan.js";
@@ -18,9 +19,9 @@ interface BuildEvent {
   errorDetail?: { message?: string };
 }
 
-export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+export async function imageExists(docker: EngineClient, tag: string): Promise<boolean> {
   try {
-    await docker.getImage(tag).inspect();
+    await docker.inspectImage(tag);
     return true;
   } catch {
     return false;
@@ -31,12 +32,12 @@ function tarOf(files: readonly ContextFile[]): NodeJS.ReadableStream {
   const archive = pack();
   for (const file of files) archive.entry({ name: file.name, mode: 0o644 }, file.content);
   archive.finalize();
-  return archive as unknown as NodeJS.ReadableStream; // a streamx Readable: pipeable, which is all dockerode needs
+  return archive as unknown as NodeJS.ReadableStream; // a streamx Readable: pipeable, which is all the engine client needs
 }
 
 /** Ensures `image.tag` exists, building it from its recipe if needed. */
 export async function ensureImage(
-  docker: Docker,
+  docker: EngineClient,
   root: string,
   image: PlanImage,
   progress: Progress,
@@ -85,30 +86,19 @@ export const BUILD_TAIL_LINES = 15;
  * Builds `files` into `tag` with the classic builder (no BuildKit, no pull: FROM names a local
  * image). Throws BottleError `image_build_failed` whose details are the build's last lines.
  */
-export async function buildFromContext(docker: Docker, request: BuildRequest): Promise<void> {
+export async function buildFromContext(docker: EngineClient, request: BuildRequest): Promise<void> {
   const stream = await docker.buildImage(tarOf(request.files), {
     t: request.tag,
     buildargs: request.buildargs,
     labels: { [LABELS.role]: request.role },
-    rm: true,
-    forcerm: true,
   });
-  const events = await new Promise<BuildEvent[]>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, output: BuildEvent[]) => {
-        if (error) reject(error);
-        else resolve(output);
-      },
-      (event: BuildEvent) => {
-        for (const line of (event.stream ?? "").split("\n")) {
-          const trimmed = line.trimEnd();
-          if (trimmed === "") continue;
-          if (request.streamAll === true || /^Step \d+\/\d+/.test(trimmed))
-            request.progress(`  ${trimmed}`);
-        }
-      },
-    );
+  const events = await readJsonLines<BuildEvent>(stream, (event) => {
+    for (const line of (event.stream ?? "").split("\n")) {
+      const trimmed = line.trimEnd();
+      if (trimmed === "") continue;
+      if (request.streamAll === true || /^Step \d+\/\d+/.test(trimmed))
+        request.progress(`  ${trimmed}`);
+    }
   });
   const text = events.map((event) => event.stream ?? event.error ?? "").join("");
   request.output?.(text);

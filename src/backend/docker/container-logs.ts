@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
+import { demuxStream } from "./engine-http.js";
 
 /**
  * Waits until a container prints `line` (its readiness signal). Fails when the container exits
@@ -7,19 +8,14 @@ import type Docker from "dockerode";
  * programs (sidecar, relay) are waited on, and they never print a secret.
  */
 export async function waitForLogLine(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   line: string,
   timeoutMs: number,
 ): Promise<void> {
-  const container = docker.getContainer(containerId);
-  const raw = (await container.logs({
-    follow: true,
-    stdout: true,
-    stderr: true,
-  })) as NodeJS.ReadableStream & { destroy?: () => void };
+  const raw = await docker.getContainer(containerId).followLogs();
   const text = new PassThrough();
-  docker.modem.demuxStream(raw, text, text);
+  demuxStream(raw, text, text);
   let seen = "";
   try {
     await new Promise<void>((resolve, reject) => {
@@ -43,6 +39,6 @@ export async function waitForLogLine(
       });
     });
   } finally {
-    raw.destroy?.();
+    raw.destroy();
   }
 }

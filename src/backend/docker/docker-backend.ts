@@ -4,7 +4,7 @@
  */
 import { sidecarUserFor } from "./sidecar-user.js";
 import fs from "node:fs";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
 import { BottleError } from "../../core/errors.js";
 import { rebuildPending } from "../../core/image/bottle-recipe.js";
 import { readRecipe } from "../../core/image/recipe-store.js";
@@ -82,7 +82,7 @@ function isAlive(pid: number | undefined): boolean {
 
 export class DockerBackend {
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: EngineClient,
     private readonly host: HostEnv,
     private readonly root: string,
   ) {}

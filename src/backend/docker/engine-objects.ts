@@ -2,7 +2,7 @@
  * Finding and removing a bottle's engine objects by label, never by name: this is what makes
  * `stop` and `cleanup` thorough even after the CLI was killed half-way through a start.
  */
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
 import { BottleError } from "../../core/errors.js";
 import { LABELS } from "../../core/plan/layout.js";
 
@@ -21,7 +21,7 @@ function identityFilter(identity?: string): { label: string[] } {
 
 /** Every labelled object, grouped by bottle identity. */
 export async function findBottleObjects(
-  docker: Docker,
+  docker: EngineClient,
   identity?: string,
 ): Promise<Map<string, BottleObjects>> {
   const filters = identityFilter(identity);
@@ -54,8 +54,8 @@ export async function findBottleObjects(
     const id = n.Labels?.[LABELS.identity];
     if (id !== undefined) group(id, n.Labels).networks.push({ id: n.Id, name: n.Name });
   }
-  for (const v of volumes.Volumes) {
-    const labels = v.Labels as Record<string, string> | null;
+  for (const v of volumes) {
+    const labels = v.Labels;
     const id = labels?.[LABELS.identity];
     if (id !== undefined) group(id, labels).volumes.push({ name: v.Name });
   }
@@ -78,7 +78,7 @@ async function ignoreMissing(action: Promise<unknown>): Promise<void> {
   }
 }
 
-async function removeOnce(docker: Docker, objects: BottleObjects): Promise<void> {
+async function removeOnce(docker: EngineClient, objects: BottleObjects): Promise<void> {
   const agentFirst = [...objects.containers].sort((a, b) =>
     a.role === "agent" ? -1 : b.role === "agent" ? 1 : 0,
   );
@@ -88,7 +88,7 @@ async function removeOnce(docker: Docker, objects: BottleObjects): Promise<void>
     // A container someone else attached to the bottle's network would keep it alive: detach it.
     const network = docker.getNetwork(n.id);
     try {
-      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      const info = await network.inspect();
       for (const id of Object.keys(info.Containers ?? {})) {
         await ignoreMissing(network.disconnect({ Container: id, Force: true }));
       }
@@ -97,7 +97,7 @@ async function removeOnce(docker: Docker, objects: BottleObjects): Promise<void>
     }
     await ignoreMissing(network.remove());
   }
-  for (const v of objects.volumes) await ignoreMissing(docker.getVolume(v.name).remove());
+  for (const v of objects.volumes) await ignoreMissing(docker.removeVolume(v.name));
 }
 
 /**
@@ -105,7 +105,7 @@ async function removeOnce(docker: Docker, objects: BottleObjects): Promise<void>
  * volumes. Looks again by label after each pass, because a start killed half-way may have left a
  * request in the engine that creates one more object after the first look.
  */
-export async function removeBottleObjects(docker: Docker, identity: string): Promise<void> {
+export async function removeBottleObjects(docker: EngineClient, identity: string): Promise<void> {
   let lastError: unknown;
   for (let pass = 0; pass < 5; pass++) {
     const objects = (await findBottleObjects(docker, identity)).get(identity);
@@ -135,14 +135,12 @@ export async function removeBottleObjects(docker: Docker, identity: string): Pro
  * holds its control socket: how cleanup asks a bottle of any home whether it is alive.
  */
 export async function sidecarStateFolder(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   stateDir: string,
 ): Promise<string | undefined> {
   try {
-    const info = (await docker.getContainer(containerId).inspect()) as {
-      Mounts?: { Destination?: string; Source?: string }[];
-    };
+    const info = await docker.getContainer(containerId).inspect();
     return info.Mounts?.find((m) => m.Destination === stateDir)?.Source;
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -1,18 +1,16 @@
 /**
  * The Docker Engine API client and what bot-bottle reads of the engine. Talks to the engine that
- * DOCKER_HOST names (else /var/run/docker.sock) through dockerode, never through the docker CLI.
+ * DOCKER_HOST names (else /var/run/docker.sock) through engine-client.ts, never through the
+ * docker CLI.
  */
-import Docker from "dockerode";
+import { EngineClient } from "./engine-client.js";
 import { BottleError } from "../../core/errors.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 
 export function createDockerClient(
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Docker {
-  const host = env["DOCKER_HOST"];
-  if (host?.startsWith("unix://") === true)
-    return new Docker({ socketPath: host.slice("unix://".length) });
-  return new Docker(); // dockerode reads DOCKER_HOST (tcp) itself, else the default socket
+): EngineClient {
+  return new EngineClient(env);
 }
 
 export interface RuntimeInfo {
@@ -33,12 +31,9 @@ interface RawRuntime {
   runtimeArgs?: string[];
 }
 
-export async function readEngineInfo(docker: Docker): Promise<EngineInfo> {
+export async function readEngineInfo(docker: EngineClient): Promise<EngineInfo> {
   try {
-    const [version, info] = await Promise.all([
-      docker.version(),
-      docker.info() as Promise<Record<string, unknown>>,
-    ]);
+    const [version, info] = await Promise.all([docker.version(), docker.info()]);
     const runtimes = Object.entries((info["Runtimes"] ?? {}) as Record<string, RawRuntime>).map(
       ([name, raw]) => ({
         name,

@@ -6,7 +6,8 @@
  *   resize and signal handling right; reimplementing a TTY client over the API brings no benefit.
  */
 import { spawn } from "node:child_process";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
+import { demuxStream } from "./engine-http.js";
 import { WORKSPACE_DIR } from "../../core/plan/layout.js";
 import { AGENT_UID } from "./workspace.js";
 
@@ -16,7 +17,7 @@ export interface ExecOutput {
 }
 
 export async function execInContainer(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   command: readonly string[],
   output: ExecOutput,
@@ -28,9 +29,9 @@ export async function execInContainer(
     User: `${AGENT_UID}:${AGENT_UID}`,
     WorkingDir: WORKSPACE_DIR,
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const stream = await exec.start();
   await new Promise<void>((resolve, reject) => {
-    docker.modem.demuxStream(stream, output.stdout, output.stderr);
+    demuxStream(stream, output.stdout, output.stderr);
     stream.on("end", resolve);
     stream.on("close", resolve);
     stream.on("error", reject);

@@ -1,7 +1,9 @@
 /**
- * Brings a planned bottle up on Docker, in order: images, the bottle's CA (made at the first
- * start), socket volume, sidecar network; then sidecar (ready, tokens handed over its control
- * socket) beside agent (CA trusted, workspace copied in, relay ready). Each object is labelled and
+ * Brings a planned bottle up on Docker: images, the bottle's CA (made at the first start), socket
+ * volume and sidecar network side by side; the sidecar created once its image, volume and network
+ * exist, started once the CA is written (ready, tokens handed over its control socket); beside it
+ * the agent created and prepared (CA trusted, workspace copied in); the agent started last, once
+ * the sidecar holds the tokens (relay ready). Each object is labelled and
  * its removal pushed on a teardown stack as it comes up; any failure unwinds it, newest first.
  *
  * The agent container has no network (`NetworkMode: none`), no capabilities, no-new-privileges,
@@ -13,7 +15,7 @@
 import { SIDECAR_CONTAINER, sidecarNodeOptions } from "../../core/contract/sidecar-limits.js";
 import type { SidecarUser } from "./sidecar-user.js";
 import { handStateTo, userSpec } from "./sidecar-user.js";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
@@ -140,7 +142,12 @@ function nprocUlimit(plan: BottlePlan): { Name: string; Soft: number; Hard: numb
  * limits (core/contract/sidecar-limits.ts). Under runc: runsc is registered network-less here,
  * and the sidecar needs a route out.
  */
-async function createSidecar(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+async function createSidecar(
+  docker: EngineClient,
+  input: LaunchInput,
+  volume: string,
+  labels: Labeller,
+) {
   return docker.createContainer({
     name: input.plan.containers.sidecar,
     Image: input.plan.images.sidecar.tag,
@@ -163,7 +170,12 @@ async function createSidecar(docker: Docker, input: LaunchInput, volume: string,
   });
 }
 
-async function createAgent(docker: Docker, input: LaunchInput, volume: string, labels: Labeller) {
+async function createAgent(
+  docker: EngineClient,
+  input: LaunchInput,
+  volume: string,
+  labels: Labeller,
+) {
   const { plan } = input;
   return docker.createContainer({
     name: plan.containers.agent,
@@ -193,7 +205,11 @@ async function createAgent(docker: Docker, input: LaunchInput, volume: string, l
 }
 
 /** Fills the created (not yet started) agent container: saved state on resume, else provisioning. */
-async function prepareAgent(docker: Docker, agentId: string, input: LaunchInput): Promise<void> {
+async function prepareAgent(
+  docker: EngineClient,
+  agentId: string,
+  input: LaunchInput,
+): Promise<void> {
   const { plan, progress } = input;
   if (input.resumeFrom !== undefined) {
     const { workspace, home } = input.resumeFrom;
@@ -218,7 +234,10 @@ async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
-export async function launchBottle(docker: Docker, input: LaunchInput): Promise<LaunchedBottle> {
+export async function launchBottle(
+  docker: EngineClient,
+  input: LaunchInput,
+): Promise<LaunchedBottle> {
   const { plan, paths, progress } = input;
   const mark = (phase: string): void => input.timings?.mark(phase);
   const labels: Labeller = (role) => ({ ...plan.labels, [LABELS.role]: role });
@@ -236,69 +255,77 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         readPushGrants(paths),
       ),
     );
-    let caPem = "";
-    await allOrFirstError([
-      (async () => {
-        caPem = (await ensureBottleCa(paths.dir, plan.identity)).certPem;
-        mark("bottle CA");
-      })(),
-      (async () => {
-        await ensureImage(docker, input.root, plan.images.sidecar, progress);
-        await ensureImage(docker, input.root, plan.images.agent, progress);
-        mark("images");
-      })(),
-      (async () => {
-        await docker.createVolume({ Name: volume, Labels: labels("sockets") });
-        stack.push("socket volume", () => docker.getVolume(volume).remove());
-        mark("socket volume");
-      })(),
-      (async () => {
-        const network = await docker.createNetwork({
-          Name: plan.network.sidecar,
-          Driver: "bridge",
-          Labels: labels("network"),
-        });
-        stack.push("network", () => network.remove());
-        mark("network");
-      })(),
-    ]);
-
-    handStateTo(paths.dir, input.sidecarUser);
+    // Each step waits only for what it needs, so the sidecar (on the critical path) is created
+    // as soon as its image, volume and network exist and started as soon as its CA is written.
+    // Every task is in `tasks`: on a failure all of them settle before the stack unwinds.
+    const caPem = (async () => {
+      const { certPem } = await ensureBottleCa(paths.dir, plan.identity);
+      mark("bottle CA");
+      return certPem;
+    })();
+    const sidecarImage = ensureImage(docker, input.root, plan.images.sidecar, progress);
+    // One build at a time (a first start builds both; their output would interleave).
+    const agentImage = sidecarImage.then(async () => {
+      await ensureImage(docker, input.root, plan.images.agent, progress);
+      mark("images");
+    });
+    const socketVolume = (async () => {
+      await docker.createVolume({ Name: volume, Labels: labels("sockets") });
+      stack.push("socket volume", () => docker.removeVolume(volume));
+      mark("socket volume");
+    })();
+    const network = (async () => {
+      const made = await docker.createNetwork({
+        Name: plan.network.sidecar,
+        Driver: "bridge",
+        Labels: labels("network"),
+      });
+      stack.push("network", () => made.remove());
+      mark("network");
+    })();
     // The sidecar is created first: its image gives the fresh socket volume its mode (1777).
-    progress(`starting sidecar and agent (${plan.runtime.resolved})`);
-    const sidecar = await createSidecar(docker, input, volume, labels);
-    stack.push("sidecar", () => sidecar.remove({ force: true }));
-    mark("sidecar created");
-    let agent: Docker.Container | undefined;
-    await allOrFirstError([
-      (async () => {
-        await sidecar.start();
-        mark("sidecar started");
-        await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
-        mark("sidecar ready");
-        await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
-        mark("sidecar holds secrets");
-      })(),
-      (async () => {
-        const created = await createAgent(docker, input, volume, labels);
-        agent = created;
-        stack.push("agent", () => created.remove({ force: true }));
-        mark("agent created");
-        await Promise.all([
-          prepareAgent(docker, created.id, input),
-          installCaTrust(docker, created.id, caPem),
-        ]);
-        mark("agent provisioned");
-      })(),
-    ]);
+    const sidecar = (async () => {
+      await Promise.all([sidecarImage, socketVolume, network]);
+      const created = await createSidecar(docker, input, volume, labels);
+      stack.push("sidecar", () => created.remove({ force: true }));
+      mark("sidecar created");
+      return created;
+    })();
+    const sidecarHoldsSecrets = (async () => {
+      const created = await sidecar;
+      await caPem;
+      handStateTo(paths.dir, input.sidecarUser);
+      progress(`starting sidecar and agent (${plan.runtime.resolved})`);
+      await created.start();
+      mark("sidecar started");
+      await waitForLogLine(docker, created.id, READY_LINE, READY_TIMEOUT_MS);
+      mark("sidecar ready");
+      await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
+      mark("sidecar holds secrets");
+    })();
+    const agentPrepared = (async () => {
+      await Promise.all([agentImage, sidecar]);
+      const created = await createAgent(docker, input, volume, labels);
+      stack.push("agent", () => created.remove({ force: true }));
+      mark("agent created");
+      await Promise.all([
+        prepareAgent(docker, created.id, input),
+        caPem.then((pem) => installCaTrust(docker, created.id, pem)),
+      ]);
+      mark("agent provisioned");
+      return created;
+    })();
+    const tasks = [caPem, sidecarImage, agentImage, socketVolume, network, sidecar];
+    await allOrFirstError([...tasks, sidecarHoldsSecrets, agentPrepared]);
+    const agent = await agentPrepared;
+    const sidecarId = (await sidecar).id;
     // The agent starts only once its sidecar holds its secrets, and only this process starts it:
     // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
-    if (agent === undefined) throw new Error("agent container was not created");
     await agent.start();
     mark("agent started");
     await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
     mark("agent ready");
-    return { agentContainer: agent.id, sidecarContainer: sidecar.id };
+    return { agentContainer: agent.id, sidecarContainer: sidecarId };
   } catch (error) {
     const leftovers = await stack.unwind();
     if (error instanceof BottleError) throw error;

@@ -4,7 +4,7 @@
  * everyday shell commands that broke under old gVisor, and forks past its process limit. The
  * container is removed whatever happens; it carries no bottle identity, so cleanup never lists it.
  */
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
 import type { RuntimeName } from "../../core/plan/bottle-plan.js";
 import { containerPidsLimit } from "../../core/plan/process-limits.js";
 import { AGENT_UID } from "./workspace.js";
@@ -34,19 +34,9 @@ export interface ProbeOutcome {
   output: string;
 }
 
-function demux(buffer: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(at + 4);
-    parts.push(buffer.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
 /** Runs the probe in `image` under `runtime`; throws only when the engine refuses the container. */
 export async function runSandboxProbe(
-  docker: Docker,
+  docker: EngineClient,
   image: string,
   runtime: RuntimeName,
 ): Promise<ProbeOutcome> {
@@ -75,12 +65,9 @@ export async function runSandboxProbe(
         resolve({ StatusCode: -1 });
       }, PROBE_TIMEOUT_MS);
     });
-    const { StatusCode } = await Promise.race([
-      container.wait() as Promise<{ StatusCode: number }>,
-      timeout,
-    ]);
-    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
-    return { exitCode: StatusCode, output: demux(logs) };
+    const { StatusCode } = await Promise.race([container.wait(), timeout]);
+    const logs = await container.logs();
+    return { exitCode: StatusCode, output: logs.toString("utf8") };
   } finally {
     clearTimeout(timer);
     await container.remove({ force: true }).catch(() => undefined);

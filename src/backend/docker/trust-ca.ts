@@ -5,11 +5,11 @@
  * image's own bundle is read back through the archive API so its roots are kept.
  */
 import path from "node:path";
-import type Docker from "dockerode";
+import type { ContainerHandle, EngineClient } from "./engine-client.js";
 import { extract, pack } from "tar-stream";
 import { CA_CERT_PATH, SYSTEM_CA_BUNDLE } from "../../core/plan/layout.js";
 
-async function readImageBundle(container: Docker.Container): Promise<string> {
+async function readImageBundle(container: ContainerHandle): Promise<string> {
   let archive: NodeJS.ReadableStream;
   try {
     archive = await container.getArchive({ path: SYSTEM_CA_BUNDLE });
@@ -34,7 +34,7 @@ async function readImageBundle(container: Docker.Container): Promise<string> {
 }
 
 export async function installCaTrust(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   caPem: string,
 ): Promise<void> {

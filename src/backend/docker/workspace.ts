@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
-import type Docker from "dockerode";
+import type { EngineClient } from "./engine-client.js";
+import { demuxStream } from "./engine-http.js";
 import { pack as packFolder } from "tar-fs";
 import { pack } from "tar-stream";
 import { AGENT_HOME, WORKSPACE_DIR } from "../../core/plan/layout.js";
@@ -15,12 +16,12 @@ import type { ProvisionFile } from "../../providers/provision.js";
 
 export const AGENT_UID = 1500;
 
-// tar-fs and tar-stream return streamx Readables: pipeable, which is all dockerode needs.
+// tar-fs and tar-stream return streamx Readables: pipeable, which is all the engine client needs.
 type Archive = NodeJS.ReadableStream;
 
 /** Copies a host folder (hidden files and .git included) to `target/prefix`, owned by the agent. */
 async function copyIn(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   folder: string,
   target: string,
@@ -41,7 +42,11 @@ async function copyIn(
     .putArchive(archive as unknown as Archive, { path: target });
 }
 
-export function copyFolderIn(docker: Docker, containerId: string, folder: string): Promise<void> {
+export function copyFolderIn(
+  docker: EngineClient,
+  containerId: string,
+  folder: string,
+): Promise<void> {
   return copyIn(docker, containerId, folder, WORKSPACE_DIR);
 }
 
@@ -51,7 +56,7 @@ export function copyFolderIn(docker: Docker, containerId: string, folder: string
  * root's, and the agent program could then not write its own home.
  */
 export async function copySkillIn(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   folder: string,
   to: string,
@@ -74,7 +79,7 @@ function foldersAbove(paths: readonly string[]): string[] {
 
 /** Puts files, and the folders above `paths`, into the container, all owned by the agent. */
 async function putInHome(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   paths: readonly string[],
   files: readonly ProvisionFile[],
@@ -104,7 +109,7 @@ async function putInHome(
  * its home (the engine would make them root's).
  */
 export async function writeFilesIn(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   files: readonly ProvisionFile[],
 ): Promise<void> {
@@ -128,7 +133,7 @@ export async function writeFilesIn(
  * read, as a running program's database may) still saves; anything else fails.
  */
 export async function saveFolder(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   folder: string,
   file: string,
@@ -150,14 +155,14 @@ export async function saveFolder(
     AttachStderr: true,
     User: `${AGENT_UID}:${AGENT_UID}`,
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const stream = await exec.start();
   const out = fs.createWriteStream(temp, { mode: 0o600 });
   const errors: Buffer[] = [];
   const err = new PassThrough();
   err.on("data", (chunk: Buffer) => errors.push(chunk));
   try {
     await new Promise<void>((resolve, reject) => {
-      docker.modem.demuxStream(stream, out, err);
+      demuxStream(stream, out, err);
       stream.on("end", resolve);
       stream.on("close", resolve);
       stream.on("error", reject);
@@ -179,7 +184,7 @@ export async function saveFolder(
 
 /** Restores a folder saved by saveFolder. */
 export async function restoreFolder(
-  docker: Docker,
+  docker: EngineClient,
   containerId: string,
   folder: string,
   file: string,

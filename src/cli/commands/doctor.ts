@@ -117,7 +117,7 @@ async function sandboxChecks(ctx: CommandContext, info: EngineInfo): Promise<Che
   ]);
   const docker = createDockerClient(ctx.host.env);
   try {
-    await docker.getImage(image).inspect();
+    await docker.inspectImage(image);
   } catch {
     return [
       {

@@ -1,5 +1,6 @@
 import type { DockerBackend } from "../../backend/docker/docker-backend.js";
 import type { EngineInfo } from "../../backend/docker/engine.js";
+import { createDockerClient, engineFacts, readEngineInfo } from "../../backend/docker/engine.js";
 import type { EngineFacts } from "../../core/plan/runtime.js";
 import { BottleError } from "../../core/errors.js";
 import type { OperatorContext } from "../../operator/operator-context.js";
@@ -16,12 +17,13 @@ export function operatorOf(ctx: CommandContext): OperatorContext {
   return operatorContext(ctx.host);
 }
 
-/** Asks the engine what it is (runtimes included); fails with a remedy when it does not answer. */
+/**
+ * Asks the engine what it is (runtimes included); fails with a remedy when it does not answer.
+ * The request is on its way when this returns (the engine client is small: loaded with the CLI).
+ */
 export async function askEngine(
   ctx: CommandContext,
 ): Promise<{ facts: EngineFacts; info: EngineInfo }> {
-  const { createDockerClient, engineFacts, readEngineInfo } =
-    await import("../../backend/docker/engine.js");
   const info = await readEngineInfo(createDockerClient(ctx.host.env));
   return { facts: engineFacts(info), info };
 }

@@ -80,13 +80,18 @@ export async function startCommand(
   }
   const timings = new StartTimings();
   timings.mark("cli loaded");
-  // Plan first (no engine needed), check the token, then let the engine decide the runtime.
+  // The engine's answer (its runtimes) comes while the manifest is read and planned: the
+  // request goes out before planning (one turn of the event loop sends it), is awaited after.
+  const engine = askEngine(ctx);
+  engine.catch(() => undefined); // awaited below; a failed plan must not leave it unhandled
+  await new Promise((resolve) => setImmediate(resolve));
+  // Plan (no engine needed), check the token, then let the engine decide the runtime.
   const draft = planStart(agent, options, ctx, undefined);
   requireModelToken(draft, ctx);
   timings.mark("planned");
   const plan: BottlePlan = withRuntime(
     draft,
-    resolveRuntime(draft.runtime.requested, (await askEngine(ctx)).facts),
+    resolveRuntime(draft.runtime.requested, (await engine).facts),
   );
   timings.mark("engine asked");
   ctx.io.err(renderPreflight(plan));

@@ -21,7 +21,7 @@ export type ListenTarget = ({ path: string; mode?: number } | { host: string; po
 };
 
 /** How long a refused connection may stay open while its request is drained (then destroyed). */
-const REFUSED_LINGER_MS = 1000;
+export const REFUSED_LINGER_MS = 1000;
 /** Refused connections draining at once per gate; past it one is closed once answered (a flood). */
 const REFUSED_DRAINING = 64;
 

@@ -9,18 +9,29 @@
  * session survives a request, so a restarted sidecar or a reconnecting relay loses nothing.
  * GET and DELETE (server-sent streams, session end) get 405. A body that is not JSON gets a
  * JSON-RPC parse error; larger than 1 MiB gets 413. No handler failure crashes the sidecar.
+ *
+ * The MCP code (supervise-exchange.ts: the SDK, the tools) is loaded apart, at the first request:
+ * the sidecar is ready sooner and an idle bottle's sidecar does not hold the SDK (about 6 MB). If
+ * it cannot be loaded, every request is refused (503) and `serving()` is false (health leaves the
+ * gate out of its list).
  */
 import http from "node:http";
 import { GATE_CONNECTIONS } from "../../core/contract/sidecar-limits.js";
 import type { ListenTarget } from "../shared/gate-listen.js";
 import { GateServer, guardedSink } from "../shared/gate-server.js";
 import type { SuperviseAuditEntry, SuperviseContext } from "./supervise-tools.js";
-import type * as McpExchange from "./mcp-exchange.js";
+
+import type * as ExchangeModule from "./supervise-exchange.js";
+
+type Exchange = typeof ExchangeModule;
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY = 1024 * 1024;
 
-export type SuperviseGateOptions = SuperviseContext;
+export type SuperviseGateOptions = SuperviseContext & {
+  /** Loads the MCP code (default: supervise-exchange.js); tests give one that fails. */
+  loadExchange?: () => Promise<Exchange>;
+};
 export type { SuperviseAuditEntry } from "./supervise-tools.js";
 
 function sendJson(
@@ -73,11 +84,14 @@ export class SuperviseGate {
   private readonly context: SuperviseContext;
   /** Aborted by stop(): every wait in progress returns at once. */
   private readonly stopping = new AbortController();
-  /** The MCP server's code (mcp-exchange.ts), loaded at the first message. */
-  private exchange: Promise<typeof McpExchange> | undefined;
+  private readonly loadExchange: () => Promise<Exchange>;
+  private exchange: Promise<Exchange> | undefined;
+  private loadFailed = false;
 
   constructor(options: SuperviseGateOptions) {
-    this.context = { ...options, audit: guardedSink<SuperviseAuditEntry>(options.audit) };
+    const { loadExchange, ...context } = options;
+    this.context = { ...context, audit: guardedSink<SuperviseAuditEntry>(context.audit) };
+    this.loadExchange = loadExchange ?? (() => import("./supervise-exchange.js"));
     const server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => {
         sendJson(
@@ -97,6 +111,20 @@ export class SuperviseGate {
 
   listen(target: ListenTarget): Promise<void> {
     return this.server.listen(target);
+  }
+
+  /** Loads the MCP code now (once); a failure is kept: every request is then refused. */
+  load(): Promise<Exchange> {
+    this.exchange ??= this.loadExchange().catch((error: unknown) => {
+      this.loadFailed = true;
+      throw error;
+    });
+    return this.exchange;
+  }
+
+  /** False once its MCP code failed to load: it refuses every request. */
+  serving(): boolean {
+    return !this.loadFailed;
   }
 
   /** The bound TCP port (for tests). Throws when not listening on TCP. */
@@ -148,10 +176,17 @@ export class SuperviseGate {
       sendJson(res, 400, rpcError(-32700, "Parse error: the body is not JSON"));
       return;
     }
-    // The MCP server is loaded at the first message, not at start: an idle bottle's sidecar
-    // does not hold it (several MB). A failed load is this request's 500, never a crash.
-    this.exchange ??= import("./mcp-exchange.js");
-    const { answerMcp } = await this.exchange;
-    await answerMcp(req, res, body.value, this.context, this.stopping.signal);
+    let exchange: Exchange;
+    try {
+      exchange = await this.load();
+    } catch {
+      sendJson(
+        res,
+        503,
+        rpcError(-32603, "the supervise gate cannot serve: its MCP server did not load"),
+      );
+      return;
+    }
+    await exchange.answerMcp(req, res, body.value, this.context, this.stopping.signal);
   }
 }

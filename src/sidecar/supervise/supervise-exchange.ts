@@ -1,8 +1,9 @@
 /**
- * One MCP exchange of the supervise gate (supervise-gate.ts): a fresh McpServer with the
- * supervise and image tools, the official SDK's Streamable HTTP transport (stateless, JSON
- * answers), one JSON-RPC message or batch in, its answer out. Loaded by the gate at the first
- * message, so an idle sidecar does not hold the SDK.
+ * One MCP exchange of the supervise gate (supervise-gate.ts): a fresh stateless MCP server (the
+ * official SDK, Streamable HTTP transport, JSON answers) with the supervise and image tools,
+ * answering one POSTed JSON-RPC message or batch. Loaded by the gate on first use, apart from the
+ * rest of the sidecar: the SDK and the tools' schemas are most of what the sidecar would otherwise
+ * load before its gates listen.
  */
 import type http from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -11,10 +12,6 @@ import type { SuperviseContext } from "./supervise-tools.js";
 import { registerSuperviseTools } from "./supervise-tools.js";
 import { registerImageTools } from "./image-tools.js";
 
-/**
- * Answers one parsed JSON-RPC body on `res`. `stopping` (the gate's stop) and the client closing
- * the connection both end any wait in progress.
- */
 export async function answerMcp(
   req: http.IncomingMessage,
   res: http.ServerResponse,
