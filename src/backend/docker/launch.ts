@@ -51,8 +51,11 @@ export interface LaunchInput {
   hostEnv: Readonly<Record<string, string | undefined>>;
   /** Who the sidecar runs as (sidecar-user.ts): never root. */
   sidecarUser: SidecarUser;
-  /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
-  secrets: BottleSecrets;
+  /**
+   * Tokens and keys for the sidecar, handed over its control socket once it is ready. Null for a
+   * warm pool's bottle: its sidecar waits without them (every gate refuses) until it is taken.
+   */
+  secrets: BottleSecrets | null;
   /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
   resumeFrom?: { workspace: string | undefined; home: string | undefined };
   progress: Progress;
@@ -276,6 +279,7 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         mark("sidecar started");
         await waitForLogLine(docker, sidecar.id, READY_LINE, READY_TIMEOUT_MS);
         mark("sidecar ready");
+        if (input.secrets === null) return;
         await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
         mark("sidecar holds secrets");
       })(),
@@ -291,8 +295,9 @@ export async function launchBottle(docker: Docker, input: LaunchInput): Promise<
         mark("agent provisioned");
       })(),
     ]);
-    // The agent starts only once its sidecar holds its secrets, and only this process starts it:
-    // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
+    // The agent starts only once its sidecar holds its secrets (or, pooled, refuses everything
+    // without them), and only this process starts it: a start killed before this line leaves a
+    // created, never-started agent (inert) for cleanup.
     if (agent === undefined) throw new Error("agent container was not created");
     await agent.start();
     mark("agent started");

@@ -9,20 +9,16 @@
  * Run in-process by an attached `bottle start`/`resume`, and as a small detached host process
  * (keeper-main.ts) for --detach; the secrets reach that process over a pipe only.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
 import { healthReportSchema } from "../../core/contract/contract.js";
 import { controlRequest } from "./control-client.js";
+import type { KeeperTarget } from "./keeper-spawn.js";
 
 export const KEEPER_POLL_MS = 500;
-export const KEEPER_READY_LINE = "bot-bottle keeper ready";
+export { KEEPER_READY_LINE, spawnDetachedKeeper } from "./keeper-spawn.js";
 
-export interface KeeperTarget {
-  controlSocket: string;
-  metadataFile: string;
-}
+export type { KeeperTarget } from "./keeper-spawn.js";
 
 /**
  * Status from metadata.json; undefined when it cannot be read (the bottle is gone). A start whose
@@ -102,55 +98,5 @@ export class SecretKeeper {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.onExit();
-  }
-}
-
-/**
- * Starts the detached keeper process of a bottle and hands it the secrets over its stdin; resolves
- * once it says it holds them. Its log (no secrets) goes to `logFile`, its pid to `pidFile`.
- */
-export async function spawnDetachedKeeper(
-  target: KeeperTarget,
-  secrets: SidecarSecrets,
-  logFile: string,
-  pidFile: string,
-): Promise<void> {
-  const script = fileURLToPath(new URL("./keeper-main.js", import.meta.url));
-  const log = fs.openSync(logFile, "a", 0o600);
-  try {
-    const child = spawn(process.execPath, [script, target.controlSocket, target.metadataFile], {
-      detached: true,
-      stdio: ["pipe", "pipe", log],
-    });
-    const { stdin, stdout } = child;
-    if (stdin === null || stdout === null) throw new Error("the secret keeper has no pipes");
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error("the secret keeper did not start within 10 s"));
-      }, 10_000);
-      child.on("error", reject);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(
-          new Error(`the secret keeper exited at start (code ${String(code)}); see ${logFile}`),
-        );
-      });
-      stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        out += chunk;
-        if (out.includes(KEEPER_READY_LINE)) {
-          clearTimeout(timer);
-          child.removeAllListeners("exit");
-          stdout.destroy();
-          child.unref();
-          if (child.pid !== undefined) fs.writeFileSync(pidFile, `${String(child.pid)}\n`);
-          resolve();
-        }
-      });
-      stdin.end(JSON.stringify(secrets));
-    });
-  } finally {
-    fs.closeSync(log);
   }
 }
