@@ -26,11 +26,21 @@ function refuse(socket: net.Socket, reason: string): void {
   socket.on("error", () => {
     // The client may be gone already; it was refused either way.
   });
-  // Closed as soon as the answer is written: a refused socket never lingers (nor holds stop()).
+  // The request's bytes are read and dropped before the socket closes: a unix socket closed with
+  // unread bytes resets its peer, and under gVisor the reset overtook the answer (the agent's curl
+  // saw an empty reply about every other time). Closed when the client closes its side, and at
+  // most a second after the answer is written: a refused socket never lingers (nor holds stop()).
+  socket.resume();
   socket.end(
     `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
+    () => {
+      const timer = setTimeout(() => socket.destroy(), 1000);
+      timer.unref();
+      socket.once("close", () => {
+        clearTimeout(timer);
+      });
+    },
   );
 }
 
