@@ -100,6 +100,8 @@ export async function tryPooledStart(
   } catch {
     return undefined; // the normal start explains
   }
+  // The pool was filled from another manifest (another project's agent of the same name).
+  if (manifest !== target.manifest) return undefined;
   const first = listEntries(ctx.host, args.agent, "ready.json")[0];
   const shown = first === undefined ? undefined : readPlan(bottlePaths(ctx.host, first.identity));
   if (shown === undefined) {

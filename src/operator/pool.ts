@@ -121,7 +121,12 @@ async function removePooled(
 }
 
 /** Removes what is set aside, what no longer matches, and what is over the target. */
-async function sweep(op: OperatorContext, agent: string, size: number, progress: Progress) {
+async function sweep(
+  op: OperatorContext,
+  agent: string,
+  target: { size: number; manifest?: string },
+  progress: Progress,
+) {
   for (const entry of listEntries(op.host, agent, "discard.json"))
     await removePooled(op, agent, entry.identity, "set aside", progress);
   for (const { identity } of abandonedClaims(op.host, agent, processAlive))
@@ -130,9 +135,11 @@ async function sweep(op: OperatorContext, agent: string, size: number, progress:
   let kept = 0;
   for (const entry of listEntries(op.host, agent, "ready.json")) {
     const why =
-      kept >= size
+      kept >= target.size
         ? "over the pool's size"
-        : await pooledRefusal(op.host, entry, entry.sources.manifest, root);
+        : target.manifest !== undefined && entry.sources.manifest !== target.manifest
+          ? "made from another manifest"
+          : await pooledRefusal(op.host, entry, root);
     if (why === undefined) {
       kept++;
       continue;
@@ -159,7 +166,7 @@ export async function refillPool(
     try {
       for (;;) {
         const target = readTarget(op.host, agent);
-        await sweep(op, agent, target?.size ?? 0, progress);
+        await sweep(op, agent, target ?? { size: 0 }, progress);
         if (target === undefined || listEntries(op.host, agent, "ready.json").length >= target.size)
           break;
         await poolOne(op, target, progress);
@@ -210,7 +217,7 @@ export async function setPoolSize(
   }
   await lockForDrain(op, agent);
   try {
-    await sweep(op, agent, 0, progress);
+    await sweep(op, agent, { size: 0 }, progress);
   } finally {
     releaseRefillLock(op.host, agent);
   }

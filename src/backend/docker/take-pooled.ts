@@ -57,10 +57,8 @@ async function sidecarWaiting(controlSocket: string, identity: string): Promise<
 export async function pooledRefusal(
   host: HostEnv,
   entry: PoolEntry,
-  manifestPath: string,
   packageRoot: string,
 ): Promise<string | undefined> {
-  if (entry.sources.manifest !== manifestPath) return "made from another manifest";
   if (poolKey(readPoolReadings(host, entry.agent, entry.sources, packageRoot)) !== entry.key)
     return "no longer matches the manifest and host";
   const paths = bottlePaths(host, entry.identity);
@@ -92,8 +90,10 @@ export async function takePooled(
 ): Promise<TakeOutcome> {
   const discarded: string[] = [];
   for (const entry of listEntries(host, agent, "ready.json")) {
+    // Another manifest's agent of the same name: not this start's, and not stale either.
+    if (entry.sources.manifest !== manifestPath) continue;
     if (!claim(host, entry)) continue; // another start took it first
-    const why = await pooledRefusal(host, entry, manifestPath, options.packageRoot);
+    const why = await pooledRefusal(host, entry, options.packageRoot);
     if (why !== undefined) {
       endClaim(host, entry, "discard");
       discarded.push(`${entry.identity}: ${why}`);
