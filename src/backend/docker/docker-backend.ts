@@ -150,17 +150,6 @@ export class DockerBackend {
     fs.rmSync(this.paths(identity).dir, { recursive: true, force: true });
   }
 
-  /** Whether both of a bottle's containers run (a pooled bottle that may be handed out). */
-  async containersRunning(identity: string): Promise<boolean> {
-    const containers = (await findBottleObjects(this.docker, identity)).get(identity)?.containers;
-    return (
-      containers !== undefined &&
-      ["agent", "sidecar"].every((role) =>
-        containers.some((c) => c.role === role && c.state === "running"),
-      )
-    );
-  }
-
   /** Starts a stopped bottle again: same identity, plan, policy and workspace. */
   async resume(identity: string, progress: Progress): Promise<BottleMetadata> {
     const metadata = this.metadata(identity);
