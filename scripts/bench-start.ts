@@ -6,7 +6,8 @@
  * of the start ended (from the bottle's start-timings.json; ms since the CLI process began).
  *
  * The pooled row: `bottle start --detach` taking a bottle from a warm pool of one
- * (`bottle pool sh --size 1`), measured in the same runs; before each pooled start the bench
+ * (`bottle pool psh --size 1`, another agent name for the same bottle, so that the plain row
+ * never takes from it), measured in the same runs; before each pooled start the bench
  * waits for the background refill to finish, so that no start is measured beside a refill.
  */
 import { execFile } from "node:child_process";
@@ -54,7 +55,7 @@ function medianPhases(marks: readonly StartMark[][]): Record<string, number> {
 
 /** Waits until the agent's pool holds `size` ready bottles and no refill runs. */
 async function poolSettled(home: string, size: number): Promise<void> {
-  const dir = path.join(home, "pool", "sh");
+  const dir = path.join(home, "pool", "psh");
   const deadline = Date.now() + 300_000;
   for (;;) {
     const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
@@ -77,7 +78,7 @@ async function measure(runtime: string): Promise<RuntimeResult> {
   };
   fs.writeFileSync(
     path.join(dir, "bottle.yaml"),
-    `agents:\n  sh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${runtime}\n    egress: {allow: [allowed.test]}\n`,
+    `agents:\n  sh: {bottle: box, provider: shell}\n  psh: {bottle: box, provider: shell}\nbottles:\n  box:\n    runtime: ${runtime}\n    egress: {allow: [allowed.test]}\n`,
   );
   const bottle = (...args: string[]) =>
     run(process.execPath, [path.join(root, "bin", "bottle.js"), ...args], { cwd: dir, env });
@@ -94,7 +95,9 @@ async function measure(runtime: string): Promise<RuntimeResult> {
     const image = plan.images.agent.tag;
     const resolved = plan.runtime.resolved;
 
-    await bottle("pool", "sh", "--size", "1");
+    // The pooled row's agent is another name for the same bottle: `sh` never has a pool, so its
+    // row measures the start without one.
+    await bottle("pool", "psh", "--size", "1");
     const starts: number[] = [];
     const bare: number[] = [];
     const marks: StartMark[][] = [];
@@ -107,7 +110,7 @@ async function measure(runtime: string): Promise<RuntimeResult> {
       let taken = "";
       pooled.push(
         await timed(async () => {
-          taken = (await bottle("start", "sh", "--yes", "--detach")).stdout.trim();
+          taken = (await bottle("start", "psh", "--yes", "--detach")).stdout.trim();
         }),
       );
       const takenTimings = statePath(taken, "start-timings.json");
@@ -138,7 +141,7 @@ async function measure(runtime: string): Promise<RuntimeResult> {
         ),
       );
     }
-    await bottle("pool", "sh", "--size", "0");
+    await bottle("pool", "psh", "--size", "0");
     return {
       runtime: resolved,
       start_ms: starts,
@@ -150,7 +153,7 @@ async function measure(runtime: string): Promise<RuntimeResult> {
       node_ms: node,
     };
   } finally {
-    await bottle("pool", "sh", "--size", "0").catch(() => undefined);
+    await bottle("pool", "psh", "--size", "0").catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

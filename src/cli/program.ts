@@ -93,7 +93,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     )
     .addHelpText(
       "after",
-      "\nWithout --detach, your terminal is attached to the agent program and the bottle is stopped\n(workspace saved, containers removed) when it exits; `bottle resume` starts it again.\n\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json\n  bottle start shell --yes --detach && bottle list",
+      `\nWithout --detach, your terminal is attached to the agent program and the bottle is stopped\n(workspace saved, containers removed) when it exits; \`bottle resume\` starts it again.\nWith a warm pool (\`${commandLines.pool("<agent>", 2)}\`), a start without --cwd takes a pooled\nbottle that still matches the manifest, at once; the pool refills in the background.\n\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json\n  bottle start shell --yes --detach && bottle list`,
     )
     .action(async (agent: string, opts: StartOptions) => {
       setExitCode(await startCommand(agent, opts, ctx));
@@ -113,10 +113,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       `
 A pooled bottle is a whole bottle (its own identity, state and CA; sidecar ready; agent
 provisioned and started) that holds no secret: its gates refuse everything until a start takes it.
-\`bottle start AGENT\` without --cwd takes the oldest one that still matches the manifest and the
+\`${commandLines.start("AGENT")}\` without --cwd takes the oldest one that still matches the manifest and the
 host (else it starts a bottle as usual), hands its sidecar the secrets, and the pool refills in the
 background (log: pool/refill.log in the state home). A pooled bottle that is dead or no longer
-matches is removed, never handed out. \`bottle list\` shows pooled bottles apart from sessions.
+matches is removed, never handed out. \`${commandLines.list()}\` shows pooled bottles apart from sessions.
 
 Examples:
   ${commandLines.pool("implementer", 2)}

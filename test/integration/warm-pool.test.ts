@@ -4,7 +4,8 @@
  * token is anywhere (agent env and files, sidecar env and files, state home); `bottle start`
  * takes the oldest, which then works and holds its secret; the pool refills in the background;
  * two concurrent starts get two different bottles; a pooled bottle whose agent died is set aside
- * and removed, never handed out; `--size 0` leaves nothing behind.
+ * and removed, never handed out; cleanup keeps live pooled bottles and stop removes one whole;
+ * `--size 0` leaves nothing behind.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -211,6 +212,26 @@ describe("a warm pool", () => {
       },
       240_000,
     );
+  });
+
+  it("is kept by cleanup while alive; stop removes a pooled bottle whole", async () => {
+    await refilled(taken);
+    const pooled = ready();
+    const cleaned = await cliProcess(["cleanup", "--yes"], box, {}, 120_000);
+    assert.equal(cleaned.code, 0, cleaned.stderr);
+    assert.deepEqual(ready().sort(), [...pooled].sort(), cleaned.stderr);
+    const [victim] = pooled;
+    assert.ok(victim !== undefined);
+    const stopped = await cliProcess(["stop", victim], box, {}, 120_000);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /removed/);
+    assert.ok(!ready().includes(victim));
+    assert.ok(!fs.existsSync(path.join(home, "state", victim)));
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`bot-bottle.identity=${victim}`] },
+    });
+    assert.deepEqual(left, []);
   });
 
   it("drains to nothing: no pooled bottle, object, state or lock is left", async () => {
