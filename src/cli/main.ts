@@ -1,5 +1,4 @@
 /** Entry point of the `bottle` command: the only place that exits the process. */
-import readline from "node:readline/promises";
 import { currentHostEnv } from "../core/host/paths.js";
 import type { CommandContext } from "./context.js";
 
@@ -12,6 +11,8 @@ const ctx: CommandContext = {
   },
   confirm: process.stdin.isTTY
     ? async (question) => {
+        // Loaded when a question is asked: a pooled start with --yes never loads it.
+        const { default: readline } = await import("node:readline/promises");
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
         try {
           return /^y(es)?$/i.test((await rl.question(question)).trim());

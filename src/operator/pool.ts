@@ -152,6 +152,25 @@ async function sweep(
 }
 
 /**
+ * Pools one bottle, trying again twice after a failure (a start can fail on a loaded machine, a
+ * sidecar slow to say ready): the pool is refilled again only at the next take otherwise.
+ */
+async function poolWithRetries(op: OperatorContext, target: PoolTarget, progress: Progress) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await poolOne(op, target, progress);
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      progress(
+        `pooling failed (${error instanceof Error ? error.message : String(error)}); trying again`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+    }
+  }
+}
+
+/**
  * Brings the agent's pool to its target. Returns without waiting when another refill holds the
  * lock (it looks again before it ends). A failure to pool one bottle stops this refill (the
  * next one tries again) and is reported through `progress`.
@@ -169,7 +188,7 @@ export async function refillPool(
         await sweep(op, agent, target ?? { size: 0 }, progress);
         if (target === undefined || listEntries(op.host, agent, "ready.json").length >= target.size)
           break;
-        await poolOne(op, target, progress);
+        await poolWithRetries(op, target, progress);
       }
     } finally {
       releaseRefillLock(op.host, agent);
