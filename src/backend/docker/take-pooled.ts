@@ -17,6 +17,7 @@ import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
 import type { Provider } from "../../core/manifest/schema.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
+import { objectName } from "../../core/plan/layout.js";
 import { providerSpec } from "../../core/plan/provider-spec.js";
 import { poolKey } from "../../core/pool/pool-key.js";
 import { readPoolReadings } from "../../core/pool/pool-readings.js";
@@ -59,19 +60,23 @@ export async function pooledRefusal(
   entry: PoolEntry,
   packageRoot: string,
 ): Promise<string | undefined> {
-  if (poolKey(readPoolReadings(host, entry.agent, entry.sources, packageRoot)) !== entry.key)
-    return "no longer matches the manifest and host";
   const paths = bottlePaths(host, entry.identity);
-  if (readMetadata(paths)?.status !== "pooled") return "its state is not pooled";
-  const plan = readPlan(paths);
-  if (plan?.identity !== entry.identity) return "its plan is missing";
-  const [waiting, agent, sidecar] = await Promise.all([
+  // The sidecar and the engine are asked first; the key is computed while they answer. The
+  // sidecar's answer on its control socket also says its container runs.
+  const live = Promise.all([
     sidecarWaiting(paths.controlSocket, entry.identity),
-    containerRunning(host.env, plan.containers.agent),
-    containerRunning(host.env, plan.containers.sidecar),
+    containerRunning(host.env, objectName(entry.identity, "agent")),
   ]);
+  const why = (() => {
+    if (poolKey(readPoolReadings(host, entry.agent, entry.sources, packageRoot)) !== entry.key)
+      return "no longer matches the manifest and host";
+    if (readMetadata(paths)?.status !== "pooled") return "its state is not pooled";
+    return readPlan(paths)?.identity !== entry.identity ? "its plan is missing" : undefined;
+  })();
+  const [waiting, agent] = await live;
+  if (why !== undefined) return why;
   if (!waiting) return "its sidecar does not answer as a pooled one";
-  return agent && sidecar ? undefined : "a container of it is not running";
+  return agent ? undefined : "a container of it is not running";
 }
 
 /** Whether the plan's model credential has its token here (else the normal start explains). */

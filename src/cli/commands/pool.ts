@@ -55,9 +55,12 @@ export async function poolCommand(
   await setPoolSize(op, agent, size, options.manifest, (line) => {
     ctx.io.err(line);
   });
+  if (size === 0) {
+    ctx.io.err(`The pool of ${agent} is drained: no pooled bottle is left.`);
+    return;
+  }
+  const ready = poolStatus(op).find((p) => p.agent === agent)?.ready.length ?? 0;
   ctx.io.err(
-    size === 0
-      ? `The pool of ${agent} is drained: no pooled bottle is left.`
-      : `The pool of ${agent} holds ${size} bottle(s); ${commandLines.start(agent)} takes one, and the pool refills in the background.`,
+    `${String(ready)} of ${String(size)} bottle(s) of ${agent} ready${ready < size ? " (a refill running in the background pools the rest)" : ""}; ${commandLines.start(agent)} takes one, and the pool refills in the background.`,
   );
 }
