@@ -65,23 +65,39 @@ describe("pool key", () => {
     const changes: [string, () => void, () => void][] = [
       [
         "manifest bytes",
-        () => { fs.appendFileSync(sources.manifest, "# a comment\n"); },
-        () => { fs.writeFileSync(sources.manifest, "agents: {}\n"); },
+        () => {
+          fs.appendFileSync(sources.manifest, "# a comment\n");
+        },
+        () => {
+          fs.writeFileSync(sources.manifest, "agents: {}\n");
+        },
       ],
       [
         "a skill's file",
-        () => { fs.writeFileSync(path.join(sources.dirs[0] ?? "", "SKILL.md"), "changed\n"); },
-        () => { fs.writeFileSync(path.join(sources.dirs[0] ?? "", "SKILL.md"), "test first\n"); },
+        () => {
+          fs.writeFileSync(path.join(sources.dirs[0] ?? "", "SKILL.md"), "changed\n");
+        },
+        () => {
+          fs.writeFileSync(path.join(sources.dirs[0] ?? "", "SKILL.md"), "test first\n");
+        },
       ],
       [
         "a new file in a skill",
-        () => { fs.writeFileSync(path.join(sources.dirs[0] ?? "", "extra.md"), "x"); },
-        () => { fs.rmSync(path.join(sources.dirs[0] ?? "", "extra.md")); },
+        () => {
+          fs.writeFileSync(path.join(sources.dirs[0] ?? "", "extra.md"), "x");
+        },
+        () => {
+          fs.rmSync(path.join(sources.dirs[0] ?? "", "extra.md"));
+        },
       ],
       [
         "known_hosts",
-        () => { fs.appendFileSync(sources.files[0] ?? "", "other.test ssh-ed25519 BBBB\n"); },
-        () => { fs.writeFileSync(sources.files[0] ?? "", "git.test ssh-ed25519 AAAA\n"); },
+        () => {
+          fs.appendFileSync(sources.files[0] ?? "", "other.test ssh-ed25519 BBBB\n");
+        },
+        () => {
+          fs.writeFileSync(sources.files[0] ?? "", "git.test ssh-ed25519 AAAA\n");
+        },
       ],
     ];
     for (const [what, change, undo] of changes) {
