@@ -3,7 +3,8 @@
 // compiles a few files instead of resolving hundreds of modules at every start:
 //
 // - dist/cli/: `bottle` (bin/bottle.js loads dist/cli/bottle.js) and the detached secret keeper
-//   it spawns (keeper-main.js, next to it: secret-keeper.ts finds it beside its own chunk).
+//   it spawns (keeper-main.js, next to it: keeper-spawn.ts finds it beside its own chunk), and
+//   a warm pool's detached refill (pool-refill-main.js, found the same way by pooled-start.ts).
 //   Modules the CLI imports lazily (the Docker backend, the dashboard, ...) stay in their own
 //   chunks, loaded when a command needs them.
 // - dist/sidecar/: the sidecar (main.js) and its DLP scan worker (scan-worker.js, beside it),
@@ -43,6 +44,7 @@ async function bundle(out, entryPoints) {
 await bundle(path.join(root, "dist", "cli"), {
   bottle: path.join(src, "cli", "main.js"),
   "keeper-main": path.join(src, "backend", "docker", "keeper-main.js"),
+  "pool-refill-main": path.join(src, "cli", "pool-refill-main.js"),
 });
 await bundle(path.join(root, "dist", "sidecar"), {
   main: path.join(src, "sidecar", "main.js"),

@@ -14,6 +14,8 @@ import { schemaCommand, validateCommand } from "./commands/manifest.js";
 import type { StartOptions } from "./commands/start.js";
 import { startCommand } from "./commands/start.js";
 import { logsCommand } from "./commands/logs.js";
+import type { PoolOptions } from "./commands/pool.js";
+import { poolCommand } from "./commands/pool.js";
 import { registerPolicy, registerSupervise } from "./supervise-program.js";
 import {
   attachCommand,
@@ -91,10 +93,39 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     )
     .addHelpText(
       "after",
-      "\nWithout --detach, your terminal is attached to the agent program and the bottle is stopped\n(workspace saved, containers removed) when it exits; `bottle resume` starts it again.\n\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json\n  bottle start shell --yes --detach && bottle list",
+      `\nWithout --detach, your terminal is attached to the agent program and the bottle is stopped\n(workspace saved, containers removed) when it exits; \`bottle resume\` starts it again.\nWith a warm pool (\`${commandLines.pool("<agent>", 2)}\`), a start without --cwd takes a pooled\nbottle that still matches the manifest, at once; the pool refills in the background.\n\nExamples:\n  bottle start shell --dry-run\n  bottle start implementer --dry-run --format json\n  bottle start shell --yes --detach && bottle list`,
     )
     .action(async (agent: string, opts: StartOptions) => {
       setExitCode(await startCommand(agent, opts, ctx));
+    });
+
+  program
+    .command("pool")
+    .description(
+      "Keep bottles of an agent started and idle, for `bottle start` to take at once; show the pools",
+    )
+    .argument("[agent]", "agent name from the manifest (without --size: show only its pool)")
+    .option("--size <n>", "how many bottles to keep ready (0 drains the pool)")
+    .option("-m, --manifest <file>", "manifest file (the pool is filled from it)")
+    .option("--json", "print the pools as JSON", false)
+    .addHelpText(
+      "after",
+      `
+A pooled bottle is a whole bottle (its own identity, state and CA; sidecar ready; agent
+provisioned and started) that holds no secret: its gates refuse everything until a start takes it.
+\`${commandLines.start("AGENT")}\` without --cwd takes the oldest one that still matches the manifest and the
+host (else it starts a bottle as usual), hands its sidecar the secrets, and the pool refills in the
+background (log: pool/refill.log in the state home). A pooled bottle that is dead or no longer
+matches is removed, never handed out. \`${commandLines.list()}\` shows pooled bottles apart from sessions.
+
+Examples:
+  ${commandLines.pool("implementer", 2)}
+  ${commandLines.start("implementer", { yes: true, detach: true })}
+  ${commandLines.pool()}
+  ${commandLines.pool("implementer", 0)}`,
+    )
+    .action(async (agent: string | undefined, opts: PoolOptions) => {
+      await poolCommand(agent, opts, ctx);
     });
 
   program

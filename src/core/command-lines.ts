@@ -91,6 +91,28 @@ export const commandLines = {
   resume(identity: string): string {
     return `bottle resume ${identity}`;
   },
+  start(agent: string, options: { yes?: boolean; detach?: boolean } = {}): string {
+    return [
+      "bottle start",
+      agent,
+      ...(options.yes === true ? ["--yes"] : []),
+      ...(options.detach === true ? ["--detach"] : []),
+    ].join(" ");
+  },
+  /** A warm pool: its size set (0 drains it), or every pool shown. */
+  pool(agent?: string, size?: number): string {
+    return [
+      "bottle pool",
+      ...(agent === undefined ? [] : [agent]),
+      ...(size === undefined ? [] : ["--size", String(size)]),
+    ].join(" ");
+  },
+  attach(identity: string): string {
+    return `bottle attach ${identity}`;
+  },
+  stop(identity: string): string {
+    return `bottle stop ${identity}`;
+  },
   deny(reference: string, reason?: string): string {
     return [
       "bottle deny",

@@ -110,6 +110,13 @@ describe("command lines the product prints", () => {
     assertParses(commandLines.policyList("dev-1"));
     assertParses(commandLines.policyAllow("dev-1", "a.test", { internal: true, methods: ["GET"] }));
     assertParses(commandLines.list());
+    assertParses(commandLines.start("dev", { yes: true, detach: true }));
+    assertParses(commandLines.start("dev"));
+    assertParses(commandLines.pool());
+    assertParses(commandLines.pool("dev"));
+    assertParses(commandLines.pool("dev", 0));
+    assertParses(commandLines.attach("dev-1"));
+    assertParses(commandLines.stop("dev-1"));
   });
 
   it("the commands the preflight names parse (supervise on and off)", async () => {

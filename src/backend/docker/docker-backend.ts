@@ -46,7 +46,8 @@ import { saveFolder } from "./workspace.js";
 import { AGENT_HOME, LABELS, WORKSPACE_DIR, homeTag } from "../../core/plan/layout.js";
 import { SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 
-export type Health = "healthy" | "unhealthy" | "degraded: waiting for secrets" | "-";
+/** `idle`: a warm pool's bottle, up and waiting without its secrets, as it should. */
+export type Health = "healthy" | "unhealthy" | "degraded: waiting for secrets" | "idle" | "-";
 
 export interface BottleSummary {
   identity: string;
@@ -124,6 +125,31 @@ export class DockerBackend {
     options.timings?.write(path.join(paths.dir, "start-timings.json"));
   }
 
+  /**
+   * Starts a warm pool's bottle (see core/pool/): up to the agent's relay ready, provisioned
+   * from the plan, with no secrets: its sidecar refuses everything until a `bottle start` takes it
+   * and hands them over. Recorded with status `pooled` once up.
+   */
+  async startPooled(plan: BottlePlan, progress: Progress): Promise<void> {
+    const paths = this.paths(plan.identity);
+    createBottleState(paths);
+    writeJsonAtomic(paths.plan, plan);
+    writeMetadata(paths, {
+      ...metadataFromPlan(plan, new Date(), true),
+      starter_pid: process.pid,
+    });
+    await this.launch(plan, paths, progress, undefined, undefined, "pooled");
+  }
+
+  /**
+   * Removes a bottle whole, engine objects and state folder: a pooled bottle that was never
+   * handed out (drained, stale, or no longer matching its manifest) has nothing to keep.
+   */
+  async discard(identity: string): Promise<void> {
+    await removeBottleObjects(this.docker, identity);
+    fs.rmSync(this.paths(identity).dir, { recursive: true, force: true });
+  }
+
   /** Starts a stopped bottle again: same identity, plan, policy and workspace. */
   async resume(identity: string, progress: Progress): Promise<BottleMetadata> {
     const metadata = this.metadata(identity);
@@ -161,8 +187,16 @@ export class DockerBackend {
     progress: Progress,
     resumeFrom: LaunchInput["resumeFrom"],
     timings?: StartTimings,
+    mode: "session" | "pooled" = "session",
   ): Promise<void> {
     try {
+      if (mode === "pooled") {
+        // No secret is read for a pooled bottle: it gets them when it is taken.
+        const { tag } = await agentImageFor(this.docker, this.root, plan, paths.dir, progress);
+        await launchBottle(this.docker, this.launchInput(plan, paths, tag, null, progress));
+        updateStatus(paths, "pooled");
+        return;
+      }
       const { secrets, missing, missingGit } = readBottleSecrets(plan, this.host.env);
       for (const name of missing)
         progress(`warning: no token for credential ${name}; its route answers 503`);
@@ -188,19 +222,9 @@ export class DockerBackend {
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );
       await launchBottle(this.docker, {
-        plan: {
-          ...plan,
-          images: { ...plan.images, agent: { ...plan.images.agent, tag } },
-          labels: { ...plan.labels, [LABELS.home]: this.homeTag() },
-        },
-        paths,
-        secrets,
-        root: this.root,
-        hostEnv: this.host.env,
-        sidecarUser: sidecarUserFor({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+        ...this.launchInput(plan, paths, tag, secrets, progress),
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
         ...(timings === undefined ? {} : { timings }),
-        progress,
       });
       markStarted(paths.dir, recipe);
       updateStatus(paths, "running");
@@ -215,6 +239,28 @@ export class DockerBackend {
       updateStatus(paths, "failed");
       throw error;
     }
+  }
+
+  private launchInput(
+    plan: BottlePlan,
+    paths: BottlePaths,
+    agentTag: string,
+    secrets: LaunchInput["secrets"],
+    progress: Progress,
+  ): LaunchInput {
+    return {
+      plan: {
+        ...plan,
+        images: { ...plan.images, agent: { ...plan.images.agent, tag: agentTag } },
+        labels: { ...plan.labels, [LABELS.home]: this.homeTag() },
+      },
+      paths,
+      secrets,
+      root: this.root,
+      hostEnv: this.host.env,
+      sidecarUser: sidecarUserFor({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+      progress,
+    };
   }
 
   /**
@@ -286,7 +332,13 @@ export class DockerBackend {
       const running = (role: string): boolean =>
         containers.some((c) => c.role === role && c.state === "running");
       let health: Health = "-";
-      if (metadata?.status === "running") {
+      if (metadata?.status === "pooled") {
+        const state =
+          running("agent") && running("sidecar")
+            ? await sidecarState(this.paths(identity).controlSocket)
+            : undefined;
+        health = state === "degraded: waiting for secrets" ? "idle" : "unhealthy";
+      } else if (metadata?.status === "running") {
         const state =
           running("agent") && running("sidecar")
             ? await sidecarState(this.paths(identity).controlSocket)
@@ -345,6 +397,11 @@ export class DockerBackend {
   async findLeftovers(options: { allHomes: boolean } = { allHomes: false }): Promise<Leftovers> {
     const groups = await findBottleObjects(this.docker);
     const leftovers: Leftovers = { objects: [], staleState: [], otherHomes: 0, alive: [] };
+    const pooledDead = new Set<string>();
+    const bothRunning = (group: BottleObjects): boolean =>
+      ["agent", "sidecar"].every((role) =>
+        group.containers.some((c) => c.role === role && c.state === "running"),
+      );
     const isStale = (m: BottleMetadata | undefined): boolean =>
       m === undefined ||
       m.status === "failed" ||
@@ -357,6 +414,11 @@ export class DockerBackend {
       const metadata = this.isOwn(group) ? readMetadata(this.paths(identity)) : undefined;
       if (metadata?.status === "running" || (metadata?.status === "starting" && !isStale(metadata)))
         continue;
+      // A pooled bottle is kept while both its containers run; a dead one is a leftover.
+      if (metadata?.status === "pooled") {
+        if (bothRunning(group)) continue;
+        pooledDead.add(identity);
+      }
       // Without state here, the bottle may be a live one of a home we cannot see: ask it.
       if (metadata === undefined && (await this.sidecarAnswers(group)))
         leftovers.alive.push(identity);
@@ -364,7 +426,10 @@ export class DockerBackend {
     }
     for (const identity of listStateIdentities(this.host)) {
       if (leftovers.alive.includes(identity)) continue;
-      if (isStale(readMetadata(this.paths(identity)))) leftovers.staleState.push(identity);
+      const metadata = readMetadata(this.paths(identity));
+      const pooledGone =
+        metadata?.status === "pooled" && (pooledDead.has(identity) || !groups.has(identity));
+      if (pooledGone || isStale(metadata)) leftovers.staleState.push(identity);
     }
     return leftovers;
   }

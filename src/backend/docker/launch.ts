@@ -53,8 +53,11 @@ export interface LaunchInput {
   hostEnv: Readonly<Record<string, string | undefined>>;
   /** Who the sidecar runs as (sidecar-user.ts): never root. */
   sidecarUser: SidecarUser;
-  /** Tokens and keys for the sidecar, handed over its control socket once it is ready. */
-  secrets: BottleSecrets;
+  /**
+   * Tokens and keys for the sidecar, handed over its control socket once it is ready. Null for a
+   * warm pool's bottle: its sidecar waits without them (every gate refuses) until it is taken.
+   */
+  secrets: BottleSecrets | null;
   /** Saved workspace and home to restore (resume); a fresh bottle is provisioned instead. */
   resumeFrom?: { workspace: string | undefined; home: string | undefined };
   progress: Progress;
@@ -300,6 +303,8 @@ export async function launchBottle(
       mark("sidecar started");
       await waitForLogLine(docker, created.id, READY_LINE, READY_TIMEOUT_MS);
       mark("sidecar ready");
+      // A pooled bottle gets its secrets when it is taken: until then it refuses everything.
+      if (input.secrets === null) return;
       await controlRequest(paths.controlSocket, "PUT", "/secrets", input.secrets);
       mark("sidecar holds secrets");
     })();
@@ -319,7 +324,8 @@ export async function launchBottle(
     await allOrFirstError([...tasks, sidecarHoldsSecrets, agentPrepared]);
     const agent = await agentPrepared;
     const sidecarId = (await sidecar).id;
-    // The agent starts only once its sidecar holds its secrets, and only this process starts it:
+    // The agent starts only once its sidecar holds its secrets (or, pooled, refuses everything
+    // without them), and only this process starts it:
     // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
     await agent.start();
     mark("agent started");

@@ -9,32 +9,16 @@
  * Run in-process by an attached `bottle start`/`resume`, and as a small detached host process
  * (keeper-main.ts) for --detach; the secrets reach that process over a pipe only.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
 import { healthStateOf } from "../../core/contract/keeper-checks.js";
 import { controlRequest } from "./control-request.js";
+import type { KeeperTarget } from "./keeper-spawn.js";
 
 export const KEEPER_POLL_MS = 500;
+export { KEEPER_NODE_FLAGS, KEEPER_READY_LINE, spawnDetachedKeeper } from "./keeper-spawn.js";
 
-/**
- * V8 flags of the detached keeper: it lives as long as its bottle, one per bottle, and only polls;
- * a small young generation, no optimizing compiler and no helper threads keep it small. Its heap
- * holds a few small objects: 32 MiB is far more than it ever uses.
- */
-export const KEEPER_NODE_FLAGS = [
-  "--max-semi-space-size=1",
-  "--max-old-space-size=32",
-  "--lite-mode",
-  "--single-threaded",
-];
-export const KEEPER_READY_LINE = "bot-bottle keeper ready";
-
-export interface KeeperTarget {
-  controlSocket: string;
-  metadataFile: string;
-}
+export type { KeeperTarget } from "./keeper-spawn.js";
 
 /**
  * Status from metadata.json; undefined when it cannot be read (the bottle is gone). A start whose
@@ -111,56 +95,5 @@ export class SecretKeeper {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.onExit();
-  }
-}
-
-/**
- * Starts the detached keeper process of a bottle and hands it the secrets over its stdin; resolves
- * once it says it holds them. Its log (no secrets) goes to `logFile`, its pid to `pidFile`.
- */
-export async function spawnDetachedKeeper(
-  target: KeeperTarget,
-  secrets: SidecarSecrets,
-  logFile: string,
-  pidFile: string,
-): Promise<void> {
-  const script = fileURLToPath(new URL("./keeper-main.js", import.meta.url));
-  const log = fs.openSync(logFile, "a", 0o600);
-  try {
-    const args = [...KEEPER_NODE_FLAGS, script, target.controlSocket, target.metadataFile];
-    const child = spawn(process.execPath, args, {
-      detached: true,
-      stdio: ["pipe", "pipe", log],
-    });
-    const { stdin, stdout } = child;
-    if (stdin === null || stdout === null) throw new Error("the secret keeper has no pipes");
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error("the secret keeper did not start within 10 s"));
-      }, 10_000);
-      child.on("error", reject);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(
-          new Error(`the secret keeper exited at start (code ${String(code)}); see ${logFile}`),
-        );
-      });
-      stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        out += chunk;
-        if (out.includes(KEEPER_READY_LINE)) {
-          clearTimeout(timer);
-          child.removeAllListeners("exit");
-          stdout.destroy();
-          child.unref();
-          if (child.pid !== undefined) fs.writeFileSync(pidFile, `${String(child.pid)}\n`);
-          resolve();
-        }
-      });
-      stdin.end(JSON.stringify(secrets));
-    });
-  } finally {
-    fs.closeSync(log);
   }
 }

@@ -2,6 +2,7 @@
 import type { BottleSummary } from "../../backend/docker/docker-backend.js";
 import { readPlan } from "../../core/state/bottle-state.js";
 import { BottleError } from "../../core/errors.js";
+import { commandLines } from "../../core/command-lines.js";
 import { listBottles } from "../../operator/list.js";
 import { resumeBottle } from "../../operator/resume.js";
 import { stopBottle } from "../../operator/stop.js";
@@ -42,9 +43,22 @@ export function renderList(bottles: readonly BottleSummary[], now: number): stri
 
 export async function listCommand(options: { json: boolean }, ctx: CommandContext): Promise<void> {
   const bottles = await listBottles(operatorOf(ctx));
-  if (options.json) ctx.io.out(JSON.stringify(bottles, null, 2));
-  else if (bottles.length === 0) ctx.io.err("No bottles. Start one: bottle start <agent>");
-  else ctx.io.out(renderList(bottles, Date.now()));
+  if (options.json) {
+    ctx.io.out(JSON.stringify(bottles, null, 2));
+    return;
+  }
+  // Warm pools' bottles are nobody's session yet: shown apart, after the sessions.
+  const sessions = bottles.filter((b) => b.status !== "pooled");
+  const pooled = bottles.filter((b) => b.status === "pooled");
+  if (bottles.length === 0) ctx.io.err("No bottles. Start one: bottle start <agent>");
+  if (sessions.length > 0) ctx.io.out(renderList(sessions, Date.now()));
+  if (pooled.length > 0) {
+    if (sessions.length > 0) ctx.io.out("");
+    ctx.io.out(
+      `Warm pools (idle, no secrets until taken by \`${commandLines.start("<agent>")}\`; \`${commandLines.pool()}\` shows them):`,
+    );
+    ctx.io.out(renderList(pooled, Date.now()));
+  }
 }
 
 export async function attachCommand(identity: string, ctx: CommandContext): Promise<number> {
@@ -69,8 +83,13 @@ export async function execCommand(
 }
 
 export async function stopCommand(identity: string, ctx: CommandContext): Promise<void> {
-  await stopBottle(operatorOf(ctx), identity);
-  ctx.io.err(`Bottle ${identity} stopped; its state is kept. Resume it: bottle resume ${identity}`);
+  if ((await stopBottle(operatorOf(ctx), identity)) === "removed") {
+    ctx.io.err(`Pooled bottle ${identity} removed (it was never handed out).`);
+    return;
+  }
+  ctx.io.err(
+    `Bottle ${identity} stopped; its state is kept. Resume it: ${commandLines.resume(identity)}`,
+  );
 }
 
 export async function resumeCommand(

@@ -18,8 +18,12 @@ import type { HostEnv } from "../host/paths.js";
 import { stateDir } from "../host/paths.js";
 import type { BottlePlan } from "../plan/bottle-plan.js";
 
-/** `restarting`: stopped for an image change and coming back at once (same identity). */
-export type BottleStatus = "starting" | "running" | "stopped" | "failed" | "restarting";
+/**
+ * `restarting`: stopped for an image change and coming back at once (same identity). `pooled`: a
+ * warm pool's bottle, up and idle without its secrets until a `bottle start` takes it (then
+ * `running`); see core/pool/.
+ */
+export type BottleStatus = "starting" | "running" | "stopped" | "failed" | "restarting" | "pooled";
 
 export interface BottleMetadata {
   identity: string;

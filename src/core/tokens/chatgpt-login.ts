@@ -9,12 +9,33 @@
  *   `chatgpt-account-id`, so the agent needs to hold neither (its own auth.json is placeholders).
  * - Nothing here checks a signature: the token is the operator's own, read from their file.
  */
-import { z } from "zod";
 
-const authFile = z.object({
-  tokens: z.object({ access_token: z.string().min(1) }).nullish(),
-  OPENAI_API_KEY: z.string().nullish(),
-});
+/**
+ * The fields of Codex's auth.json read here, checked by hand rather than with a schema library:
+ * `bottle start` reads secrets on the pooled start's path, which loads no schema library.
+ */
+interface AuthFile {
+  tokens?: { access_token: string } | null;
+  OPENAI_API_KEY?: string | null;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function parseAuthFile(value: unknown): AuthFile | undefined {
+  const file = record(value);
+  if (file === undefined) return undefined;
+  const key = file["OPENAI_API_KEY"];
+  if (key !== undefined && key !== null && typeof key !== "string") return undefined;
+  const rawTokens = file["tokens"];
+  if (rawTokens === undefined || rawTokens === null) return { tokens: null, OPENAI_API_KEY: key };
+  const access = record(rawTokens)?.["access_token"];
+  if (typeof access !== "string" || access === "") return undefined;
+  return { tokens: { access_token: access }, OPENAI_API_KEY: key };
+}
 
 export type ChatgptToken = { ok: true; accessToken: string } | { ok: false; reason: string };
 
@@ -35,14 +56,14 @@ export function chatgptAccessToken(text: string): ChatgptToken {
   } catch {
     return { ok: false, reason: "it is neither JSON (Codex's auth.json) nor a bare token" };
   }
-  const file = authFile.safeParse(parsed);
-  if (!file.success) return { ok: false, reason: "it is not Codex's auth.json" };
-  const access = file.data.tokens?.access_token;
+  const file = parseAuthFile(parsed);
+  if (file === undefined) return { ok: false, reason: "it is not Codex's auth.json" };
+  const access = file.tokens?.access_token;
   if (access !== undefined) return { ok: true, accessToken: access };
   return {
     ok: false,
     reason:
-      typeof file.data.OPENAI_API_KEY === "string"
+      typeof file.OPENAI_API_KEY === "string"
         ? "it holds an API key, not a ChatGPT login (use inject: bearer with the key)"
         : "it holds no ChatGPT login (run `codex login` on the host)",
   };
@@ -56,10 +77,8 @@ export function chatgptAccountId(accessToken: string): string | undefined {
   if (payload === undefined) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    const parsed = z
-      .object({ [CLAIMS]: z.object({ chatgpt_account_id: z.string().min(1) }) })
-      .safeParse(claims);
-    return parsed.success ? parsed.data[CLAIMS].chatgpt_account_id : undefined;
+    const id = record(record(claims)?.[CLAIMS])?.["chatgpt_account_id"];
+    return typeof id === "string" && id !== "" ? id : undefined;
   } catch {
     return undefined;
   }
