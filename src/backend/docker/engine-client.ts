@@ -189,6 +189,7 @@ export class EngineClient {
     Name: string;
     Driver: string;
     Labels: Record<string, string>;
+    IPAM?: { Driver: string; Config: { Subnet: string; Gateway: string }[] };
   }): Promise<NetworkHandle> {
     const { Id } = await this.http.call<{ Id: string }>(
       "POST",

@@ -15,7 +15,8 @@
 import { SIDECAR_CONTAINER, sidecarNodeOptions } from "../../core/contract/sidecar-limits.js";
 import type { SidecarUser } from "./sidecar-user.js";
 import { handStateTo, userSpec } from "./sidecar-user.js";
-import type { EngineClient } from "./engine-client.js";
+import type { EngineClient, NetworkHandle } from "./engine-client.js";
+import { EngineError } from "./engine-http.js";
 import { BottleError } from "../../core/errors.js";
 import type { BottleSecrets } from "../../core/host/read-secrets.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
@@ -23,6 +24,11 @@ import { AGENT_HOME, GATES, LABELS, SOCKET_DIR, WORKSPACE_DIR } from "../../core
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { writeJsonAtomic } from "../../core/state/bottle-state.js";
 import { agentNproc, containerPidsLimit } from "../../core/plan/process-limits.js";
+import {
+  DEFAULT_SUBNET_POOL,
+  SUBNET_ATTEMPTS,
+  bottleSubnet,
+} from "../../core/plan/network-subnet.js";
 import type { PushGrant } from "../../core/state/push-grants.js";
 import { grantedBranches, readPushGrants } from "../../core/state/push-grants.js";
 import type { SidecarConfig } from "../../sidecar/sidecar-config.js";
@@ -230,6 +236,40 @@ async function prepareAgent(
   }
 }
 
+/**
+ * The bottle's own network, on a /27 of the project's range (network-subnet.ts): candidates in
+ * turn until the engine takes one (another network may hold a subnet: the engine refuses it).
+ */
+async function createBottleNetwork(
+  docker: EngineClient,
+  plan: BottlePlan,
+  pool: string,
+  networkLabels: Record<string, string>,
+): Promise<NetworkHandle> {
+  let last: unknown;
+  for (let attempt = 0; attempt < SUBNET_ATTEMPTS; attempt++) {
+    const { subnet, gateway } = bottleSubnet(plan.identity, attempt, pool);
+    try {
+      return await docker.createNetwork({
+        Name: plan.network.sidecar,
+        Driver: "bridge",
+        Labels: networkLabels,
+        IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: gateway }] },
+      });
+    } catch (error) {
+      if (!(error instanceof EngineError) || !/overlap/i.test(error.message)) throw error;
+      last = error;
+    }
+  }
+  throw new BottleError(
+    "launch_failed",
+    `No free subnet for the bottle's network in ${pool} after ${String(SUBNET_ATTEMPTS)} tries (${last instanceof Error ? last.message : "overlaps"}).`,
+    {
+      hint: "Stop bottles you no longer need (`bottle list`), or set BOT_BOTTLE_SUBNET_POOL to a larger private range no network of yours uses.",
+    },
+  );
+}
+
 /** Waits for every task to settle (so none is still creating objects), then throws the first failure. */
 async function allOrFirstError(tasks: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(tasks);
@@ -278,11 +318,12 @@ export async function launchBottle(
       mark("socket volume");
     })();
     const network = (async () => {
-      const made = await docker.createNetwork({
-        Name: plan.network.sidecar,
-        Driver: "bridge",
-        Labels: labels("network"),
-      });
+      const made = await createBottleNetwork(
+        docker,
+        plan,
+        input.hostEnv["BOT_BOTTLE_SUBNET_POOL"] ?? DEFAULT_SUBNET_POOL,
+        labels("network"),
+      );
       stack.push("network", () => made.remove());
       mark("network");
     })();
