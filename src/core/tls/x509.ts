@@ -10,7 +10,10 @@ export const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" 
 
 export async function loadX509(): Promise<X509> {
   await import("reflect-metadata");
-  const x509 = await import("@peculiar/x509");
+  // A CommonJS package: Node's loader gives its exports as named ones and as `default`, a bundle
+  // (the CLI's and the sidecar's, esbuild) only as `default`. Take `default` where there is one.
+  const loaded = (await import("@peculiar/x509")) as unknown as X509 & { default?: X509 };
+  const x509 = loaded.default ?? loaded;
   x509.cryptoProvider.set(globalThis.crypto);
   return x509;
 }
