@@ -1,11 +1,15 @@
 /**
- * The detached keeper of one bottle (see secret-keeper.ts): `node keeper-main.js <control socket>
- * <metadata file>`, the secrets as JSON on stdin (never argv, env or a file). Prints a ready line
- * on stdout once it holds them, logs hand-overs (never a secret) on stderr, and exits when the
- * bottle stops.
+ * The detached secret keeper's process (see home-keeper.ts): `node keeper-main.js <keeper socket>`,
+ * one bottle's registration (keeper-protocol.ts, with its secrets) as JSON on stdin, never argv,
+ * env or a file. Becomes the state home's keeper when it takes the home's lock, else hands the
+ * bottle to the keeper that holds it (retrying while that one starts or exits), for up to 10 s.
+ * Prints a ready line with the keeper's pid on stdout once the bottle is kept; logs (never a
+ * secret) on stderr.
  */
-import { KEEPER_READY_LINE, SecretKeeper } from "./secret-keeper.js";
-import { isSidecarSecrets } from "../../core/contract/keeper-checks.js";
+import { HomeKeeper } from "./home-keeper.js";
+import { parseRegistration } from "./keeper-protocol.js";
+import { registerWithKeeper } from "./keeper-register.js";
+import { KEEPER_READY_LINE } from "./keeper-spawn.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -13,27 +17,38 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function main(): Promise<void> {
-  const [controlSocket, metadataFile] = process.argv.slice(2);
-  if (controlSocket === undefined || metadataFile === undefined)
-    throw new Error("usage: keeper-main <control socket> <metadata file>");
-  const secrets: unknown = JSON.parse(await readStdin());
-  if (!isSidecarSecrets(secrets)) throw new Error("the secrets on stdin are malformed");
-  const keeper = new SecretKeeper(
-    { controlSocket, metadataFile },
-    secrets,
-    (line) => process.stderr.write(`${line}\n`),
-    () => {
-      process.exitCode = 0;
-    },
-  );
-  keeper.start(false);
-  process.stdout.write(`${KEEPER_READY_LINE}\n`);
+  const [socketPath] = process.argv.slice(2);
+  if (socketPath === undefined) throw new Error("usage: keeper-main <keeper socket>");
+  const registration = parseRegistration((await readStdin()).trim());
+  if (registration === undefined) throw new Error("the registration on stdin is malformed");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const keeper = new HomeKeeper(socketPath, (line) => process.stderr.write(`${line}\n`));
+    if (await keeper.start()) {
+      keeper.keep(registration);
+      process.stdout.write(`${KEEPER_READY_LINE} ${String(process.pid)}\n`);
+      return;
+    }
+    try {
+      const pid = await registerWithKeeper(socketPath, registration);
+      process.stdout.write(`${KEEPER_READY_LINE} ${String(pid)}\n`);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `no keeper of this home took the bottle within 10 s: ${error instanceof Error ? error.message : String(error)}`,
+        );
+    }
+    await sleep(50);
+  }
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `bot-bottle keeper failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    `${new Date().toISOString()} bot-bottle keeper failed: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   process.exitCode = 1;
 });

@@ -1,13 +1,13 @@
 /**
- * Keeps a running bottle's sidecar supplied with its secrets. A sidecar restarted outside the CLI
+ * Keeps one bottle's sidecar supplied with its secrets. A sidecar restarted outside the CLI
  * (`docker restart`, a daemon restart) comes back without them and refuses everything; the keeper
  * polls its health over the control socket and hands the secrets over again as soon as it says
  * "waiting for secrets". It stops when the bottle's metadata no longer says starting or running,
- * or says starting while the process that was starting it is gone. The detached keeper is spawned
- * beside the launch (while the bottle is starting), so a start does not wait for it at the end.
+ * or says starting while the process that was starting it is gone.
  *
- * Run in-process by an attached `bottle start`/`resume`, and as a small detached host process
- * (keeper-main.ts) for --detach; the secrets reach that process over a pipe only.
+ * One runs per bottle inside its state home's keeper process (home-keeper.ts), which is handed the
+ * bottle beside the launch (while the bottle is starting), so a start does not wait for it at the
+ * end; the secrets reach that process over its 0600 socket or a pipe only.
  */
 import fs from "node:fs";
 import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
@@ -16,7 +16,7 @@ import { controlRequest } from "./control-request.js";
 import type { KeeperTarget } from "./keeper-spawn.js";
 
 export const KEEPER_POLL_MS = 500;
-export { KEEPER_NODE_FLAGS, KEEPER_READY_LINE, spawnDetachedKeeper } from "./keeper-spawn.js";
+export { KEEPER_NODE_FLAGS, KEEPER_READY_LINE } from "./keeper-spawn.js";
 
 export type { KeeperTarget } from "./keeper-spawn.js";
 

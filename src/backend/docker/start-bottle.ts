@@ -13,7 +13,7 @@ import type { Progress } from "./build-image.js";
 import { findBottleObjects, removeBottleObjects } from "./engine-objects.js";
 import type { LaunchInput } from "./launch.js";
 import { launchBottle } from "./launch.js";
-import { spawnDetachedKeeper } from "./secret-keeper.js";
+import { keepStartedBottle } from "./bottle-keeper.js";
 import { sidecarUserFor } from "./sidecar-user.js";
 import type { StartTimings } from "./start-timings.js";
 import { BottleError } from "../../core/errors.js";
@@ -127,18 +127,10 @@ async function launch(
     for (const name of missingGit)
       progress(`warning: no token for git entry ${name}; the gate reaches it without one`);
     const { recipe, tag } = await agentImageFor(ctx.docker, ctx.root, plan, paths.dir, progress);
-    // The keeper hands the secrets over again whenever the sidecar comes back without them.
-    // Its process starts beside the launch (status is `starting`, which it watches; a failed
-    // launch marks the bottle failed and the keeper ends at its next look).
-    const keeper = spawnDetachedKeeper(
-      { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
-      secrets,
-      path.join(paths.dir, "keeper.log"),
-      path.join(paths.dir, "keeper.pid"),
-    ).then(
-      () => undefined,
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
-    );
+    // The home's keeper hands the secrets over again whenever the sidecar comes back without
+    // them. The bottle is handed to it beside the launch (status is `starting`, which it watches;
+    // a failed launch marks the bottle failed and the keeper lets it go at its next look).
+    const keeperWarnings = keepStartedBottle(ctx.host, paths, plan.identity, secrets);
     await launchBottle(ctx.docker, {
       ...launchInput(ctx, plan, paths, tag, secrets, progress),
       ...(resumeFrom === undefined ? {} : { resumeFrom }),
@@ -146,13 +138,9 @@ async function launch(
     });
     markStarted(paths.dir, recipe);
     updateStatus(paths, "running");
-    const keeperFailure = await keeper;
+    const warnings = await keeperWarnings;
     timings?.mark("keeper");
-    if (keeperFailure !== undefined) {
-      progress(
-        `warning: ${keeperFailure}; if the sidecar restarts it stays closed until \`bottle stop\` and \`bottle resume\``,
-      );
-    }
+    for (const warning of warnings) progress(warning);
   } catch (error) {
     updateStatus(paths, "failed");
     throw error;

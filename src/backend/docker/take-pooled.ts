@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
+import { botBottleHome } from "../../core/host/paths.js";
 import type { Provider } from "../../core/manifest/schema.js";
 import type { BottlePlan } from "../../core/plan/bottle-plan.js";
 import { objectName } from "../../core/plan/layout.js";
@@ -31,7 +32,7 @@ import {
 } from "../../core/state/bottle-state.js";
 import { containerRunning } from "./container-running.js";
 import { controlRequest } from "./control-request.js";
-import { spawnKeeperNoWait } from "./keeper-spawn.js";
+import { keepBottle } from "./keeper-spawn.js";
 import type { StartTimings } from "./start-timings.js";
 
 export interface TakeOutcome {
@@ -140,13 +141,20 @@ export async function takePooled(
       starter_pid: process.pid,
     });
     endClaim(host, entry, "done");
-    // The keeper hands the secrets over again if the sidecar restarts; it is not waited for.
+    // The home's keeper hands the secrets over again if the sidecar restarts; a keeper that has
+    // to be started is not waited for.
     try {
-      await spawnKeeperNoWait(
-        { controlSocket: paths.controlSocket, metadataFile: paths.metadata },
+      await keepBottle(
+        botBottleHome(host),
+        {
+          identity: entry.identity,
+          controlSocket: paths.controlSocket,
+          metadataFile: paths.metadata,
+          logFile: path.join(paths.dir, "keeper.log"),
+          pidFile: path.join(paths.dir, "keeper.pid"),
+        },
         secrets,
-        path.join(paths.dir, "keeper.log"),
-        path.join(paths.dir, "keeper.pid"),
+        false,
       );
     } catch (error) {
       fs.appendFileSync(
