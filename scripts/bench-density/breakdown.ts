@@ -2,7 +2,7 @@
  * A fleet's memory split into its parts, each as a mean per bottle, for `bench:density`:
  * the sidecar's container, the agent's (under runsc split into gVisor's own processes and the
  * sandbox's memory file, which holds the agent's processes), the host-side processes each bottle
- * brings (its secret keeper, the containerd shims of its two containers), and how much the
+ * brings (its share of the state home's secret keeper, the containerd shims of its two containers), and how much the
  * engine's own processes grew. The rest of the host's growth is the kernel's (namespaces, bridges,
  * page tables, socket buffers).
  */
@@ -28,7 +28,10 @@ export interface Breakdown {
   bottles: number;
   sidecar: Part & { node: Part };
   agent: Part & { runtime: Part; sandbox_memory: number; app: Part };
+  /** The home's keeper processes (one per home), their memory shared out over the bottles. */
   keeper: Part;
+  /** How many keeper processes the bottles name (1 when they share their home's keeper). */
+  keepers: number;
   shims: Part;
   /** Pss of dockerd and containerd together (the growth is taken between two breakdowns). */
   engine: number;
@@ -54,6 +57,16 @@ function containerPart(cgroup: CgroupMemory | undefined): Part {
     : { total: cgroup.usage, anon: cgroup.anon + cgroup.shmem };
 }
 
+/** The distinct keeper processes the bottles name, their memory divided by the bottles. */
+function keeperShare(bottles: readonly Bottle[]): Part {
+  const pids = [...new Set(bottles.map((b) => b.keeperPid))].filter(
+    (pid): pid is number => pid !== undefined,
+  );
+  const all = part(pids.map(processMemory).filter((p): p is ProcessMemory => p !== undefined));
+  const count = Math.max(bottles.length, 1);
+  return { total: all.total / count, anon: all.anon / count };
+}
+
 /** Reads every part of every bottle now. */
 export function breakdown(bottles: readonly Bottle[]): Breakdown {
   const table = processTable();
@@ -74,12 +87,8 @@ export function breakdown(bottles: readonly Bottle[]): Breakdown {
       sandbox_memory: mean(agents.map((a) => a?.shmem ?? 0)),
       app: meanPart(agentProcs.map((ps) => part(ps.filter((p) => !isRuntimeProcess(p))))),
     },
-    keeper: meanPart(
-      bottles.map((b) => {
-        const keeper = b.keeperPid === undefined ? undefined : processMemory(b.keeperPid);
-        return part(keeper === undefined ? [] : [keeper]);
-      }),
-    ),
+    keeper: keeperShare(bottles),
+    keepers: new Set(bottles.map((b) => b.keeperPid).filter((pid) => pid !== undefined)).size,
     shims: meanPart(
       bottles.map((b) =>
         part(

@@ -160,9 +160,9 @@ export class Fleet {
   }
 
   private liveKeepers(): number[] {
-    return this.bottles
-      .map((b) => b.keeperPid)
-      .filter((pid): pid is number => pid !== undefined && alive(pid));
+    return [...new Set(this.bottles.map((b) => b.keeperPid))].filter(
+      (pid): pid is number => pid !== undefined && alive(pid),
+    );
   }
 
   /** Safety net after a failure half-way: removes this run's own objects and keepers only. */

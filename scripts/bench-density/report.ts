@@ -28,7 +28,13 @@ function parts(b: Breakdown, enginePerBottle: number, runtime: string): string[]
   } else {
     lines.push(row("  its processes (relay, init)", b.agent.app));
   }
-  lines.push(row("secret keeper (host node process)", b.keeper));
+  lines.push(
+    row(
+      "secret keeper (host node process), share",
+      b.keeper,
+      `${String(b.keepers)} process(es) for ${String(b.bottles)} bottles`,
+    ),
+  );
   lines.push(row("containerd shims (2)", b.shims));
   lines.push(`  ${"dockerd + containerd growth".padEnd(46)}${mb(enginePerBottle)}`);
   return lines;
