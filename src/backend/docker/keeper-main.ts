@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       if (Date.now() > deadline)
         throw new Error(
           `no keeper of this home took the bottle within 10 s: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
         );
     }
     await sleep(50);
