@@ -12,6 +12,7 @@
  */
 import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import type { KeeperRegistration } from "./keeper-protocol.js";
 import {
   MAX_REGISTRATION_BYTES,
@@ -58,8 +59,13 @@ export class HomeKeeper {
    */
   async start(): Promise<boolean> {
     const lock = net.createServer((socket) => socket.destroy());
-    if (!(await listen(lock, keeperLockName(this.socketPath, process.getuid?.() ?? 0))))
-      return false;
+    // The home's real path: two spellings of one home (a symlink) share one lock.
+    const home = fs.realpathSync(path.dirname(this.socketPath));
+    const lockName = keeperLockName(
+      path.join(home, path.basename(this.socketPath)),
+      process.getuid?.() ?? 0,
+    );
+    if (!(await listen(lock, lockName))) return false;
     this.lock = lock;
     // Holding the lock: a socket file here is a dead keeper's.
     fs.rmSync(this.socketPath, { force: true });
@@ -112,29 +118,35 @@ export class HomeKeeper {
 
   private serve(socket: net.Socket): void {
     let line = "";
+    let answered = false;
+    const answer = (text: string): void => {
+      answered = true;
+      socket.end(text);
+    };
     socket.setTimeout(5000, () => socket.destroy());
     socket.on("error", () => undefined);
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
+      if (answered) return;
       line += chunk;
       if (line.length > MAX_REGISTRATION_BYTES) {
-        socket.end(answerLine({ ok: false, reason: "registration too long" }));
+        answer(answerLine({ ok: false, reason: "registration too long" }));
         return;
       }
       const end = line.indexOf("\n");
       if (end < 0) return;
       if (this.closing) {
-        socket.end(answerLine({ ok: false, reason: "closing" }));
+        answer(answerLine({ ok: false, reason: "closing" }));
         return;
       }
       const registration = parseRegistration(line.slice(0, end));
       if (registration === undefined) {
         this.log(`${new Date().toISOString()} refused a malformed registration`);
-        socket.end(answerLine({ ok: false, reason: "malformed registration" }));
+        answer(answerLine({ ok: false, reason: "malformed registration" }));
         return;
       }
       this.keep(registration);
-      socket.end(answerLine({ ok: true, pid: process.pid }));
+      answer(answerLine({ ok: true, pid: process.pid }));
     });
   }
 
