@@ -50,7 +50,12 @@ describe("an idle bottle's processes", () => {
   });
 
   it("the secret keeper's process loads no zod", () => {
+    // What keeper-main.js imports (it reads its stdin when imported, so not it).
     const loaded = packagesLoadedBy([
+      srcUrl("backend/docker/home-keeper.js"),
+      srcUrl("backend/docker/keeper-protocol.js"),
+      srcUrl("backend/docker/keeper-register.js"),
+      srcUrl("backend/docker/keeper-spawn.js"),
       srcUrl("backend/docker/secret-keeper.js"),
       srcUrl("core/contract/keeper-checks.js"),
     ]);
