@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { describe, it } from "node:test";
 import { BIP39_ENGLISH } from "../../src/sidecar/dlp/bip39-english.js";
+import { PROVIDER_PATTERNS } from "../../src/sidecar/dlp/detectors/providers.js";
+import { SERVICE_PATTERNS } from "../../src/sidecar/dlp/detectors/services.js";
 import { SECRET_PATTERNS, firstSecret } from "../../src/sidecar/dlp/secret-patterns.js";
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -438,4 +440,53 @@ describe("garbage glued after a token leaves it found", () => {
       assert.ok(firstSecret(` ${positive}xyz `) !== null, `${kind} + xyz missed by the index`);
     });
   }
+});
+
+/** The kinds whose token starts with a distinctive prefix (four characters or more, one case). */
+function backwardsReadable(kind: string, positive: string): boolean {
+  return [...PROVIDER_PATTERNS, ...SERVICE_PATTERNS].some(
+    (pattern) =>
+      pattern.kind === kind &&
+      pattern.caseless !== true &&
+      (pattern.triggers ?? []).some(
+        (t) =>
+          t.length >= 4 &&
+          !["EAAA", "key-", "API-", "dapi", "sig="].includes(t) &&
+          positive.startsWith(t),
+      ),
+  );
+}
+
+describe("a named token written backwards is found", () => {
+  const backwards = (s: string): string => Array.from(s).reverse().join("");
+  const readable = [...cases, ...breadth].filter(([kind, positive]) =>
+    backwardsReadable(kind, positive),
+  );
+  it("covers most named kinds", () => {
+    assert.ok(readable.length >= 40, `only ${readable.length} kinds read backwards`);
+  });
+  for (const [kind, positive, nearMiss] of readable) {
+    it(`${kind}: ${positive.slice(0, 10)}... backwards, alone, in a sentence and glued`, () => {
+      assert.equal(firstSecret(` ${backwards(positive)} `), kind, `${kind} backwards missed`);
+      assert.equal(firstSecret(`x=${backwards(positive)}&y=1`), kind);
+      if (!END_CHECKED.has(kind)) assert.equal(firstSecret(`zz${backwards(positive)}`, true), kind);
+      assert.notEqual(firstSecret(` ${backwards(nearMiss)} `), kind, `${kind} near miss found`);
+    });
+  }
+  it("a flood of backwards prefixes before the token still finds it", () => {
+    const [, positive] = readable.find(([kind]) => kind === "github-token") ?? ["", ""];
+    const text = `${"_phg ".repeat(500)}${backwards(positive)}`;
+    assert.equal(firstSecret(text), "github-token");
+  });
+  it("words that end in a prefix written backwards are not tokens", () => {
+    for (const text of [
+      "the ipad_phg",
+      "AIKA is a name",
+      "aizA_",
+      "_mpn run build",
+      "tap_buhtig",
+    ]) {
+      assert.equal(firstSecret(text), null, text);
+    }
+  });
 });

@@ -137,6 +137,8 @@ function variants(): Variant[] {
     { name: "reversed token", body: `x=${reverse(GHP)}` },
     { name: "reversed own secret", body: `x=${reverse(OWN)}` },
     { name: "reversed then base64", body: `x=${b64(reverse(OWN))}` },
+    { name: "reversed token, base64", body: `x=${b64(reverse(GHP))}` },
+    { name: "reversed AWS key id in JSON", body: JSON.stringify({ id: reverse(AKIA) }) },
     { name: "uuencoded", body: uu(`config\n${GHP}\n`) },
     { name: "zip archive", body: zip("notes.txt", `a note with ${GHP} in it`) },
     { name: "zip archive, own secret", body: zip("n.txt", `here: ${OWN}`) },
@@ -183,12 +185,8 @@ function refused(variant: Variant): boolean {
   return new DlpInspector({ ownSecrets: [OWN] }).inspectRequest(request).length > 0;
 }
 
-/**
- * Variants still let out, said here so the summary stays honest: a provider token written
- * backwards (the bottle's own secrets are found reversed; reading every text backwards for the
- * provider formats would double the checks' cost).
- */
-const KNOWN_GAPS = ["reversed token"];
+/** Variants still let out, said here so the summary stays honest: none at present. */
+const KNOWN_GAPS: string[] = [];
 
 describe("held-out leak variants", () => {
   it("refuses every one but the known gaps (the summary prints how many got out)", () => {

@@ -23,22 +23,60 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   ...GENERIC_PATTERNS,
 ];
 
-const SCANNER = new TriggerScanner(
-  SECRET_PATTERNS.flatMap((pattern, owner): Trigger[] =>
+/** Where the provider and service detectors end in SECRET_PATTERNS (they come first). */
+const NAMED = PROVIDER_PATTERNS.length + SERVICE_PATTERNS.length;
+
+/** Prefixes too short or too common to look for written backwards (`ipad`, `AAAE` in base64). */
+const WEAK_BACKWARDS = new Set(["EAAA", "key-", "API-", "dapi", "sig="]);
+
+/**
+ * The distinctive, case-sensitive prefixes of named tokens (four characters or more), written
+ * backwards: a token written backwards ends with one. Each with the detector it belongs to and
+ * its length (where the token, read backwards, starts).
+ */
+const BACKWARDS: readonly { pattern: SecretPattern; length: number; literal: string }[] =
+  SECRET_PATTERNS.slice(0, NAMED).flatMap((pattern) =>
+    pattern.caseless === true || pattern.at === undefined
+      ? []
+      : (pattern.triggers ?? [])
+          .filter((literal) => literal.length >= 4 && !WEAK_BACKWARDS.has(literal))
+          .map((literal) => ({ pattern, length: literal.length, literal: reversed(literal) })),
+  );
+
+/** Owners of the backwards triggers in the scanner: after every detector's own. */
+const BACKWARDS_FROM = SECRET_PATTERNS.length;
+
+const SCANNER = new TriggerScanner([
+  ...SECRET_PATTERNS.flatMap((pattern, owner): Trigger[] =>
     (pattern.triggers ?? []).map((literal) => ({
       literal,
       caseless: pattern.caseless === true,
       owner,
     })),
   ),
-);
+  ...BACKWARDS.map(({ literal }, at) => ({ literal, caseless: false, owner: BACKWARDS_FROM + at })),
+]);
 
 /** Places tried per detector; past them, the detector reads the whole text instead. */
 const MAX_HITS = 4096;
 
+/** How far before a backwards prefix a token written backwards is read. */
+const BACKWARDS_REACH = 1024;
+/** Backwards prefixes of one kind read one by one; past them, the whole text is read reversed. */
+const MAX_BACKWARDS_HITS = 64;
+
+/** `text` (from `start` to `end`) written the other way round. */
+function reversed(text: string, start = 0, end = text.length): string {
+  let out = "";
+  for (let i = end - 1; i >= start; i -= 1) out += text.charAt(i);
+  return out;
+}
+
 /**
  * The kind of the first detector (in SECRET_PATTERNS' order) that finds a match in `text`, or
- * null. `loose`: `text` is a decoded layer (see detector.ts).
+ * null. `loose`: `text` is a decoded layer (see detector.ts). A named token written backwards
+ * is found too: only where its prefix, backwards, shows, the text before it is reversed (once)
+ * and the token's own detector tried on it.
  */
 export function firstSecret(text: string, loose = false): string | null {
   const hits: (number[] | undefined)[] = [];
@@ -58,6 +96,30 @@ export function firstSecret(text: string, loose = false): string | null {
       continue;
     }
     for (const hit of places) if (pattern.at(text, hit, loose)) return pattern.kind;
+  }
+  return hits.length > BACKWARDS_FROM ? backwardsSecret(text, hits, loose) : null;
+}
+
+/** A named token written backwards, where `hits` found one of the backwards prefixes. */
+function backwardsSecret(
+  text: string,
+  hits: (number[] | undefined)[],
+  loose: boolean,
+): string | null {
+  let whole: string | undefined;
+  for (const [at, { pattern, length }] of BACKWARDS.entries()) {
+    const places = hits[BACKWARDS_FROM + at];
+    if (places === undefined) continue;
+    if (places.length > MAX_BACKWARDS_HITS) {
+      whole ??= reversed(text);
+      if (pattern.find(whole, loose)) return pattern.kind;
+      continue;
+    }
+    for (const hit of places) {
+      const end = hit + length;
+      const back = reversed(text, Math.max(0, end - BACKWARDS_REACH), end);
+      if (pattern.at?.(back, 0, loose) === true) return pattern.kind;
+    }
   }
   return null;
 }

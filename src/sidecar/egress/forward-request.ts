@@ -38,6 +38,8 @@ const HOP_BY_HOP = new Set([
   "http2-settings",
 ]);
 
+const EMPTY = Buffer.alloc(0);
+
 /** Errors of a connection the upstream had closed. */
 const RESET = new Set(["ECONNRESET", "EPIPE"]);
 
@@ -160,10 +162,9 @@ function readBody(req: http.IncomingMessage, limit: number, hold: BufferHold): P
   });
 }
 
-/** The request body as a stream: what was read first, then the rest of the request. */
+/** The request body as a stream: what was read first (when any was), then the rest of it. */
 function bodyStream(read: ReadBody | null, req: http.IncomingMessage): Readable {
   if (read === null) return req;
-  if (!read.truncated) return Readable.from(read.body.length === 0 ? [] : [read.body]);
   async function* rest(): AsyncGenerator<Buffer> {
     yield read?.body ?? Buffer.alloc(0);
     for await (const chunk of req) yield chunk as Buffer;
@@ -350,7 +351,16 @@ export async function forwardRequest(
       if (!res.writableFinished) upstream.destroy();
     });
     bytesUp = 0;
-    const body = retried && read === null ? Readable.from([]) : bodyStream(read, req);
+    // A body held whole (or none) goes with the request's head in one write: one TLS record and
+    // no stream per request. A body still arriving is streamed.
+    if ((read !== null && !read.truncated) || (retried && read === null)) {
+      const held = read?.body ?? EMPTY;
+      bytesUp = held.length;
+      if (held.length === 0) upstream.end();
+      else upstream.end(held);
+      return;
+    }
+    const body = bodyStream(read, req);
     body.on("data", (chunk: Buffer) => {
       bytesUp += chunk.length;
     });
