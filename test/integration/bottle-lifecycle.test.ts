@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { sidecarState } from "../../src/backend/docker/secret-keeper.js";
 import { bottlePathsIn } from "../../src/core/state/bottle-state.js";
@@ -190,9 +191,9 @@ describe("bottle lifecycle", () => {
     const box = dockerSandbox(shellManifest());
     const home = box.env["BOT_BOTTLE_HOME"] ?? "";
     // The sidecar is frozen as soon as the engine starts it, so it can take no secret.
-    const events = await docker.getEvents({
+    const events = (await docker.getEvents({
       filters: { type: ["container"], event: ["start"], label: ["bot-bottle.role=sidecar"] },
-    });
+    })) as Readable;
     const frozen = new Promise<string>((resolve, reject) => {
       events.on("data", (chunk: Buffer) => {
         for (const line of chunk
