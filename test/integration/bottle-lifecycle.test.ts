@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { sidecarState } from "../../src/backend/docker/secret-keeper.js";
 import { bottlePathsIn } from "../../src/core/state/bottle-state.js";
@@ -193,7 +192,7 @@ describe("bottle lifecycle", () => {
     // The sidecar is frozen as soon as the engine starts it, so it can take no secret.
     const events = (await docker.getEvents({
       filters: { type: ["container"], event: ["start"], label: ["bot-bottle.role=sidecar"] },
-    })) as Readable;
+    })) as NodeJS.ReadableStream & { destroy(): void };
     const frozen = new Promise<string>((resolve, reject) => {
       events.on("data", (chunk: Buffer) => {
         for (const line of chunk
@@ -209,7 +208,9 @@ describe("bottle lifecycle", () => {
           docker
             .getContainer(event.id)
             .pause()
-            .then(() => resolve(identity), reject);
+            .then(() => {
+              resolve(identity);
+            }, reject);
         }
       });
     });
