@@ -7,10 +7,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { sidecarState } from "../../src/backend/docker/secret-keeper.js";
+import { bottlePathsIn } from "../../src/core/state/bottle-state.js";
 import { cliProcess } from "../helpers/cli.js";
 import {
   bottleExec,
   docker,
+  execAs,
   dockerSandbox,
   objectsOf,
   shellManifest,
@@ -19,6 +22,9 @@ import {
   startUpstream,
   waitFor,
 } from "../helpers/docker.js";
+
+const controlSocketOf = (box: ReturnType<typeof dockerSandbox>, identity: string) =>
+  bottlePathsIn(path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity)).controlSocket;
 
 describe("bottle lifecycle", () => {
   it("fails closed when the sidecar dies, and shows the bottle unhealthy", async () => {
@@ -148,8 +154,9 @@ describe("bottle lifecycle", () => {
     assert.match(again.stderr, /Nothing to clean up/);
   });
 
-  for (const point of ["sidecar-created", "sidecar-running", "agent-created"] as const) {
-    it(`a start killed with SIGKILL at ${point} leaves no agent running, and cleanup removes it`, async () => {
+  // Killed while the sidecar boots (it runs, the agent beside it): see the test after this one.
+  for (const point of ["sidecar-created", "agent-created"] as const) {
+    it(`a start killed with SIGKILL at ${point} leaves nothing that works, and cleanup removes it`, async () => {
       const box = dockerSandbox(shellManifest());
       const home = box.env["BOT_BOTTLE_HOME"] ?? "";
       const child = spawnCli(["start", "sh", "--yes", "--detach"], box);
@@ -162,27 +169,101 @@ describe("bottle lifecycle", () => {
         const mine = containers.filter((c) =>
           fs.existsSync(path.join(home, "state", c.Labels["bot-bottle.identity"] ?? "-")),
         );
-        const role = (r: string) => mine.find((c) => c.Labels["bot-bottle.role"] === r);
-        const hit =
-          point === "sidecar-created"
-            ? role("sidecar")
-            : point === "sidecar-running"
-              ? mine.find((c) => c.Labels["bot-bottle.role"] === "sidecar" && c.State === "running")
-              : role("agent");
+        const hit = mine.find((c) => `${c.Labels["bot-bottle.role"] ?? ""}-created` === point);
         return hit?.Labels["bot-bottle.identity"];
       });
       child.kill("SIGKILL");
       await exited;
       await new Promise((resolve) => setTimeout(resolve, 8000));
-      const running = await docker.listContainers({
-        filters: { label: [`bot-bottle.identity=${identity}`, "bot-bottle.role=agent"] },
-      });
-      assert.equal(running.length, 0, "an agent of the killed start is running");
+      // The agent (only its relay) may run: it starts beside the sidecar's boot. What must not
+      // be is a sidecar holding the secrets: its gates answer only then. The sidecar hears of
+      // them only from the start (killed) or its keeper (which ends with the start).
+      const state = await sidecarState(controlSocketOf(box, identity));
+      assert.notEqual(state, "ready", "the sidecar of the killed start holds its secrets");
       const cleanup = await cliProcess(["cleanup", "--yes"], box);
       assert.equal(cleanup.code, 0, cleanup.stderr);
       assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
     });
   }
+
+  it("the agent starts while its sidecar boots; killed before the hand-over, it reaches nothing", async () => {
+    const box = dockerSandbox(shellManifest());
+    const home = box.env["BOT_BOTTLE_HOME"] ?? "";
+    // The sidecar is frozen as soon as the engine starts it, so it can take no secret.
+    const events = (await docker.getEvents({
+      filters: { type: ["container"], event: ["start"], label: ["bot-bottle.role=sidecar"] },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    const frozen = new Promise<string>((resolve, reject) => {
+      events.on("data", (chunk: Buffer) => {
+        for (const line of chunk
+          .toString()
+          .split("\n")
+          .filter((l) => l.trim() !== "")) {
+          const event = JSON.parse(line) as {
+            id: string;
+            Actor: { Attributes: Record<string, string> };
+          };
+          const identity = event.Actor.Attributes["bot-bottle.identity"] ?? "-";
+          if (!fs.existsSync(path.join(home, "state", identity))) continue;
+          docker
+            .getContainer(event.id)
+            .pause()
+            .then(() => {
+              resolve(identity);
+            }, reject);
+        }
+      });
+    });
+    const child = spawnCli(["start", "sh", "--yes", "--detach"], box);
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    let identity = "";
+    try {
+      identity = await frozen;
+    } finally {
+      events.destroy();
+    }
+    // The old order (agent started once the sidecar holds the secrets) never gets here.
+    await waitFor(
+      "the agent running beside a frozen sidecar",
+      async () => {
+        const running = await docker.listContainers({
+          filters: { label: [`bot-bottle.identity=${identity}`, "bot-bottle.role=agent"] },
+        });
+        return running.length > 0 ? true : undefined;
+      },
+      120_000,
+    );
+    child.kill("SIGKILL");
+    await exited;
+    // The keeper of the dead start ends at its next look (every 500 ms) before the sidecar wakes.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const sidecar = `bot-bottle-${identity}-sidecar`;
+    await docker.getContainer(sidecar).unpause();
+    const upstream = await startUpstream(`bot-bottle-${identity}-net`, ["allowed.test"]);
+    try {
+      const control = bottlePathsIn(
+        path.join(box.env["BOT_BOTTLE_HOME"] ?? "", "state", identity),
+      ).controlSocket;
+      assert.equal(
+        await waitFor("the sidecar's health", () => sidecarState(control), 60_000),
+        "degraded: waiting for secrets",
+      );
+      // The gate is reached (its own refusal, not a dead relay) and refuses: no upstream's 200.
+      const code = await execAs(
+        `bot-bottle-${identity}-agent`,
+        "1500",
+        "curl -sS -m 5 -o /dev/null -w '%{http_code}' http://allowed.test/; true",
+      );
+      assert.equal(code, "503");
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.equal(await sidecarState(control), "degraded: waiting for secrets");
+    } finally {
+      await upstream.remove();
+    }
+    const cleanup = await cliProcess(["cleanup", "--yes"], box);
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
+  });
 
   it("cleanup with another state home leaves a running bottle alone, even with --all-homes", async () => {
     const first = dockerSandbox(shellManifest());

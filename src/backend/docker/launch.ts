@@ -2,8 +2,9 @@
  * Brings a planned bottle up on Docker: images, the bottle's CA (made at the first start), socket
  * volume and sidecar network side by side; the sidecar created once its image, volume and network
  * exist, started once the CA is written (ready, tokens handed over its control socket); beside it
- * the agent created and prepared (CA trusted, workspace copied in); the agent started last, once
- * the sidecar holds the tokens (relay ready). Each object is labelled and
+ * the agent created, prepared (CA trusted, workspace copied in) and started (relay ready) without
+ * waiting for the sidecar: it reaches nothing until the sidecar holds the tokens, and its own
+ * command runs only after this returns, when both are done. Each object is labelled and
  * its removal pushed on a teardown stack as it comes up; any failure unwinds it, newest first.
  *
  * The agent container has no network (`NetworkMode: none`), no capabilities, no-new-privileges,
@@ -361,17 +362,25 @@ export async function launchBottle(
       mark("agent provisioned");
       return created;
     })();
+    // The agent starts as soon as it is prepared, side by side with the sidecar's boot: its main
+    // process is only the relay, which maps loopback ports to the gates' sockets and destroys
+    // every connection it cannot pass on. Until the sidecar holds the secrets those sockets are
+    // missing (the relay's connection fails) or every gate answers 503, as for a pooled bottle:
+    // fail closed. The agent's own command is exec'ed only after this function returns, that is
+    // once the sidecar holds the secrets. A start killed before the hand-over leaves at most a
+    // running relay that reaches nothing (the keeper of a dead start ends) for `bottle cleanup`.
+    const agentReady = (async () => {
+      const created = await agentPrepared;
+      await created.start();
+      mark("agent started");
+      await waitForLogLine(docker, created.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
+      mark("agent ready");
+      return created;
+    })();
     const tasks = [caPem, sidecarImage, agentImage, socketVolume, network, sidecar];
-    await allOrFirstError([...tasks, sidecarHoldsSecrets, agentPrepared]);
-    const agent = await agentPrepared;
+    await allOrFirstError([...tasks, sidecarHoldsSecrets, agentPrepared, agentReady]);
+    const agent = await agentReady;
     const sidecarId = (await sidecar).id;
-    // The agent starts only once its sidecar holds its secrets (or, pooled, refuses everything
-    // without them), and only this process starts it:
-    // a start killed before this line leaves a created, never-started agent (inert) for cleanup.
-    await agent.start();
-    mark("agent started");
-    await waitForLogLine(docker, agent.id, RELAY_READY_LINE, READY_TIMEOUT_MS);
-    mark("agent ready");
     return { agentContainer: agent.id, sidecarContainer: sidecarId };
   } catch (error) {
     const leftovers = await stack.unwind();
