@@ -184,11 +184,18 @@ describe("bottle lifecycle", () => {
     });
   }
 
-  it("cleanup with another state home leaves a running bottle alone, even with --all-homes", async () => {
+  it("list and cleanup of another state home leave a running bottle alone, even with --all-homes", async () => {
     const first = dockerSandbox(shellManifest());
     const second = dockerSandbox(shellManifest());
     const identity = await startDetached(first);
     try {
+      const listed = async (box: typeof first): Promise<string[]> => {
+        const list = await cliProcess(["list", "--json"], box);
+        assert.equal(list.code, 0, list.stderr);
+        return (JSON.parse(list.stdout) as { identity: string }[]).map((b) => b.identity);
+      };
+      assert.ok((await listed(first)).includes(identity), "its own home lists it");
+      assert.ok(!(await listed(second)).includes(identity), "another home does not list it");
       const own = await cliProcess(["cleanup", "--yes"], second);
       assert.equal(own.code, 0, own.stderr);
       assert.doesNotMatch(own.stderr, new RegExp(identity));
