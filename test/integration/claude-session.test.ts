@@ -1,7 +1,8 @@
 /**
  * Claude Code sessions in a bottle, as a person has them: attached through tmux, the real Claude
  * Code reaches its prompt with no trust dialog; after `stop` and `resume`, `claude --continue`
- * carries the earlier conversation, which the Messages API stand-in receives again.
+ * carries the earlier conversation, which the Messages API stand-in receives again, and so does
+ * `bottle attach` (an image-change restart is the same stop and resume).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -102,6 +103,43 @@ describe("Claude Code sessions in a bottle", () => {
           JSON.stringify(r.body).includes("What was the word?"),
       );
       assert.ok(continued, "the stand-in received the earlier turn with the new one");
+
+      // `bottle attach` after the resume continues the conversation too (it used to start a
+      // new one: the agent had forgotten everything said before the stop).
+      const ATTACH_PROMPT = "Attached again: say the word.";
+      await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
+      await tmux(
+        "send-keys",
+        "-t",
+        session,
+        `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
+        "Enter",
+      );
+      const attached = await waitFor(
+        "Claude Code's prompt after attach",
+        async () => {
+          const text = await tmux("capture-pane", "-p", "-S", "-", "-t", session);
+          return /^❯/m.test(text) ? text : undefined;
+        },
+        120_000,
+      );
+      assert.match(attached, /Continuing the agent's last conversation/);
+      await tmux("send-keys", "-t", session, "-l", ATTACH_PROMPT);
+      await new Promise((r) => setTimeout(r, 500));
+      await tmux("send-keys", "-t", session, "Enter");
+      await waitFor(
+        "the attached session's turn with the earlier ones",
+        async () =>
+          (await fake.requests()).some((r) => {
+            const body = JSON.stringify(r.body);
+            return (
+              r.url.includes("/v1/messages") &&
+              body.includes(ATTACH_PROMPT) &&
+              body.includes("PERIWINKLE-7")
+            );
+          }) || undefined,
+        120_000,
+      );
     } finally {
       await tmux("kill-session", "-t", session).catch(() => "");
       await fake.remove().catch(() => undefined);

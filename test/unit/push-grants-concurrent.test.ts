@@ -79,7 +79,7 @@ describe("push grants under concurrent approvals", () => {
     try {
       const requests = pushRequests(bottle);
       const runs = await Promise.all(
-        requests.map((r) => cliProcess(["approve", r.id, "--yes"], box)),
+        requests.map((r) => cliProcess(["approve", r.id, "--yes"], box, {}, 300_000)),
       );
       for (const run of runs) assert.equal(run.code, 0, run.stderr);
       const saved = readPushGrants(bottlePathsIn(bottle.dir)).map((g) => g.pattern);
@@ -101,7 +101,7 @@ describe("push grants under concurrent approvals", () => {
     const bottle = await fakeBottle(box, MANIFEST, "coder", "stopped");
     const requests = pushRequests(bottle);
     const runs = await Promise.all(
-      requests.map((r) => cliProcess(["approve", r.id, "--yes"], box)),
+      requests.map((r) => cliProcess(["approve", r.id, "--yes"], box, {}, 300_000)),
     );
     for (const run of runs) assert.equal(run.code, 0, run.stderr);
     const saved = readPushGrants(bottlePathsIn(bottle.dir)).map((g) => g.pattern);

@@ -322,8 +322,10 @@ export class DockerBackend {
     if (options.restarting !== true) updateStatus(paths, "stopped");
   }
 
+  /** The bottles of this home: its state folders and its objects (never another home's). */
   async list(): Promise<BottleSummary[]> {
-    const groups = await findBottleObjects(this.docker);
+    const all = await findBottleObjects(this.docker);
+    const groups = new Map([...all].filter(([, group]) => this.isOwn(group)));
     const identities = new Set([...listStateIdentities(this.host), ...groups.keys()]);
     const summaries: BottleSummary[] = [];
     for (const identity of [...identities].sort()) {

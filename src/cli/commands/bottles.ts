@@ -1,5 +1,7 @@
 /** Commands on existing bottles: list, attach, exec, stop, resume, cleanup. */
+import { PassThrough } from "node:stream";
 import type { BottleSummary } from "../../backend/docker/docker-backend.js";
+import { attachCommandOf, conversationProbeOf } from "../../core/plan/attach-command.js";
 import { readPlan } from "../../core/state/bottle-state.js";
 import { BottleError } from "../../core/errors.js";
 import { commandLines } from "../../core/command-lines.js";
@@ -68,7 +70,15 @@ export async function attachCommand(identity: string, ctx: CommandContext): Prom
     throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
       hint: "`bottle list` shows the bottles there are.",
     });
-  return backend.attach(identity, plan.command);
+  // A conversation in the agent's home (a resume, an image-change restart, an earlier attach):
+  // continue it, as the attached session of a resume does, rather than start a new one.
+  const probe = conversationProbeOf(plan);
+  const sink = new PassThrough().resume();
+  const continuing =
+    probe !== undefined &&
+    (await backend.exec(identity, probe, { stdout: sink, stderr: sink })) === 0;
+  if (continuing) ctx.io.err(`Continuing the agent's last conversation in ${identity}.`);
+  return backend.attach(identity, attachCommandOf(plan, continuing));
 }
 
 export async function execCommand(
