@@ -202,10 +202,16 @@ describe("bottle lifecycle", () => {
       assert.match(own.stderr, /other state homes left alone/);
       const all = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
       assert.equal(all.code, 0, all.stderr);
-      assert.match(all.stderr, new RegExp(`${identity}: kept, its sidecar answers`));
+      assert.match(all.stderr, new RegExp(`${identity}: kept, it is alive in its own state home`));
       assert.deepEqual(await objectsOf(identity), { containers: 2, networks: 1, volumes: 1 });
       const still = await bottleExec(first, identity, "echo alive");
       assert.equal(still.stdout.trim(), "alive");
+      // Its sidecar dead (no health to ask), its own home still says it runs: kept all the same.
+      await docker.getContainer(`bot-bottle-${identity}-sidecar`).kill();
+      const dead = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
+      assert.equal(dead.code, 0, dead.stderr);
+      assert.match(dead.stderr, new RegExp(`${identity}: kept`));
+      assert.equal((await objectsOf(identity)).containers, 2, "another home's bottle kept");
     } finally {
       await cliProcess(["stop", identity], first);
     }

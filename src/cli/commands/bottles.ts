@@ -124,7 +124,9 @@ export async function cleanupCommand(
   const backend = await dockerBackend(ctx);
   const leftovers = await backend.findLeftovers({ allHomes: options.allHomes === true });
   for (const identity of leftovers.alive)
-    ctx.io.err(`${identity}: kept, its sidecar answers (stop it with \`bottle stop\` in its home)`);
+    ctx.io.err(
+      `${identity}: kept, it is alive in its own state home (its sidecar answers, or that home says it runs; stop it with \`bottle stop\` there)`,
+    );
   if (leftovers.otherHomes > 0)
     ctx.io.err(
       `${leftovers.otherHomes} bottle(s) of other state homes left alone (\`bottle cleanup --all-homes\` looks at them too).`,
