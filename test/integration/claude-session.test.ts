@@ -69,18 +69,23 @@ describe("Claude Code sessions in a bottle", () => {
         90_000,
       );
       assert.doesNotMatch(screen, /Do you trust/i);
-      await tmux("send-keys", "-t", session, "C-c");
-      await tmux("send-keys", "-t", session, "C-c");
-      await tmux("kill-session", "-t", session).catch(() => "");
-
-      // A first conversation, in print mode.
-      const first = await cliProcess(
-        ["exec", identity, "--", "claude", "-p", FIRST_PROMPT],
-        box,
-        {},
-        180_000,
+      // A first conversation, typed there (interactive --continue takes only such ones).
+      await tmux("send-keys", "-t", session, "-l", FIRST_PROMPT);
+      await new Promise((r) => setTimeout(r, 500));
+      await tmux("send-keys", "-t", session, "Enter");
+      await waitFor(
+        "the first prompt at the stand-in",
+        async () =>
+          (await fake.requests()).some(
+            (r) => r.url.includes("/v1/messages") && JSON.stringify(r.body).includes(FIRST_PROMPT),
+          ) || undefined,
+        120_000,
       );
-      assert.equal(first.code, 0, first.stderr);
+      await new Promise((r) => setTimeout(r, 3000)); // the answer lands in the transcript
+      await tmux("send-keys", "-t", session, "C-c");
+      await tmux("send-keys", "-t", session, "C-c");
+      await new Promise((r) => setTimeout(r, 1000));
+      await tmux("kill-session", "-t", session).catch(() => "");
 
       // Stop, resume (a new network: the stand-in starts again), continue.
       assert.equal((await cliProcess(["stop", identity], box)).code, 0);
@@ -115,14 +120,17 @@ describe("Claude Code sessions in a bottle", () => {
         `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
         "Enter",
       );
+      let seenScreen = "";
       const attached = await waitFor(
         "Claude Code's prompt after attach",
         async () => {
-          const text = await tmux("capture-pane", "-p", "-S", "-", "-t", session);
-          return /^❯/m.test(text) ? text : undefined;
+          seenScreen = await tmux("capture-pane", "-p", "-S", "-", "-t", session);
+          return /^❯/m.test(seenScreen) ? seenScreen : undefined;
         },
         120_000,
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; the screen:\n${seenScreen}`);
+      });
       assert.match(attached, /Continuing the agent's last conversation/);
       await tmux("send-keys", "-t", session, "-l", ATTACH_PROMPT);
       await new Promise((r) => setTimeout(r, 500));

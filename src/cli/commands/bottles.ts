@@ -77,9 +77,19 @@ export async function attachCommand(identity: string, ctx: CommandContext): Prom
   const continuing =
     probe !== undefined &&
     (await backend.exec(identity, probe, { stdout: sink, stderr: sink })) === 0;
-  if (continuing) ctx.io.err(`Continuing the agent's last conversation in ${identity}.`);
-  return backend.attach(identity, attachCommandOf(plan, continuing));
+  if (!continuing) return backend.attach(identity, attachCommandOf(plan, false));
+  ctx.io.err(`Continuing the agent's last conversation in ${identity}.`);
+  const begun = Date.now();
+  const code = await backend.attach(identity, attachCommandOf(plan, true));
+  // The program found none it would continue (Claude Code's interactive --continue skips
+  // conversations of print mode, `claude -p`): it says so and fails at once. Start afresh.
+  if (code === 0 || Date.now() - begun > CONTINUE_REFUSED_WITHIN_MS) return code;
+  ctx.io.err("No conversation the agent program would continue; starting it afresh.");
+  return backend.attach(identity, attachCommandOf(plan, false));
 }
+
+/** A continuing attach that fails sooner than this found nothing to continue. */
+const CONTINUE_REFUSED_WITHIN_MS = 15_000;
 
 export async function execCommand(
   identity: string,
