@@ -36,6 +36,19 @@ async function tmux(...args: string[]): Promise<string> {
   return (await run("tmux", args)).stdout;
 }
 
+/** Whether the stand-in received a Messages request holding every text (its log may be mid-line). */
+async function received(fake: FakeModel, ...texts: string[]): Promise<true | undefined> {
+  try {
+    const hit = (await fake.requests()).some((r) => {
+      const body = JSON.stringify(r.body);
+      return r.url.includes("/v1/messages") && texts.every((t) => body.includes(t));
+    });
+    return hit || undefined;
+  } catch {
+    return undefined; // a request being written: look again
+  }
+}
+
 describe("Claude Code sessions in a bottle", () => {
   it("reaches the prompt with no trust dialog, and resume continues the conversation", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-claude-session-"));
@@ -75,10 +88,7 @@ describe("Claude Code sessions in a bottle", () => {
       await tmux("send-keys", "-t", session, "Enter");
       await waitFor(
         "the first prompt at the stand-in",
-        async () =>
-          (await fake.requests()).some(
-            (r) => r.url.includes("/v1/messages") && JSON.stringify(r.body).includes(FIRST_PROMPT),
-          ) || undefined,
+        () => received(fake, FIRST_PROMPT),
         120_000,
       );
       await new Promise((r) => setTimeout(r, 3000)); // the answer lands in the transcript
@@ -137,15 +147,7 @@ describe("Claude Code sessions in a bottle", () => {
       await tmux("send-keys", "-t", session, "Enter");
       await waitFor(
         "the attached session's turn with the earlier ones",
-        async () =>
-          (await fake.requests()).some((r) => {
-            const body = JSON.stringify(r.body);
-            return (
-              r.url.includes("/v1/messages") &&
-              body.includes(ATTACH_PROMPT) &&
-              body.includes("PERIWINKLE-7")
-            );
-          }) || undefined,
+        () => received(fake, ATTACH_PROMPT, "PERIWINKLE-7"),
         120_000,
       );
     } finally {
