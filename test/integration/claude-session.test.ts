@@ -141,7 +141,7 @@ describe("Claude Code sessions in a bottle", () => {
       ).catch((error: unknown) => {
         throw new Error(`${String(error)}; the screen:\n${seenScreen}`);
       });
-      assert.match(attached, /Continuing the agent's last conversation/);
+      assert.match(attached, /PERIWINKLE-7/, "the earlier conversation is on the screen");
       await tmux("send-keys", "-t", session, "-l", ATTACH_PROMPT);
       await new Promise((r) => setTimeout(r, 500));
       await tmux("send-keys", "-t", session, "Enter");
