@@ -1,6 +1,6 @@
 /**
  * The pooled start: `bottle start AGENT [--yes] [--detach] [--manifest FILE]` when AGENT has a
- * warm pool. Tried by main.ts before the command tree is loaded, and self-contained: it loads no
+ * warm pool (with `--cwd`, the normal start runs and says why: see cwdStartArgs). Tried by main.ts before the command tree is loaded, and self-contained: it loads no
  * argument parser, schema library, manifest parser or engine client (the pooled start's budget,
  * 250 ms, includes loading the CLI). Anything it does not handle (other options, no pool, no
  * bottle that may be handed out) returns undefined and the normal start runs.
@@ -53,6 +53,34 @@ export function pooledStartArgs(argv: readonly string[]): PooledStartArgs | unde
   return parsed;
 }
 
+/**
+ * The agent of a start the pooled path would serve but for `--cwd` (PURE). Such a start is never
+ * served from the pool: `--cwd` is part of the plan (the workspace copy and its git remotes) and
+ * the copy is made as a bottle is provisioned, while pooled bottles were provisioned earlier with
+ * an empty workspace. Handing one out would give a bottle whose plan does not match.
+ */
+export function cwdStartArgs(argv: readonly string[]): PooledStartArgs | undefined {
+  if (!argv.includes("--cwd")) return undefined;
+  return pooledStartArgs(argv.filter((word) => word !== "--cwd"));
+}
+
+/** Says why a `--cwd` start of an agent with a warm pool makes a new bottle instead. */
+function explainCwdStart(argv: readonly string[], ctx: CommandContext): void {
+  const args = cwdStartArgs(argv);
+  if (args === undefined) return;
+  const agent = args.agent;
+  const target = readTarget(ctx.host, agent);
+  if (target === undefined || target.size === 0) return;
+  try {
+    if (findManifest(ctx.host, args.manifest) !== target.manifest) return;
+  } catch {
+    return; // the normal start explains
+  }
+  ctx.io.err(
+    `warm pool: not used: --cwd copies this directory into the workspace as a bottle is made, and ${agent}'s pooled bottles were made beforehand with an empty workspace; starting a new bottle (\`${commandLines.start(agent)}\` without --cwd takes a pooled one).`,
+  );
+}
+
 /** Starts the detached refill of an agent's pool; its output goes to pool/refill.log. */
 export function spawnRefill(host: HostEnv, agent: string): void {
   fs.mkdirSync(poolHome(host), { recursive: true, mode: 0o700 });
@@ -91,7 +119,10 @@ export async function tryPooledStart(
   const timings = new StartTimings();
   timings.mark("cli loaded");
   const args = pooledStartArgs(argv);
-  if (args === undefined) return undefined;
+  if (args === undefined) {
+    explainCwdStart(argv, ctx);
+    return undefined;
+  }
   const target = readTarget(ctx.host, args.agent);
   if (target === undefined || target.size === 0) return undefined;
   let manifest: string;

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "token_missing"
   | "doctor_failed"
   | "state_invalid"
+  | "state_busy"
   | "request_limit"
   | "request_unknown"
   | "request_changed"
@@ -48,6 +49,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   token_missing: 2,
   doctor_failed: 1,
   state_invalid: 2,
+  state_busy: 1,
   request_limit: 1,
   request_unknown: 2,
   request_changed: 1,

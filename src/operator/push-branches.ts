@@ -8,7 +8,13 @@ import { BottleError } from "../core/errors.js";
 import { branchPatternProblem } from "../core/policy/branch-pattern.js";
 import type { Decision } from "../core/requests/request.js";
 import type { PushGrant } from "../core/state/push-grants.js";
-import { grantedBranches, readPushGrants, writePushGrants } from "../core/state/push-grants.js";
+import {
+  grantedBranches,
+  pushGrantsFile,
+  readPushGrants,
+  writePushGrants,
+} from "../core/state/push-grants.js";
+import { withStateLock } from "../core/state/state-lock.js";
 import type { BottleRef } from "./bottle-ref.js";
 import type { PolicyEffect } from "./policy.js";
 
@@ -53,25 +59,29 @@ export function branchChanges(ref: BottleRef, spec: PushBranchSpec): BranchChang
 
 /**
  * Saves the grant and, in a running bottle, hands every widened entry's patterns to the sidecar
- * first (a sidecar that refuses leaves nothing saved).
+ * first (a sidecar that refuses leaves nothing saved). The whole read-change-write runs under the
+ * bottle's `push-grants.json.lock`: two approvals at once each see the other's grant, so neither
+ * the file nor the sidecar's list loses one.
  */
 export async function grantPushBranch(
   ref: BottleRef,
   decision: Decision,
   spec: PushBranchSpec,
 ): Promise<PolicyEffect> {
-  const changes = branchChanges(ref, spec);
-  const grant: PushGrant = {
-    entry: spec.entry,
-    pattern: spec.pattern,
-    request_id: decision.request_id,
-    added_by: decision.by,
-    added_at: decision.decided_at,
-  };
-  if (ref.running) {
-    const branches = Object.fromEntries(changes.map((c) => [c.entry, c.after]));
-    await controlRequest(ref.paths.controlSocket, "PUT", "/git/branches", { branches });
-  }
-  writePushGrants(ref.paths, [...readPushGrants(ref.paths), grant]);
-  return ref.running ? "live" : "on-resume";
+  return withStateLock(`${pushGrantsFile(ref.paths)}.lock`, async () => {
+    const changes = branchChanges(ref, spec);
+    const grant: PushGrant = {
+      entry: spec.entry,
+      pattern: spec.pattern,
+      request_id: decision.request_id,
+      added_by: decision.by,
+      added_at: decision.decided_at,
+    };
+    if (ref.running) {
+      const branches = Object.fromEntries(changes.map((c) => [c.entry, c.after]));
+      await controlRequest(ref.paths.controlSocket, "PUT", "/git/branches", { branches });
+    }
+    writePushGrants(ref.paths, [...readPushGrants(ref.paths), grant]);
+    return ref.running ? "live" : "on-resume";
+  });
 }

@@ -265,21 +265,34 @@ describe("bottle lifecycle", () => {
     assert.deepEqual(await objectsOf(identity), { containers: 0, networks: 0, volumes: 0 });
   });
 
-  it("cleanup with another state home leaves a running bottle alone, even with --all-homes", async () => {
+  it("list and cleanup of another state home leave a running bottle alone, even with --all-homes", async () => {
     const first = dockerSandbox(shellManifest());
     const second = dockerSandbox(shellManifest());
     const identity = await startDetached(first);
     try {
+      const listed = async (box: typeof first): Promise<string[]> => {
+        const list = await cliProcess(["list", "--json"], box);
+        assert.equal(list.code, 0, list.stderr);
+        return (JSON.parse(list.stdout) as { identity: string }[]).map((b) => b.identity);
+      };
+      assert.ok((await listed(first)).includes(identity), "its own home lists it");
+      assert.ok(!(await listed(second)).includes(identity), "another home does not list it");
       const own = await cliProcess(["cleanup", "--yes"], second);
       assert.equal(own.code, 0, own.stderr);
       assert.doesNotMatch(own.stderr, new RegExp(identity));
       assert.match(own.stderr, /other state homes left alone/);
       const all = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
       assert.equal(all.code, 0, all.stderr);
-      assert.match(all.stderr, new RegExp(`${identity}: kept, its sidecar answers`));
+      assert.match(all.stderr, new RegExp(`${identity}: kept, it is alive in its own state home`));
       assert.deepEqual(await objectsOf(identity), { containers: 2, networks: 1, volumes: 1 });
       const still = await bottleExec(first, identity, "echo alive");
       assert.equal(still.stdout.trim(), "alive");
+      // Its sidecar dead (no health to ask), its own home still says it runs: kept all the same.
+      await docker.getContainer(`bot-bottle-${identity}-sidecar`).kill();
+      const dead = await cliProcess(["cleanup", "--yes", "--all-homes"], second);
+      assert.equal(dead.code, 0, dead.stderr);
+      assert.match(dead.stderr, new RegExp(`${identity}: kept`));
+      assert.equal((await objectsOf(identity)).containers, 2, "another home's bottle kept");
     } finally {
       await cliProcess(["stop", identity], first);
     }

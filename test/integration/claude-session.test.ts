@@ -1,7 +1,8 @@
 /**
  * Claude Code sessions in a bottle, as a person has them: attached through tmux, the real Claude
  * Code reaches its prompt with no trust dialog; after `stop` and `resume`, `claude --continue`
- * carries the earlier conversation, which the Messages API stand-in receives again.
+ * carries the earlier conversation, which the Messages API stand-in receives again, and so does
+ * `bottle attach` (an image-change restart is the same stop and resume).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -33,6 +34,19 @@ bottles:
 
 async function tmux(...args: string[]): Promise<string> {
   return (await run("tmux", args)).stdout;
+}
+
+/** Whether the stand-in received a Messages request holding every text (its log may be mid-line). */
+async function received(fake: FakeModel, ...texts: string[]): Promise<true | undefined> {
+  try {
+    const hit = (await fake.requests()).some((r) => {
+      const body = JSON.stringify(r.body);
+      return r.url.includes("/v1/messages") && texts.every((t) => body.includes(t));
+    });
+    return hit || undefined;
+  } catch {
+    return undefined; // a request being written: look again
+  }
 }
 
 describe("Claude Code sessions in a bottle", () => {
@@ -68,18 +82,20 @@ describe("Claude Code sessions in a bottle", () => {
         90_000,
       );
       assert.doesNotMatch(screen, /Do you trust/i);
-      await tmux("send-keys", "-t", session, "C-c");
-      await tmux("send-keys", "-t", session, "C-c");
-      await tmux("kill-session", "-t", session).catch(() => "");
-
-      // A first conversation, in print mode.
-      const first = await cliProcess(
-        ["exec", identity, "--", "claude", "-p", FIRST_PROMPT],
-        box,
-        {},
-        180_000,
+      // A first conversation, typed there (interactive --continue takes only such ones).
+      await tmux("send-keys", "-t", session, "-l", FIRST_PROMPT);
+      await new Promise((r) => setTimeout(r, 500));
+      await tmux("send-keys", "-t", session, "Enter");
+      await waitFor(
+        "the first prompt at the stand-in",
+        () => received(fake, FIRST_PROMPT),
+        120_000,
       );
-      assert.equal(first.code, 0, first.stderr);
+      await new Promise((r) => setTimeout(r, 3000)); // the answer lands in the transcript
+      await tmux("send-keys", "-t", session, "C-c");
+      await tmux("send-keys", "-t", session, "C-c");
+      await new Promise((r) => setTimeout(r, 1000));
+      await tmux("kill-session", "-t", session).catch(() => "");
 
       // Stop, resume (a new network: the stand-in starts again), continue.
       assert.equal((await cliProcess(["stop", identity], box)).code, 0);
@@ -102,6 +118,38 @@ describe("Claude Code sessions in a bottle", () => {
           JSON.stringify(r.body).includes("What was the word?"),
       );
       assert.ok(continued, "the stand-in received the earlier turn with the new one");
+
+      // `bottle attach` after the resume continues the conversation too (it used to start a
+      // new one: the agent had forgotten everything said before the stop).
+      const ATTACH_PROMPT = "Attached again: say the word.";
+      await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
+      await tmux(
+        "send-keys",
+        "-t",
+        session,
+        `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
+        "Enter",
+      );
+      let seenScreen = "";
+      const attached = await waitFor(
+        "Claude Code's prompt after attach",
+        async () => {
+          seenScreen = await tmux("capture-pane", "-p", "-S", "-", "-t", session);
+          return /^❯/m.test(seenScreen) ? seenScreen : undefined;
+        },
+        120_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; the screen:\n${seenScreen}`);
+      });
+      assert.match(attached, /PERIWINKLE-7/, "the earlier conversation is on the screen");
+      await tmux("send-keys", "-t", session, "-l", ATTACH_PROMPT);
+      await new Promise((r) => setTimeout(r, 500));
+      await tmux("send-keys", "-t", session, "Enter");
+      await waitFor(
+        "the attached session's turn with the earlier ones",
+        () => received(fake, ATTACH_PROMPT, "PERIWINKLE-7"),
+        120_000,
+      );
     } finally {
       await tmux("kill-session", "-t", session).catch(() => "");
       await fake.remove().catch(() => undefined);

@@ -9,7 +9,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { pooledStartArgs } from "../../src/cli/pooled-start.js";
+import { cwdStartArgs, pooledStartArgs } from "../../src/cli/pooled-start.js";
+import { cliProcess, makeSandbox, writeManifest } from "../helpers/cli.js";
 import { packageRoot } from "../../src/core/host/package-root.js";
 import type { HostEnv } from "../../src/core/host/paths.js";
 import type { BottlePlan } from "../../src/core/plan/bottle-plan.js";
@@ -28,6 +29,7 @@ import {
   releaseRefillLock,
   takeRefillLock,
   writeReady,
+  writeTarget,
 } from "../../src/core/pool/pool-store.js";
 
 function tempHost(env: Record<string, string> = {}): HostEnv {
@@ -285,5 +287,31 @@ describe("which starts the pooled path serves", () => {
       ["list"],
     ])
       assert.equal(pooledStartArgs(argv), undefined, argv.join(" "));
+  });
+
+  it("a --cwd start is never served from the pool, and says why when the agent has one", async () => {
+    assert.equal(cwdStartArgs(["start", "dev", "--yes"]), undefined, "no --cwd: the pooled path");
+    assert.equal(cwdStartArgs(["start", "dev", "--cwd", "--dry-run"]), undefined);
+    assert.equal(cwdStartArgs(["start", "dev", "--cwd", "-y"])?.agent, "dev");
+
+    const box = makeSandbox();
+    const manifest = writeManifest(
+      box,
+      "agents:\n  dev:\n    bottle: box\n    provider: shell\nbottles:\n  box: {}\n",
+    );
+    const host: HostEnv = { env: box.env, home: box.home, cwd: box.cwd };
+    writeTarget(host, { agent: "dev", size: 2, manifest: fs.realpathSync(manifest) });
+    // No engine to reach: the normal start runs (and stops there), after saying why.
+    const noEngine = { DOCKER_HOST: `unix://${path.join(box.home, "no-engine.sock")}` };
+    const run = await cliProcess(["start", "dev", "--cwd", "--yes", "--detach"], box, noEngine);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /warm pool: not used: --cwd copies this directory into the workspace/);
+    assert.match(run.stderr, /`bottle start dev` without --cwd takes a pooled one/);
+    const planned = await cliProcess(["start", "dev", "--cwd", "--dry-run"], box, noEngine);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.doesNotMatch(planned.stderr, /warm pool/, "a dry run starts nothing: no word on pools");
+    writeTarget(host, { agent: "dev", size: 0, manifest: fs.realpathSync(manifest) });
+    const none = await cliProcess(["start", "dev", "--cwd", "--yes", "--detach"], box, noEngine);
+    assert.doesNotMatch(none.stderr, /warm pool/, "no pool: nothing to explain");
   });
 });

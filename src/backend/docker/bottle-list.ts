@@ -4,6 +4,7 @@
  */
 import type { BackendContext } from "./backend-context.js";
 import { findBottleObjects } from "./engine-objects.js";
+import { isOwn } from "./leftovers.js";
 import { sidecarState } from "./secret-keeper.js";
 import { rebuildPending } from "../../core/image/bottle-recipe.js";
 import { readRecipe } from "../../core/image/recipe-store.js";
@@ -24,8 +25,10 @@ export interface BottleSummary {
   rebuild_pending: boolean;
 }
 
+/** The bottles of this home: its state folders and its objects (never another home's). */
 export async function listBottles(ctx: BackendContext): Promise<BottleSummary[]> {
-  const groups = await findBottleObjects(ctx.docker);
+  const all = await findBottleObjects(ctx.docker);
+  const groups = new Map([...all].filter(([, group]) => isOwn(ctx, group)));
   const identities = new Set([...listStateIdentities(ctx.host), ...groups.keys()]);
   const summaries: BottleSummary[] = [];
   for (const identity of [...identities].sort()) {

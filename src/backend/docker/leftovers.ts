@@ -40,18 +40,29 @@ function isAlive(pid: number | undefined): boolean {
 }
 
 /** Objects of this home: labelled with it, or unlabelled (older) with a state folder here. */
-function isOwn(ctx: BackendContext, group: BottleObjects): boolean {
+export function isOwn(ctx: BackendContext, group: BottleObjects): boolean {
   if (group.home !== undefined) return group.home === homeTagOf(ctx.host);
   return fs.existsSync(bottlePaths(ctx.host, group.identity).dir);
 }
 
-/** Whether the bottle's sidecar is running and answers health on its control socket. */
+/**
+ * Whether a bottle with no state here is alive in its own home: that home's state (the folder
+ * the sidecar mounts) says it runs, or its running sidecar answers health. Fails toward keeping.
+ */
 async function sidecarAnswers(ctx: BackendContext, group: BottleObjects): Promise<boolean> {
-  const sidecar = group.containers.find((c) => c.role === "sidecar" && c.state === "running");
+  const sidecar = group.containers.find((c) => c.role === "sidecar");
   if (sidecar === undefined) return false;
   const folder = await sidecarStateFolder(ctx.docker, sidecar.id, SIDECAR_STATE_DIR);
-  const socket = folder === undefined ? undefined : bottlePathsIn(folder).controlSocket;
-  return socket !== undefined && (await probeSidecar(socket));
+  if (folder === undefined) return false;
+  const paths = bottlePathsIn(folder);
+  let status: string | undefined;
+  try {
+    status = readMetadata(paths)?.status;
+  } catch {
+    return true; // unreadable: not ours to judge
+  }
+  if (status === "running" || status === "pooled" || status === "restarting") return true;
+  return sidecar.state === "running" && (await probeSidecar(paths.controlSocket));
 }
 
 /**

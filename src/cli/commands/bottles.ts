@@ -1,5 +1,7 @@
 /** Commands on existing bottles: list, attach, exec, stop, resume, cleanup. */
+import { PassThrough } from "node:stream";
 import type { BottleSummary } from "../../backend/docker/docker-backend.js";
+import { attachCommandOf, conversationProbeOf } from "../../core/plan/attach-command.js";
 import { readPlan } from "../../core/state/bottle-state.js";
 import { BottleError } from "../../core/errors.js";
 import { commandLines } from "../../core/command-lines.js";
@@ -68,8 +70,26 @@ export async function attachCommand(identity: string, ctx: CommandContext): Prom
     throw new BottleError("bottle_unknown", `No bottle ${identity}.`, {
       hint: "`bottle list` shows the bottles there are.",
     });
-  return backend.attach(identity, plan.command);
+  // A conversation in the agent's home (a resume, an image-change restart, an earlier attach):
+  // continue it, as the attached session of a resume does, rather than start a new one.
+  const probe = conversationProbeOf(plan);
+  const sink = new PassThrough().resume();
+  const continuing =
+    probe !== undefined &&
+    (await backend.exec(identity, probe, { stdout: sink, stderr: sink })) === 0;
+  if (!continuing) return backend.attach(identity, attachCommandOf(plan, false));
+  ctx.io.err(`Continuing the agent's last conversation in ${identity}.`);
+  const begun = Date.now();
+  const code = await backend.attach(identity, attachCommandOf(plan, true));
+  // The program found none it would continue (Claude Code's interactive --continue skips
+  // conversations of print mode, `claude -p`): it says so and fails at once. Start afresh.
+  if (code === 0 || Date.now() - begun > CONTINUE_REFUSED_WITHIN_MS) return code;
+  ctx.io.err("No conversation the agent program would continue; starting it afresh.");
+  return backend.attach(identity, attachCommandOf(plan, false));
 }
+
+/** A continuing attach that fails sooner than this found nothing to continue. */
+const CONTINUE_REFUSED_WITHIN_MS = 15_000;
 
 export async function execCommand(
   identity: string,
@@ -114,7 +134,9 @@ export async function cleanupCommand(
   const backend = await dockerBackend(ctx);
   const leftovers = await backend.findLeftovers({ allHomes: options.allHomes === true });
   for (const identity of leftovers.alive)
-    ctx.io.err(`${identity}: kept, its sidecar answers (stop it with \`bottle stop\` in its home)`);
+    ctx.io.err(
+      `${identity}: kept, it is alive in its own state home (its sidecar answers, or that home says it runs; stop it with \`bottle stop\` there)`,
+    );
   if (leftovers.otherHomes > 0)
     ctx.io.err(
       `${leftovers.otherHomes} bottle(s) of other state homes left alone (\`bottle cleanup --all-homes\` looks at them too).`,

@@ -4,6 +4,7 @@
  */
 import type { Provider } from "../manifest/schema.js";
 import type { PlanEgressRule } from "./bottle-plan.js";
+import { AGENT_HOME, WORKSPACE_DIR } from "./layout.js";
 
 export interface ProviderSpec {
   name: Provider;
@@ -22,6 +23,12 @@ export interface ProviderSpec {
   skillsDir: string;
   /** Arguments that continue the last conversation when a stopped bottle is resumed. */
   resumeArgs: readonly string[];
+  /**
+   * A command (run in the agent container as the agent, in the workspace) that exits 0 when the
+   * agent's home holds a conversation to continue: `bottle attach` then continues it (after a
+   * resume or an image-change restart) instead of starting a new one. None: attach starts fresh.
+   */
+  conversationProbe: readonly string[] | undefined;
   /** The credential role through which the program reaches its model, if it has one. */
   modelRole: "anthropic-base-url" | "openai-base-url" | undefined;
   /**
@@ -44,6 +51,12 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     promptArgs: (prompt) => ["--append-system-prompt", prompt],
     skillsDir: ".claude/skills",
     resumeArgs: ["--continue"],
+    // Claude Code keeps each conversation as ~/.claude/projects/<cwd with / as ->/<id>.jsonl.
+    conversationProbe: [
+      "sh",
+      "-c",
+      `ls ${AGENT_HOME}/.claude/projects/${WORKSPACE_DIR.replaceAll("/", "-")}/*.jsonl`,
+    ],
     modelRole: "anthropic-base-url",
     egress: [],
   },
@@ -57,6 +70,11 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     promptArgs: undefined,
     skillsDir: ".codex/skills",
     resumeArgs: ["resume", "--last"],
+    conversationProbe: [
+      "sh",
+      "-c",
+      `find ${AGENT_HOME}/.codex/sessions -name 'rollout-*.jsonl' 2>/dev/null | grep -q .`,
+    ],
     modelRole: "openai-base-url",
     egress: [],
   },
@@ -68,6 +86,7 @@ const PROVIDERS: Record<Provider, ProviderSpec> = {
     promptArgs: undefined,
     skillsDir: ".claude/skills",
     resumeArgs: [],
+    conversationProbe: undefined,
     modelRole: undefined,
     egress: [],
   },
