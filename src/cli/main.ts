@@ -23,28 +23,13 @@ const ctx: CommandContext = {
     : undefined,
 };
 
-/**
- * A start from a warm pool loads only what it needs (pooled-start.ts); a plain start with the
- * options the pooled path parses loads the start command alone (no argument parser, no other
- * command); anything else the whole CLI.
- */
+/** A start from a warm pool loads only what it needs (pooled-start.ts); else the whole CLI. */
 async function run(): Promise<number> {
   if (argv[0] === "start") {
-    const { pooledStartArgs, tryPooledStart } = await import("./pooled-start.js");
+    const { tryPooledStart } = await import("./pooled-start.js");
     try {
       const pooled = await tryPooledStart(argv, ctx);
       if (pooled !== undefined) return pooled;
-      const args = pooledStartArgs(argv);
-      if (args !== undefined) {
-        const { startCommand } = await import("./commands/start.js");
-        const { agent, manifest, yes, detach } = args;
-        const options = { cwd: false, dryRun: false, format: "text" as const, yes, detach };
-        return await startCommand(
-          agent,
-          manifest === undefined ? options : { ...options, manifest },
-          ctx,
-        );
-      }
     } catch (error) {
       const { renderError } = await import("./program.js");
       const { isBottleError } = await import("../core/errors.js");

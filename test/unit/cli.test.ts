@@ -185,7 +185,7 @@ describe("start without a model token", () => {
     assert.match(result.stderr, /claude setup-token/);
   });
 
-  it("says the same from the bundled CLI, whose plain start loads no argument parser", async () => {
+  it("says the same from the bundled CLI (a separate process)", async () => {
     const box = makeSandbox();
     await cli(["init"], box);
     const env = { DOCKER_HOST: "unix:///nonexistent.sock" };
@@ -193,7 +193,7 @@ describe("start without a model token", () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /^error: implementer needs a model token, but \$ANTHROPIC_API_KEY/);
     assert.match(result.stderr, /\nhint: .*claude setup-token/);
-    // An option the fast path does not parse goes to the whole command line, as before.
+    // An unknown option is refused by the command line.
     const unknown = await cliProcess(["start", "implementer", "--bogus"], box, env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown option '--bogus'/);
