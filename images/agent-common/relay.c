@@ -203,6 +203,8 @@ static void on_ready(struct endpoint *e, uint32_t events, struct conn **dead, in
   struct conn *c = e->conn;
   int s = e->side;
   if (c->closed) return;
+  /* The other side is read here only when it was held back (by a pending write or the connect). */
+  int held = c->dir[1 - s].len > 0;
   if (c->connecting && s == 1) {
     int error = 0;
     socklen_t size = sizeof(error);
@@ -213,10 +215,11 @@ static void on_ready(struct endpoint *e, uint32_t events, struct conn **dead, in
       return;
     }
     c->connecting = 0;
+    held = 1;
   }
   /* What waited for this side goes first, then the side it came from is read again. */
   int left = c->dir[1 - s].len > 0 ? flush(c, 1 - s) : 0;
-  if (left < 0 || (left == 0 && pump(c, 1 - s) < 0) || pump(c, s) < 0 ||
+  if (left < 0 || (held && left == 0 && pump(c, 1 - s) < 0) || pump(c, s) < 0 ||
       /* An error (a reset) after this side's end: nothing more will come or go. */
       ((events & EPOLLERR) && c->dir[s].eof) || (c->dir[0].shut && c->dir[1].shut))
     finish(c, dead, ndead);
