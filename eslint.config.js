@@ -44,9 +44,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "(^|/)(providers|sidecar|cli|backend|relay)/",
+              regex: "(^|/)(providers|sidecar|cli|backend)/",
               message:
-                "src/core never imports providers, sidecar, cli, backend or relay; move what core needs into src/core.",
+                "src/core never imports providers, sidecar, cli or backend; move what core needs into src/core.",
             },
           ],
         },
@@ -63,7 +63,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "(^|/)(cli|dashboard|sidecar|providers|relay)/",
+              regex: "(^|/)(cli|dashboard|sidecar|providers)/",
               message:
                 "src/operator imports only core and backend; the CLI and the dashboard build on it.",
             },

@@ -8,6 +8,7 @@
 #     these machines and re-registered when they no longer match the installed runsc
 #   - a locally built base image (no registry is reachable here), tagged bot-bottle/base:bookworm
 #   - chromium from Debian, for the dashboard's browser tests
+#   - gcc and libc6-dev, to build the agent's relay in its unit tests
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -39,6 +40,9 @@ command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+# The agent's relay (images/agent-common/relay.c) is built on the host too by its unit tests.
+command -v gcc >/dev/null || need_pkgs+=(gcc)
+dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'ok installed' || need_pkgs+=(libc6-dev)
 export DEBIAN_FRONTEND=noninteractive
 # The dashboard's browser tests drive Debian's chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)

@@ -3,8 +3,9 @@
  * image tag, so an image is rebuilt exactly when something that goes into it changed.
  *
  * - agent recipes (`images/agent-<provider>/Dockerfile`, or the manifest's own Dockerfile):
- *   the Dockerfile, the other files of a built-in recipe folder, `relay.mjs` (the compiled relay)
- *   and the files of images/agent-common (the preload that points Node's fetch at the proxy);
+ *   the Dockerfile, the other files of a built-in recipe folder, and the files of
+ *   images/agent-common (`relay.c`, the relay's source, built in the image's first stage; the
+ *   preload that points Node's fetch at the proxy);
  * - the sidecar (`images/sidecar/Dockerfile`): the Dockerfile, the compiled code and the package's
  *   package.json and lock file under `app/` (the image installs the runtime dependencies), and
  *   the sidecar's bundle (dist/sidecar: what the image runs, one file to load instead of hundreds).
@@ -60,9 +61,7 @@ export function imageContext(packageRoot: string, recipe: string): ContextFile[]
   if (!path.isAbsolute(recipe)) {
     files.push(...filesUnder(path.dirname(dockerfile), "", (n) => n !== "Dockerfile"));
   }
-  const relay = path.join(packageRoot, "dist", "src", "relay", "relay.js");
-  if (fs.existsSync(relay)) files.push({ name: "relay.mjs", content: fs.readFileSync(relay) });
-  // Files every agent image gets (the fetch proxy preload), whatever its recipe.
+  // Files every agent image gets (the relay's source, the fetch proxy preload), whatever its recipe.
   files.push(...filesUnder(path.join(packageRoot, "images", "agent-common"), "", () => true));
   return files;
 }

@@ -14,7 +14,7 @@ import { CredentialProxy } from "../../src/sidecar/credentials/credential-proxy.
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { GitGate } from "../../src/sidecar/git/git-gate.js";
 import { guardedSink } from "../../src/sidecar/shared/gate-server.js";
-import { startRelay } from "../../src/relay/relay.js";
+import { buildRelay, startRelayProcess } from "../helpers/relay-process.js";
 
 interface Gate {
   listen(
@@ -88,14 +88,16 @@ describe("gate server", () => {
   }
 
   it("a refused connection gets its 503 and reason whole, even with a request body unread", async () => {
-    // As observed through the relay after a sidecar restart (here through the relay too): the answer was written and the
-    // socket closed with the client's request unread, which reset the connection under the
-    // answer ("Empty reply from server").
+    // As observed through the relay after a sidecar restart (here through the agent's relay too,
+    // built and run as in the image): the answer was written and the socket closed with the
+    // client's request unread, which reset the connection under the answer ("Empty reply from
+    // server").
     const socketPath = path.join(tmpDir(), "egress.sock");
     const gate = gates["egress"]?.();
     assert.ok(gate !== undefined);
     await gate.listen({ path: socketPath, guard: { refusal: () => "waiting for its secrets" } });
-    const relay = await startRelay([{ port: 0, socket: socketPath }]);
+    const binary = buildRelay();
+    const relay = await startRelayProcess(binary, [socketPath]);
     const body = "x".repeat(256 * 1024);
     try {
       for (let i = 0; i < 20; i++) {
@@ -116,7 +118,8 @@ describe("gate server", () => {
         assert.match(answer, /^HTTP\/1\.1 503 [^]*waiting for its secrets\n$/, `attempt ${i}`);
       }
     } finally {
-      await relay.close();
+      assert.equal(await relay.stop(), 0);
+      fs.rmSync(path.dirname(binary), { recursive: true, force: true });
       await gate.stop();
     }
   });

@@ -1,20 +1,19 @@
-// Component tests of the agent-side relay: real loopback ports, real unix sockets, and the compiled
-// relay run alone as relay.mjs, the way the agent image runs it.
+// Component tests of the agent-side relay (images/agent-common/relay.c): built with the agent
+// images' compile line and run as a process, the way the image's entry point runs it; real loopback
+// ports, real unix sockets.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { RELAY_READY_LINE, parseRelayArgs, startRelay } from "../../src/relay/relay.js";
+import { RELAY_READY_LINE } from "../../src/backend/docker/launch.js";
+import type { RelayRun } from "../helpers/relay-process.js";
+import { buildRelay, freePort, runRelay, startRelayProcess } from "../helpers/relay-process.js";
 
 const TEST_TIMEOUT = 20_000;
 const WAIT = 5_000;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const compiledRelay = path.resolve(here, "../../src/relay/relay.js");
-const sourceRelay = path.resolve(here, "../../../src/relay/relay.ts");
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -104,15 +103,6 @@ async function echoOnce(
   return { socket, reply };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === "object");
-  await closeServer(server);
-  return address.port;
-}
-
 async function connectResult(port: number): Promise<string> {
   return withTimeout(
     new Promise<string>((resolve) => {
@@ -130,14 +120,46 @@ async function connectResult(port: number): Promise<string> {
   );
 }
 
+/** Sends `size` bytes from `from` and reads them at `to`, pausing the reader a while; their hash. */
+async function bulk(
+  from: net.Socket,
+  to: net.Socket,
+  size: number,
+): Promise<{ sent: string; received: string }> {
+  const sent = createHash("sha256");
+  const received = createHash("sha256");
+  let got = 0;
+  const done = new Promise<void>((resolve) => {
+    to.on("data", (chunk: Buffer) => {
+      received.update(chunk);
+      got += chunk.length;
+      if (got >= size) resolve();
+    });
+  });
+  // The reader stops for a while: the relay must hold back, not drop, what it cannot pass on.
+  to.pause();
+  setTimeout(() => to.resume(), 300);
+  const block = Buffer.alloc(64 * 1024);
+  for (let off = 0; off < size; off += block.length) {
+    block.fill(off & 0xff);
+    block.writeUInt32BE(off, 0);
+    sent.update(block);
+    if (!from.write(block)) await new Promise((resolve) => from.once("drain", resolve));
+  }
+  await withTimeout(done, 30_000, "the bulk transfer through the relay");
+  return { sent: sent.digest("hex"), received: received.digest("hex") };
+}
+
 describe("relay", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-relay-"));
   const echoPath = path.join(tmp, "echo.sock");
   const upperPath = path.join(tmp, "upper.sock");
   let echo: Awaited<ReturnType<typeof startUnixServer>>;
   let upper: Awaited<ReturnType<typeof startUnixServer>>;
+  let binary = "";
 
   before(async () => {
+    binary = buildRelay();
     echo = await startUnixServer(echoPath, "echo");
     upper = await startUnixServer(upperPath, "upper");
   });
@@ -147,43 +169,48 @@ describe("relay", () => {
     await closeServer(echo.server);
     await closeServer(upper.server);
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(path.dirname(binary), { recursive: true, force: true });
   });
 
-  it("imports only node: modules (it is copied alone into the agent image)", () => {
-    for (const file of [sourceRelay, compiledRelay]) {
-      const text = fs.readFileSync(file, "utf8");
-      const specifiers = [
-        ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?from\s+["']([^"']+)["']/g),
-      ]
-        .map((match) => match[1])
-        .concat([...text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']/g)].map((match) => match[1]));
-      assert.ok(specifiers.length > 0, `found no imports in ${file}`);
-      for (const specifier of specifiers)
-        assert.match(specifier ?? "", /^node:/, `${file} imports ${specifier}`);
+  async function relayFor(sockets: string[], test: (relay: RelayRun) => Promise<void>) {
+    const relay = await startRelayProcess(binary, sockets);
+    try {
+      await test(relay);
+    } finally {
+      await withTimeout(relay.stop(), WAIT, "the relay to stop");
     }
-  });
+  }
 
   it(
-    "pipes a loopback port to a unix socket, each port to its own socket",
+    "prints the ready line, pipes each port to its own socket, passes a half-close",
     { timeout: TEST_TIMEOUT },
     async () => {
-      const relay = await startRelay([
-        { port: 0, socket: echoPath },
-        { port: 0, socket: upperPath },
-      ]);
-      try {
-        assert.equal(relay.ports.length, 2);
+      await relayFor([echoPath, upperPath], async (relay) => {
+        assert.equal(relay.stdout(), `${RELAY_READY_LINE}\n`);
         const [echoPort, upperPort] = relay.ports;
-        assert.ok(echoPort !== undefined && upperPort !== undefined && echoPort !== upperPort);
+        assert.ok(echoPort !== undefined && upperPort !== undefined);
         const { socket, reply } = await echoOnce(echoPort, "hello through the relay");
         assert.equal(reply, "hello through the relay");
         socket.destroy();
         // The client ends its side first and still gets the whole answer (half-close passes through).
         const answer = await exchange(upperPort, "shout", true);
         assert.deepEqual(answer, { data: "SHOUT", closed: true });
-      } finally {
-        await withTimeout(relay.close(), WAIT, "relay.close()");
-      }
+      });
+    },
+  );
+
+  it(
+    "passes 48 MiB each way intact past a reader that stops a while",
+    { timeout: 60_000 },
+    async () => {
+      await relayFor([echoPath], async (relay) => {
+        const socket = net.connect(relay.ports[0] ?? 0, "127.0.0.1");
+        await new Promise<void>((resolve) => socket.once("connect", resolve));
+        // Echo: the upload goes client > relay > gate, the answer gate > relay > client.
+        const { sent, received } = await bulk(socket, socket, 48 * 1024 * 1024);
+        assert.equal(received, sent);
+        socket.destroy();
+      });
     },
   );
 
@@ -193,11 +220,7 @@ describe("relay", () => {
     async () => {
       const gonePath = path.join(tmp, "gone.sock");
       const gone = await startUnixServer(gonePath, "echo");
-      const relay = await startRelay([
-        { port: 0, socket: gonePath },
-        { port: 0, socket: path.join(tmp, "never-existed.sock") },
-      ]);
-      try {
+      await relayFor([gonePath, path.join(tmp, "never-existed.sock")], async (relay) => {
         const [gonePort, missingPort] = relay.ports;
         assert.ok(gonePort !== undefined && missingPort !== undefined);
         const alive = await echoOnce(gonePort, "alive");
@@ -210,15 +233,53 @@ describe("relay", () => {
         assert.deepEqual(await exchange(missingPort, "anyone?", false), { data: "", closed: true });
         // Still listening, still failing closed.
         assert.deepEqual(await exchange(gonePort, "again?", false), { data: "", closed: true });
-      } finally {
-        await withTimeout(relay.close(), WAIT, "relay.close()");
-      }
+      });
     },
   );
 
-  it("closes the gate side when the client resets", { timeout: TEST_TIMEOUT }, async () => {
-    const relay = await startRelay([{ port: 0, socket: echoPath }]);
+  it("cuts the client when the gate fails mid-connection", { timeout: TEST_TIMEOUT }, async () => {
+    // The gate reads nothing and closes with the client's bytes unread: the relay's side of the
+    // unix socket then fails (ECONNRESET) and the relay closes the client's connection.
+    const failPath = path.join(tmp, "fail.sock");
+    const gateSides: net.Socket[] = [];
+    const fail = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      gateSides.push(socket);
+    });
+    await new Promise<void>((resolve) => fail.listen(failPath, resolve));
     try {
+      await relayFor([failPath], async (relay) => {
+        const socket = net.connect(relay.ports[0] ?? 0, "127.0.0.1");
+        socket.on("error", () => undefined);
+        const closed = new Promise<void>((resolve) =>
+          socket.once("close", () => {
+            resolve();
+          }),
+        );
+        socket.write("unread by the gate");
+        await withTimeout(
+          (async () => {
+            while (gateSides.length === 0) await new Promise((r) => setTimeout(r, 10));
+          })(),
+          WAIT,
+          "the gate connection",
+        );
+        gateSides[0]?.destroy();
+        await withTimeout(closed, WAIT, "the client to be cut after the gate failed");
+        // The gate gone: still listening, still failing closed.
+        await closeServer(fail);
+        assert.deepEqual(await exchange(relay.ports[0] ?? 0, "x", false), {
+          data: "",
+          closed: true,
+        });
+      });
+    } finally {
+      for (const socket of gateSides) socket.destroy();
+      if (fail.listening) await closeServer(fail);
+    }
+  });
+
+  it("closes the gate side when the client resets", { timeout: TEST_TIMEOUT }, async () => {
+    await relayFor([echoPath], async (relay) => {
       const port = relay.ports[0];
       assert.ok(port !== undefined);
       const { socket } = await echoOnce(port, "then reset");
@@ -234,16 +295,14 @@ describe("relay", () => {
       const again = await echoOnce(port, "still relaying");
       assert.equal(again.reply, "still relaying");
       again.socket.destroy();
-    } finally {
-      await withTimeout(relay.close(), WAIT, "relay.close()");
-    }
+    });
   });
 
   it(
-    "close() stops listening and destroys open connections",
+    "exits 0 on SIGTERM, closing open connections and the ports",
     { timeout: TEST_TIMEOUT },
     async () => {
-      const relay = await startRelay([{ port: 0, socket: echoPath }]);
+      const relay = await startRelayProcess(binary, [echoPath]);
       const port = relay.ports[0];
       assert.ok(port !== undefined);
       const { socket } = await echoOnce(port, "open");
@@ -259,15 +318,16 @@ describe("relay", () => {
           resolve();
         }),
       );
-      await withTimeout(relay.close(), WAIT, "relay.close()");
+      assert.equal(await withTimeout(relay.stop(), WAIT, "the relay to exit"), 0);
       await withTimeout(clientClosed, WAIT, "the client connection to close");
       await withTimeout(serverClosed, WAIT, "the gate side to close");
       assert.equal(await connectResult(port), "ECONNREFUSED");
+      assert.equal(relay.stderr(), "");
     },
   );
 
   it(
-    "rejects when a port is taken, leaving nothing listening",
+    "exits 2 when a port is taken, with no ready line and nothing listening",
     { timeout: TEST_TIMEOUT },
     async () => {
       const taken = net.createServer();
@@ -276,13 +336,10 @@ describe("relay", () => {
       assert.ok(address !== null && typeof address === "object");
       const otherPort = await freePort();
       try {
-        await assert.rejects(
-          startRelay([
-            { port: otherPort, socket: echoPath },
-            { port: address.port, socket: echoPath },
-          ]),
-          /EADDRINUSE/,
-        );
+        const run = runRelay(binary, [`${otherPort}=${echoPath}`, `${address.port}=${echoPath}`]);
+        assert.equal(await withTimeout(run.exited, WAIT, "the relay to exit"), 2);
+        assert.equal(run.stdout(), "");
+        assert.match(run.stderr(), /EADDRINUSE/);
         assert.equal(await connectResult(otherPort), "ECONNREFUSED");
       } finally {
         await closeServer(taken);
@@ -290,105 +347,29 @@ describe("relay", () => {
     },
   );
 
-  it("parses PORT=SOCKET arguments and refuses anything else", () => {
-    assert.deepEqual(parseRelayArgs(["3128=/run/bot-bottle/egress.sock", "3129=/run/b c.sock"]), [
-      { port: 3128, socket: "/run/bot-bottle/egress.sock" },
-      { port: 3129, socket: "/run/b c.sock" },
-    ]);
-    for (const bad of [
-      [],
-      ["--"],
-      ["3128=/a", "--", "sh"],
-      ["3128"],
-      ["x=/a"],
-      ["3128=relative.sock"],
-      ["0=/a"],
-      ["70000=/a"],
-      ["=/a"],
-    ]) {
-      assert.throws(() => parseRelayArgs(bad), /PORT=SOCKET/, JSON.stringify(bad));
-    }
-  });
-
   it(
-    "runs alone as relay.mjs: ready line, relays, exits 0 on SIGTERM",
+    "exits 2 on arguments it does not support, printing nothing on stdout",
     { timeout: TEST_TIMEOUT },
     async () => {
-      const alone = path.join(tmp, "image");
-      fs.mkdirSync(alone);
-      const script = path.join(alone, "relay.mjs");
-      fs.copyFileSync(compiledRelay, script);
-      const port = await freePort();
-      const child = spawn(process.execPath, [script, `${port}=${echoPath}`], {
-        cwd: alone,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const exited = new Promise<number | null>((resolve) =>
-        child.once("exit", (code) => {
-          resolve(code);
-        }),
-      );
-      try {
-        let stdout = "";
-        let stderr = "";
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        await withTimeout(
-          new Promise<void>((resolve, reject) => {
-            child.stdout.on("data", (chunk: Buffer) => {
-              stdout += chunk.toString();
-              if (stdout.includes("\n")) resolve();
-            });
-            child.once("exit", () => {
-              reject(new Error(`relay exited early: ${stderr}`));
-            });
-          }),
-          WAIT,
-          "the ready line",
-        );
-        assert.equal(stdout, `${RELAY_READY_LINE}\n`);
-        const { socket, reply } = await echoOnce(port, "from the agent");
-        assert.equal(reply, "from the agent");
-        const closed = new Promise<void>((resolve) =>
-          socket.once("close", () => {
-            resolve();
-          }),
-        );
-        child.kill("SIGTERM");
-        assert.equal(await withTimeout(exited, WAIT, "the relay to exit"), 0);
-        await withTimeout(closed, WAIT, "the open connection to close");
-        assert.equal(stderr, "");
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      }
-    },
-  );
-
-  it(
-    "exits with an error on arguments it does not support",
-    { timeout: TEST_TIMEOUT },
-    async () => {
-      for (const args of [[], ["3128=/run/x.sock", "--", "sh", "-c", "true"], ["nonsense"]]) {
-        const child = spawn(process.execPath, [compiledRelay, ...args], {
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const code = await withTimeout(
-          new Promise<number | null>((resolve) =>
-            child.once("exit", (c) => {
-              resolve(c);
-            }),
-          ),
-          WAIT,
-          `relay ${args.join(" ")} to exit`,
-        ).finally(() => {
-          if (child.exitCode === null) child.kill("SIGKILL");
-        });
+      for (const args of [
+        [],
+        ["--"],
+        ["3128=/a", "--", "sh"],
+        ["3128"],
+        ["x=/a"],
+        ["31x8=/a"],
+        ["3128=relative.sock"],
+        ["0=/a"],
+        ["70000=/a"],
+        ["123456=/a"],
+        ["=/a"],
+        [`3128=/${"x".repeat(200)}`],
+      ]) {
+        const run = runRelay(binary, args);
+        const code = await withTimeout(run.exited, WAIT, `relay ${args.join(" ")} to exit`);
         assert.equal(code, 2, JSON.stringify(args));
-        assert.equal(stdout, "");
-        assert.match(stderr, /PORT=SOCKET/);
+        assert.equal(run.stdout(), "", JSON.stringify(args));
+        assert.match(run.stderr(), /PORT=SOCKET/, JSON.stringify(args));
       }
     },
   );
