@@ -14,6 +14,17 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/** What every stand-in is started with. */
+export interface FakeApiScript {
+  /** The real token the credential proxy must send. */
+  token: string;
+  /** The shell command the model's tool turn runs. */
+  command: string;
+  /** The text of the model's last turn. */
+  final: string;
+  tls?: { key: string; cert: string };
+}
+
 export interface FakeApiServer {
   server: http.Server;
   port: number;
@@ -61,10 +72,7 @@ export async function startFakeApiServer(
 }
 
 /** The script and TLS pair a container passes in its environment (FAKE_API_*, TLS_KEY/CERT). */
-export function scriptFromEnv(
-  env: NodeJS.ProcessEnv,
-  defaultCommand: string,
-): { token: string; command: string; final: string; tls?: { key: string; cert: string } } {
+export function scriptFromEnv(env: NodeJS.ProcessEnv, defaultCommand: string): FakeApiScript {
   return {
     token: env["FAKE_API_TOKEN"] ?? "",
     command: env["FAKE_API_COMMAND"] ?? defaultCommand,

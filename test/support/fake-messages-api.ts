@@ -14,7 +14,7 @@
  * `{{request_id}}`: the last `r-<hex>` id seen in the tool results so far (a supervise request).
  */
 import type http from "node:http";
-import type { FakeApiServer, RecordedRequest } from "./fake-api-server.js";
+import type { FakeApiScript, FakeApiServer, RecordedRequest } from "./fake-api-server.js";
 import {
   portFromEnv,
   printRequests,
@@ -25,12 +25,8 @@ import {
 
 export type { RecordedRequest } from "./fake-api-server.js";
 
-export interface FakeApiOptions {
-  /** The real token the credential proxy must send (x-api-key or Bearer). */
-  token: string;
-  command: string;
-  final: string;
-  tls?: { key: string; cert: string };
+/** The token is sent as x-api-key or Bearer. */
+export interface FakeApiOptions extends FakeApiScript {
   /** Tools to call in order, one per turn (see the file's comment). */
   steps?: ScriptedStep[];
   /** For the benchmark: GET /stream?events=N&gap=MS streams N events, one every MS. */

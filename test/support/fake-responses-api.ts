@@ -11,7 +11,7 @@
  * `command`; one that holds an output gets the `final` text; any other request gets a short text.
  */
 import type http from "node:http";
-import type { FakeApiServer, RecordedRequest } from "./fake-api-server.js";
+import type { FakeApiScript, FakeApiServer, RecordedRequest } from "./fake-api-server.js";
 import {
   portFromEnv,
   printRequests,
@@ -22,13 +22,8 @@ import {
 
 export type { RecordedRequest } from "./fake-api-server.js";
 
-export interface FakeResponsesOptions {
-  /** The real token the credential proxy must send (Bearer). */
-  token: string;
-  command: string;
-  final: string;
-  tls?: { key: string; cert: string };
-}
+/** The token is sent as Bearer. */
+export type FakeResponsesOptions = FakeApiScript;
 
 interface ResponsesBody {
   model?: string;
