@@ -10,6 +10,7 @@ import type net from "node:net";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
 import { WebSocketFrameReader } from "../../src/sidecar/egress/websocket-frames.js";
+import { acceptKey, sniCallback } from "../../test/helpers/egress-harness.js";
 
 export interface LocalUpstream {
   httpsPort: number;
@@ -19,13 +20,6 @@ export interface LocalUpstream {
   /** Frames received per WebSocket connection, by the connection's URL. */
   frames: Map<string, number>;
   close(): Promise<void>;
-}
-
-function acceptKey(key: string): string {
-  return crypto
-    .createHash("sha1")
-    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest("base64");
 }
 
 export async function startLocalUpstream(ca: BottleCa): Promise<LocalUpstream> {
@@ -60,16 +54,7 @@ export async function startLocalUpstream(ca: BottleCa): Promise<LocalUpstream> {
   };
   const secure = https.createServer(
     {
-      SNICallback: (name, done) => {
-        leaves.secureContext(name).then(
-          (context) => {
-            done(null, context);
-          },
-          (error: unknown) => {
-            done(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      },
+      SNICallback: sniCallback(leaves),
     },
     answer,
   );

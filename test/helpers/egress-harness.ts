@@ -17,6 +17,8 @@ import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import type { EgressProxyOptions } from "../../src/sidecar/egress/egress-proxy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
+import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
+import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
 
 export function interceptRule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule {
   return {
@@ -41,7 +43,22 @@ export interface HarnessUpstream {
   close(): Promise<void>;
 }
 
-function acceptKey(key: string): string {
+/** A TLS server's SNICallback that answers every name with a leaf of `leaves`' CA. */
+export function sniCallback(leaves: LeafCertificates): tls.TlsOptions["SNICallback"] {
+  return (name, done) => {
+    leaves.secureContext(name).then(
+      (context) => {
+        done(null, context);
+      },
+      (error: unknown) => {
+        done(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  };
+}
+
+/** The Sec-WebSocket-Accept answer to a client's Sec-WebSocket-Key. */
+export function acceptKey(key: string): string {
   return crypto
     .createHash("sha1")
     .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
@@ -56,16 +73,7 @@ export async function startUpstream(): Promise<HarnessUpstream & { ca: BottleCa 
   const sockets = new Set<net.Socket>();
   const server = https.createServer(
     {
-      SNICallback: (name, done) => {
-        leaves.secureContext(name).then(
-          (context) => {
-            done(null, context);
-          },
-          (error: unknown) => {
-            done(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      },
+      SNICallback: sniCallback(leaves),
     },
     (req, res) => {
       req.resume();
@@ -104,6 +112,48 @@ export async function startUpstream(): Promise<HarnessUpstream & { ca: BottleCa 
           resolve();
         }),
       );
+    },
+  };
+}
+
+/** Writes `request` to the proxy at 127.0.0.1:`port`; its answer, up to the close (3 s at most). */
+export function sendRaw(port: number, request: string): Promise<Buffer> {
+  const socket = net2.connect(port, "127.0.0.1");
+  const answer = collectUntilClose(socket, 3_000);
+  socket.write(request);
+  return answer;
+}
+
+export interface AuditedProxy {
+  proxy: EgressProxy;
+  /** Stops the proxy and closes its audit log. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * A plain egress proxy on 127.0.0.1 (every name resolves there) that writes its audit to `file`
+ * through a real AuditLog, with a DLP inspector that knows `ownSecrets`.
+ */
+export async function auditedEgressProxy(
+  file: string,
+  policy: EgressPolicy,
+  ownSecrets: string[],
+): Promise<AuditedProxy> {
+  const log = new AuditLog<AuditEntry>(file);
+  const proxy = new EgressProxy({
+    decide: (request) => decideEgress(policy, request),
+    audit: (entry) => {
+      log.write(entry);
+    },
+    resolve: () => Promise.resolve(["127.0.0.1"]),
+    inspector: new DlpInspector({ ownSecrets }),
+  });
+  await proxy.listen({ host: "127.0.0.1", port: 0 });
+  return {
+    proxy,
+    stop: async () => {
+      await proxy.stop();
+      await log.close();
     },
   };
 }

@@ -46,15 +46,23 @@ export interface FakeModel {
   remove(): Promise<void>;
 }
 
+/** What the stand-in answers (see test/support/fake-messages-api.ts). */
+export interface FakeModelScript {
+  token: string;
+  command: string;
+  final: string;
+  steps?: ScriptedStep[];
+}
+
 export async function startFakeModel(
   network: string,
   tls: FakeModelCa,
-  script: { token: string; command: string; final: string; steps?: ScriptedStep[] },
+  script: FakeModelScript,
   api: "messages" | "responses" = "messages",
 ): Promise<FakeModel> {
   const container = await docker.createContainer({
     Image: BASE_IMAGE,
-    Cmd: ["node", "/srv/fake.mjs"],
+    Cmd: ["node", `/srv/fake-${api}-api.js`],
     Env: [
       "FAKE_API_MAIN=1",
       `FAKE_API_TOKEN=${script.token}`,
@@ -69,10 +77,14 @@ export async function startFakeModel(
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [FAKE_API_HOST] } } },
   });
   const archive = pack();
-  archive.entry(
-    { name: "fake.mjs" },
-    fs.readFileSync(path.join(packageRoot(), "dist", "test", "support", `fake-${api}-api.js`)),
-  );
+  // The stand-in and the server scaffolding it imports, as ES modules.
+  archive.entry({ name: "package.json" }, JSON.stringify({ type: "module" }));
+  for (const file of [`fake-${api}-api.js`, "fake-api-server.js"]) {
+    archive.entry(
+      { name: file },
+      fs.readFileSync(path.join(packageRoot(), "dist", "test", "support", file)),
+    );
+  }
   archive.finalize();
   await container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: "/srv" });
   await container.start();

@@ -7,13 +7,10 @@
  * no real token and show the denial; the token must be nowhere in the agent container.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, execAs, execAsRoot, startDetached } from "../helpers/docker.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+import { assertSecretsNowhereInAgent } from "../helpers/agent-secrets.js";
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
 
 const TOKEN = "sk-ant-api03-REAL-TOKEN-but-FAKE-for-tests-0123456789";
 const FINAL = "SCRIPTED-FINAL-ANSWER-42";
@@ -35,17 +32,12 @@ bottles:
 
 describe("Claude Code end to end in a bottle", () => {
   it("runs a scripted tool turn: the real token reaches the API only, and the egress denial shows", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-claude-e2e-"));
-    const tls = await fakeModelCa(tmp);
-    const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-    box.env["ANTHROPIC_API_KEY"] = TOKEN;
-    const identity = await startDetached(box, "coder");
-    const fake = await startFakeModel(`bot-bottle-${identity}-net`, tls, {
-      token: TOKEN,
-      command: COMMAND,
-      final: FINAL,
+    const bottle = await startFakeModelBottle(manifest, {
+      tmpPrefix: "bb-claude-e2e-",
+      env: { ANTHROPIC_API_KEY: TOKEN },
+      script: { token: TOKEN, command: COMMAND, final: FINAL },
     });
+    const { box, identity, fake } = bottle;
     try {
       const result = await cliProcess(
         ["exec", identity, "--", "claude", "-p", "Run the check.", "--allowedTools", "Bash"],
@@ -78,25 +70,10 @@ describe("Claude Code end to end in a bottle", () => {
       assert.match(egress.stdout, /"host":"not-allowed\.test".*"verdict":"deny"/);
 
       // The token is nowhere in the agent container: process environments, files, image history.
-      const agent = `bot-bottle-${identity}-agent`;
-      const environ = await execAsRoot(
-        agent,
-        "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'",
-      );
-      assert.ok(environ.includes("ANTHROPIC_BASE_URL"), "the environments were read");
-      assert.ok(!environ.includes(TOKEN));
-      // Root there has no capabilities: the agent's private folders are searched as the agent.
-      const search = `grep -rlsF '${TOKEN}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev; echo searched`;
-      assert.equal((await execAsRoot(agent, search)).trim(), "searched");
-      assert.equal((await execAs(agent, "1500", search)).trim(), "searched");
-      const info = await docker.getContainer(agent).inspect();
-      const history: unknown = await docker.getImage(info.Image).history();
-      assert.ok(!JSON.stringify(history).includes(TOKEN));
-      assert.ok(!JSON.stringify(info.Config.Env).includes(TOKEN));
+      await assertSecretsNowhereInAgent(identity, [TOKEN], "ANTHROPIC_BASE_URL");
     } finally {
       await fake.remove();
-      await cliProcess(["stop", identity], box);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await bottle.stop();
     }
   });
 });

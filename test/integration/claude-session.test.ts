@@ -5,19 +5,12 @@
  * `bottle attach` (an image-change restart is the same stop and resume).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
 import { describe, it } from "node:test";
-import { packageRoot } from "../../src/core/host/package-root.js";
 import { cliProcess } from "../helpers/cli.js";
-import { dockerSandbox, startDetached, waitFor } from "../helpers/docker.js";
+import { waitFor } from "../helpers/docker.js";
 import type { FakeModel } from "../helpers/fake-model.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
-
-const run = promisify(execFile);
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
+import { bottleInTmux, tmux } from "../helpers/tmux.js";
 const TOKEN = "sk-ant-api03-SESSION-TOKEN-FAKE-0123456789abcdef";
 const FIRST_PROMPT = "Remember the word PERIWINKLE-7.";
 
@@ -31,10 +24,6 @@ bottles:
     credentials:
       - {name: anthropic, path: /anthropic, upstream: "https://api.fake.test", token: {env: ANTHROPIC_API_KEY}, role: anthropic-base-url}
 `;
-
-async function tmux(...args: string[]): Promise<string> {
-  return (await run("tmux", args)).stdout;
-}
 
 /** Whether the stand-in received a Messages request holding every text (its log may be mid-line). */
 async function received(fake: FakeModel, ...texts: string[]): Promise<true | undefined> {
@@ -51,27 +40,17 @@ async function received(fake: FakeModel, ...texts: string[]): Promise<true | und
 
 describe("Claude Code sessions in a bottle", () => {
   it("reaches the prompt with no trust dialog, and resume continues the conversation", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-claude-session-"));
-    const tls = await fakeModelCa(tmp);
-    const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-    box.env["ANTHROPIC_API_KEY"] = TOKEN;
-    const identity = await startDetached(box, "coder");
-    const script = { token: TOKEN, command: "true", final: "noted" };
-    let fake: FakeModel = await startFakeModel(`bot-bottle-${identity}-net`, tls, script);
+    const bottle = await startFakeModelBottle(manifest, {
+      tmpPrefix: "bb-claude-session-",
+      env: { ANTHROPIC_API_KEY: TOKEN },
+      script: { token: TOKEN, command: "true", final: "noted" },
+    });
+    const { box, identity } = bottle;
+    let fake: FakeModel = bottle.fake;
     const session = `bottle-claude-${process.pid}`;
     try {
       // Interactive: attach in tmux and read the screen.
-      const env = Object.entries(box.env).map(([k, v]) => `${k}='${v}'`);
-      const bottle = path.join(packageRoot(), "bin", "bottle.js");
-      await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
-      await tmux(
-        "send-keys",
-        "-t",
-        session,
-        `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
-        "Enter",
-      );
+      await bottleInTmux(session, box, `attach ${identity}`);
       const screen = await waitFor(
         "Claude Code's prompt",
         async () => {
@@ -102,7 +81,7 @@ describe("Claude Code sessions in a bottle", () => {
       await fake.remove();
       const resumed = await cliProcess(["resume", identity, "--detach"], box, {}, 180_000);
       assert.equal(resumed.code, 0, resumed.stderr);
-      fake = await startFakeModel(`bot-bottle-${identity}-net`, tls, script);
+      fake = await bottle.startFake();
       const next = await cliProcess(
         ["exec", identity, "--", "claude", "-p", "--continue", "What was the word?"],
         box,
@@ -122,14 +101,7 @@ describe("Claude Code sessions in a bottle", () => {
       // `bottle attach` after the resume continues the conversation too (it used to start a
       // new one: the agent had forgotten everything said before the stop).
       const ATTACH_PROMPT = "Attached again: say the word.";
-      await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
-      await tmux(
-        "send-keys",
-        "-t",
-        session,
-        `env ${env.join(" ")} ${process.execPath} ${bottle} attach ${identity}`,
-        "Enter",
-      );
+      await bottleInTmux(session, box, `attach ${identity}`);
       let seenScreen = "";
       const attached = await waitFor(
         "Claude Code's prompt after attach",
@@ -153,8 +125,7 @@ describe("Claude Code sessions in a bottle", () => {
     } finally {
       await tmux("kill-session", "-t", session).catch(() => "");
       await fake.remove().catch(() => undefined);
-      await cliProcess(["stop", identity], box);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await bottle.stop();
     }
   });
 });

@@ -8,12 +8,11 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
-import { dockerSandbox, startDetached, startUpstream, waitFor } from "../helpers/docker.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+import { startUpstream, waitFor } from "../helpers/docker.js";
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
 
 const TOKEN = "sk-ant-api03-REAL-TOKEN-but-FAKE-for-tests-0123456789";
 const FINAL = "SCRIPTED-SUPERVISE-DONE-7";
@@ -76,20 +75,13 @@ function toolResultList(request: Message): string[] {
 
 describe("Claude Code asks, the operator approves", () => {
   it("recent_denials, request_egress, wait_for_decision, approval by the CLI, then the host answers", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-supervise-e2e-"));
-    const tls = await fakeModelCa(tmp);
-    const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-    box.env["ANTHROPIC_API_KEY"] = TOKEN;
-    const identity = await startDetached(box, "coder");
-    const net = `bot-bottle-${identity}-net`;
-    const fake = await startFakeModel(net, tls, {
-      token: TOKEN,
-      command: "true",
-      final: FINAL,
-      steps: STEPS,
+    const bottle = await startFakeModelBottle(manifest, {
+      tmpPrefix: "bb-supervise-e2e-",
+      env: { ANTHROPIC_API_KEY: TOKEN },
+      script: { token: TOKEN, command: "true", final: FINAL, steps: STEPS },
     });
-    const upstream = await startUpstream(net, [HOST]);
+    const { box, identity, fake } = bottle;
+    const upstream = await startUpstream(bottle.network, [HOST]);
     try {
       const session = cliProcess(
         ["exec", identity, "--", "claude", "-p", "Fetch the fixture.", "--allowedTools", "Bash"],
@@ -144,8 +136,7 @@ describe("Claude Code asks, the operator approves", () => {
     } finally {
       await upstream.remove();
       await fake.remove();
-      await cliProcess(["stop", identity], box);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await bottle.stop();
     }
   });
 });

@@ -9,14 +9,14 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import type { Sandbox } from "../helpers/cli.js";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, execAs, execAsRoot, startDetached } from "../helpers/docker.js";
+import { assertSecretsNowhereInAgent } from "../helpers/agent-secrets.js";
+import { execAs } from "../helpers/docker.js";
 import type { RecordedRequest } from "../helpers/fake-model.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
 
 const KEY = "sk-proj-REAL-KEY-but-FAKE-for-tests-0123456789abcdef";
 const FINAL = "SCRIPTED-FINAL-ANSWER-43";
@@ -107,25 +107,22 @@ function toolOutput(request: RecordedRequest): string | undefined {
  * and that no secret of the login is in the bottle, and returns what the stand-in received.
  */
 async function scriptedTurn(login: Login): Promise<RecordedRequest[]> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-codex-e2e-"));
-  const tls = await fakeModelCa(tmp);
-  const box = dockerSandbox(manifest(login.credential));
-  box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-  login.setup(box, tmp);
-  // A skill on the host, copied to ~/.codex/skills, where Codex finds it.
-  const skill = path.join(box.home, ".claude", "skills", "zebra-drawing");
-  fs.mkdirSync(skill, { recursive: true });
-  fs.writeFileSync(
-    path.join(skill, "SKILL.md"),
-    "---\nname: zebra-drawing\ndescription: Draws zebras in ASCII art (bot-bottle skill probe).\n---\n\nDraw a zebra.\n",
-  );
-  const identity = await startDetached(box, "coder");
-  const fake = await startFakeModel(
-    `bot-bottle-${identity}-net`,
-    tls,
-    { token: login.bearer, command: COMMAND, final: FINAL },
-    "responses",
-  );
+  const bottle = await startFakeModelBottle(manifest(login.credential), {
+    tmpPrefix: "bb-codex-e2e-",
+    setup: (box, tmp) => {
+      login.setup(box, tmp);
+      // A skill on the host, copied to ~/.codex/skills, where Codex finds it.
+      const skill = path.join(box.home, ".claude", "skills", "zebra-drawing");
+      fs.mkdirSync(skill, { recursive: true });
+      fs.writeFileSync(
+        path.join(skill, "SKILL.md"),
+        "---\nname: zebra-drawing\ndescription: Draws zebras in ASCII art (bot-bottle skill probe).\n---\n\nDraw a zebra.\n",
+      );
+    },
+    script: { token: login.bearer, command: COMMAND, final: FINAL },
+    api: "responses",
+  });
+  const { box, identity, fake } = bottle;
   try {
     const result = await cliProcess(
       ["exec", identity, "--", "codex", "exec", ...EXEC_ARGS, "Run the check."],
@@ -186,36 +183,17 @@ async function scriptedTurn(login: Login): Promise<RecordedRequest[]> {
     );
 
     // The key is nowhere in the agent container: process environments, files, image history.
-    const agent = `bot-bottle-${identity}-agent`;
-    const environ = await execAsRoot(
-      agent,
-      "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'",
-    );
-    assert.ok(environ.includes("OPENAI_API_KEY"), "the environments were read");
-    // Root there has no capabilities: the agent's own ~/.codex (0700) is searched as the agent.
-    for (const secret of login.secrets) {
-      assert.ok(!environ.includes(secret));
-      const search = `grep -rlsF '${secret}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev; echo searched`;
-      assert.equal((await execAsRoot(agent, search)).trim(), "searched");
-      assert.equal((await execAs(agent, "1500", search)).trim(), "searched");
-    }
+    await assertSecretsNowhereInAgent(identity, login.secrets, "OPENAI_API_KEY");
     const sessions = await execAs(
-      agent,
+      `bot-bottle-${identity}-agent`,
       "1500",
       "find /home/agent/.codex/sessions -name '*.jsonl'",
     );
     assert.match(sessions, /rollout-.*\.jsonl/, "the transcript (searched above) is there");
-    const info = await docker.getContainer(agent).inspect();
-    const history: unknown = await docker.getImage(info.Image).history();
-    for (const secret of login.secrets) {
-      assert.ok(!JSON.stringify(history).includes(secret));
-      assert.ok(!JSON.stringify(info.Config.Env).includes(secret));
-    }
     return requests;
   } finally {
     await fake.remove();
-    await cliProcess(["stop", identity], box);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await bottle.stop();
   }
 }
 

@@ -6,20 +6,12 @@
  * again with the next one.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
 import { describe, it } from "node:test";
-import { packageRoot } from "../../src/core/host/package-root.js";
-import type { Sandbox } from "../helpers/cli.js";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, execAs, startDetached, waitFor } from "../helpers/docker.js";
-import type { FakeModel, FakeModelCa } from "../helpers/fake-model.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
-
-const run = promisify(execFile);
+import { docker, execAs, waitFor } from "../helpers/docker.js";
+import type { FakeModel } from "../helpers/fake-model.js";
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
+import { bottleInTmux, tmux } from "../helpers/tmux.js";
 const TOKEN = "sk-proj-SESSION-KEY-FAKE-0123456789abcdef";
 const FIRST = "Remember the word PERIWINKLE-8.";
 const SECOND = "What was the word?";
@@ -37,26 +29,8 @@ bottles:
       - {name: openai, path: /openai, upstream: "https://api.fake.test/v1", token: {env: OPENAI_API_KEY}, role: openai-base-url}
 `;
 
-async function tmux(...args: string[]): Promise<string> {
-  return (await run("tmux", args)).stdout;
-}
-
 const screen = (session: string): Promise<string> =>
   tmux("capture-pane", "-p", "-S", "-", "-t", session);
-
-/** Runs `bottle <args>` in a fresh tmux session of 120x40, as a person at a terminal would. */
-async function inTmux(session: string, box: Sandbox, args: string): Promise<void> {
-  const env = Object.entries(box.env).map(([k, v]) => `${k}='${v}'`);
-  const bottle = path.join(packageRoot(), "bin", "bottle.js");
-  await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", box.cwd);
-  await tmux(
-    "send-keys",
-    "-t",
-    session,
-    `env ${env.join(" ")} ${process.execPath} ${bottle} ${args}`,
-    "Enter",
-  );
-}
 
 /** Types a line into Codex once its prompt shows, and waits until the stand-in has answered it. */
 async function say(session: string, fake: FakeModel, text: string): Promise<void> {
@@ -79,28 +53,20 @@ async function say(session: string, fake: FakeModel, text: string): Promise<void
   );
 }
 
-function startFake(identity: string, tls: FakeModelCa): Promise<FakeModel> {
-  return startFakeModel(
-    `bot-bottle-${identity}-net`,
-    tls,
-    { token: TOKEN, command: "", final: "noted" },
-    "responses",
-  );
-}
-
 describe("Codex sessions in a bottle", () => {
   it("reaches the prompt with no trust screen, and resume continues the conversation", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-codex-session-"));
-    const tls = await fakeModelCa(tmp);
-    const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-    box.env["OPENAI_API_KEY"] = TOKEN;
-    const identity = await startDetached(box, "coder");
-    let fake = await startFake(identity, tls);
+    const bottle = await startFakeModelBottle(manifest, {
+      tmpPrefix: "bb-codex-session-",
+      env: { OPENAI_API_KEY: TOKEN },
+      script: { token: TOKEN, command: "", final: "noted" },
+      api: "responses",
+    });
+    const { box, identity } = bottle;
+    let fake = bottle.fake;
     const session = `bottle-codex-${process.pid}`;
     try {
       // Interactive: attach in tmux, read the screen, have a first turn.
-      await inTmux(session, box, `attach ${identity}`);
+      await bottleInTmux(session, box, `attach ${identity}`);
       const first = await waitFor(
         "Codex's prompt",
         async () => {
@@ -130,19 +96,19 @@ describe("Codex sessions in a bottle", () => {
       // Stop (the home, with ~/.codex/sessions, is saved), resume attached (`codex resume --last`).
       assert.equal((await cliProcess(["stop", identity], box)).code, 0);
       await fake.remove();
-      await inTmux(session, box, `resume ${identity}`);
+      await bottleInTmux(session, box, `resume ${identity}`);
       // The stand-in joins the new network once the resumed bottle has made it.
       await waitFor(
         "the resumed bottle's network",
         async () =>
           docker
-            .getNetwork(`bot-bottle-${identity}-net`)
+            .getNetwork(bottle.network)
             .inspect()
             .then(() => true)
             .catch(() => undefined),
         180_000,
       );
-      fake = await startFake(identity, tls);
+      fake = await bottle.startFake();
       await waitFor(
         "the earlier turn on the resumed screen",
         async () => ((await screen(session)).includes(FIRST) ? true : undefined),
@@ -159,8 +125,7 @@ describe("Codex sessions in a bottle", () => {
     } finally {
       await tmux("kill-session", "-t", session).catch(() => "");
       await fake.remove().catch(() => undefined);
-      await cliProcess(["stop", identity], box);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await bottle.stop();
     }
   });
 });

@@ -6,14 +6,11 @@
  * the earlier turns with the new prompt, and the model's Bash tool runs jq.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, it } from "node:test";
 import { cliProcess } from "../helpers/cli.js";
-import { docker, dockerSandbox, startDetached, waitFor } from "../helpers/docker.js";
+import { docker, waitFor } from "../helpers/docker.js";
 import type { FakeModel } from "../helpers/fake-model.js";
-import { fakeModelCa, startFakeModel } from "../helpers/fake-model.js";
+import { startFakeModelBottle } from "../helpers/fake-model-bottle.js";
 
 // The token shares no run of 13 characters with any text the stand-in answers: the credential
 // proxy cuts an answer that carries a piece of an own secret that long (FINAL once did).
@@ -57,15 +54,13 @@ function text(body: unknown): string {
 
 describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
   it("asks for the change, is restarted on the new image while it waits, and continues", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bb-image-claude-"));
-    const tls = await fakeModelCa(tmp);
-    const box = dockerSandbox(manifest);
-    box.env["BOT_BOTTLE_UPSTREAM_CA"] = tls.caFile;
-    box.env["ANTHROPIC_API_KEY"] = TOKEN;
-    const identity = await startDetached(box, "coder");
-    const network = `bot-bottle-${identity}-net`;
-    const script = { token: TOKEN, command: "true", final: FINAL, steps: STEPS };
-    let fake: FakeModel = await startFakeModel(network, tls, script);
+    const bottle = await startFakeModelBottle(manifest, {
+      tmpPrefix: "bb-image-claude-",
+      env: { ANTHROPIC_API_KEY: TOKEN },
+      script: { token: TOKEN, command: "true", final: FINAL, steps: STEPS },
+    });
+    const { box, identity } = bottle;
+    let fake: FakeModel = bottle.fake;
     let layeredTag = "";
     try {
       const first = cliProcess(
@@ -103,7 +98,7 @@ describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
       assert.match(layeredTag, /^bot-bottle\/agent-layered:/);
 
       // The bottle's network was made again: the stand-in joins it again.
-      fake = await startFakeModel(network, tls, script);
+      fake = await bottle.startFake();
       const next = await cliProcess(
         [
           "exec",
@@ -132,13 +127,12 @@ describe("Claude Code across an image change", { timeout: 1_800_000 }, () => {
       assert.match(last, /jq-1\.\d/, "the model's Bash tool ran jq on the new image");
     } finally {
       await fake.remove().catch(() => undefined);
-      await cliProcess(["stop", identity], box);
+      await bottle.stop();
       if (layeredTag !== "")
         await docker
           .getImage(layeredTag)
           .remove({ force: true })
           .catch(() => undefined);
-      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

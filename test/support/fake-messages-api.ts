@@ -1,9 +1,9 @@
 /**
  * A scripted stand-in of Anthropic's Messages API, for tests: it checks the credential, records
  * every request, and answers POST /v1/messages in the real streaming form (server-sent events) or
- * as JSON. Self-contained (node built-ins only), so it also runs inside a test container:
- * `node fake-messages-api.js` with FAKE_API_TOKEN, FAKE_API_COMMAND, FAKE_API_FINAL, TLS_KEY and
- * TLS_CERT set, printing each request as a JSON line.
+ * as JSON. Node built-ins only (with fake-api-server.js beside it), so it also runs inside a test
+ * container: `node fake-messages-api.js` with FAKE_API_MAIN=1, FAKE_API_TOKEN, FAKE_API_COMMAND,
+ * FAKE_API_FINAL, TLS_KEY and TLS_CERT set, printing each request as a JSON line.
  *
  * The script: a request whose tools include `Bash` and whose conversation holds no tool result
  * yet gets a turn that runs `command` with the Bash tool; one that holds a tool result gets the
@@ -13,15 +13,20 @@
  * per turn (the Nth turn after N tool results), then the `final` text. A string input may hold
  * `{{request_id}}`: the last `r-<hex>` id seen in the tool results so far (a supervise request).
  */
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type { FakeApiScript, FakeApiServer, RecordedRequest } from "./fake-api-server.js";
+import {
+  portFromEnv,
+  printRequests,
+  recordingHandler,
+  scriptFromEnv,
+  startFakeApiServer,
+} from "./fake-api-server.js";
 
-export interface FakeApiOptions {
-  /** The real token the credential proxy must send (x-api-key or Bearer). */
-  token: string;
-  command: string;
-  final: string;
-  tls?: { key: string; cert: string };
+export type { RecordedRequest } from "./fake-api-server.js";
+
+/** The token is sent as x-api-key or Bearer. */
+export interface FakeApiOptions extends FakeApiScript {
   /** Tools to call in order, one per turn (see the file's comment). */
   steps?: ScriptedStep[];
   /** For the benchmark: GET /stream?events=N&gap=MS streams N events, one every MS. */
@@ -30,13 +35,6 @@ export interface FakeApiOptions {
 export interface ScriptedStep {
   tool: string;
   input: Record<string, unknown>;
-}
-
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: unknown;
 }
 
 interface ContentBlock {
@@ -189,110 +187,79 @@ export function fakeMessagesHandler(
   options: FakeApiOptions,
   record: (request: RecordedRequest) => void,
 ): http.RequestListener {
-  return (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      let body: unknown = text;
-      try {
-        body = text === "" ? null : (JSON.parse(text) as unknown);
-      } catch {
-        // Recorded as text.
-      }
-      record({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      const url = new URL(req.url ?? "/", "http://fake");
-      if (url.pathname === "/stream") {
-        const count = Number(url.searchParams.get("events") ?? "100");
-        const gap = Number(url.searchParams.get("gap") ?? "5");
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        res.flushHeaders();
-        let sent = 0;
-        const timer = setInterval(() => {
-          res.write(sse("tick", { n: sent, t: performance.timeOrigin + performance.now() }));
-          sent += 1;
-          if (sent >= count) {
-            clearInterval(timer);
-            res.end();
-          }
-        }, gap);
-        res.once("close", () => {
+  return recordingHandler(record, (req, res, body) => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    if (url.pathname === "/stream") {
+      const count = Number(url.searchParams.get("events") ?? "100");
+      const gap = Number(url.searchParams.get("gap") ?? "5");
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      res.flushHeaders();
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(sse("tick", { n: sent, t: performance.timeOrigin + performance.now() }));
+        sent += 1;
+        if (sent >= count) {
           clearInterval(timer);
-        });
-        return;
-      }
-      if (!authorized(req.headers, options.token)) {
-        res.writeHead(401, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            type: "error",
-            error: { type: "authentication_error", message: "invalid x-api-key" },
-          }),
-        );
-        return;
-      }
-      if (req.method !== "POST" || !url.pathname.endsWith("/v1/messages")) {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            type: "error",
-            error: { type: "not_found_error", message: "no such path" },
-          }),
-        );
-        return;
-      }
-      const messages = (body ?? {}) as MessagesBody;
-      const turn = turnFor(messages, options);
-      const model = messages.model ?? "claude-fake";
-      if (messages.stream === true) {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        for (const event of events(turn, model)) res.write(event);
-        res.end();
-      } else {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(jsonMessage(turn, model)));
-      }
-    });
-  };
+          res.end();
+        }
+      }, gap);
+      res.once("close", () => {
+        clearInterval(timer);
+      });
+      return;
+    }
+    if (!authorized(req.headers, options.token)) {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          type: "error",
+          error: { type: "authentication_error", message: "invalid x-api-key" },
+        }),
+      );
+      return;
+    }
+    if (req.method !== "POST" || !url.pathname.endsWith("/v1/messages")) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          type: "error",
+          error: { type: "not_found_error", message: "no such path" },
+        }),
+      );
+      return;
+    }
+    const messages = (body ?? {}) as MessagesBody;
+    const turn = turnFor(messages, options);
+    const model = messages.model ?? "claude-fake";
+    if (messages.stream === true) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      for (const event of events(turn, model)) res.write(event);
+      res.end();
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(jsonMessage(turn, model)));
+    }
+  });
 }
 
 export async function startFakeMessagesApi(
   options: FakeApiOptions,
   port = 0,
-): Promise<{ server: http.Server; port: number; requests: RecordedRequest[] }> {
-  const requests: RecordedRequest[] = [];
-  const handler = fakeMessagesHandler(options, (r) => requests.push(r));
-  const server =
-    options.tls === undefined
-      ? http.createServer(handler)
-      : https.createServer(options.tls, handler);
-  await new Promise<void>((resolve) => server.listen(port, resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("not listening");
-  return { server, port: address.port, requests };
+): Promise<FakeApiServer> {
+  return startFakeApiServer((record) => fakeMessagesHandler(options, record), options.tls, port);
 }
 
 if (process.env["FAKE_API_MAIN"] === "1") {
   const env = process.env;
   void startFakeMessagesApi(
     {
-      token: env["FAKE_API_TOKEN"] ?? "",
-      command: env["FAKE_API_COMMAND"] ?? "true",
-      final: env["FAKE_API_FINAL"] ?? "done",
+      ...scriptFromEnv(env, "true"),
       ...(env["FAKE_API_STEPS"] === undefined
         ? {}
         : { steps: JSON.parse(env["FAKE_API_STEPS"]) as ScriptedStep[] }),
-      ...(env["TLS_KEY"] !== undefined && env["TLS_CERT"] !== undefined
-        ? { tls: { key: env["TLS_KEY"], cert: env["TLS_CERT"] } }
-        : {}),
     },
-    Number(env["FAKE_API_PORT"] ?? "443"),
-  ).then(({ requests }) => {
-    const push = requests.push.bind(requests);
-    requests.push = (...items: RecordedRequest[]): number => {
-      for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
-      return push(...items);
-    };
-    process.stdout.write("fake messages api ready\n");
+    portFromEnv(env),
+  ).then((started) => {
+    printRequests(started, "fake messages api ready");
   });
 }

@@ -2,7 +2,7 @@
  * A scripted stand-in of OpenAI's Responses API, for tests of the Codex CLI: it checks the
  * credential, records every request, and answers POST .../responses in the streaming form Codex
  * reads (server-sent events: response.created, response.output_item.done, response.completed).
- * Self-contained (node built-ins only), so it also runs inside a test container:
+ * Node built-ins only (with fake-api-server.js beside it), so it also runs inside a test container:
  * `node fake-responses-api.js` with FAKE_API_MAIN=1, FAKE_API_TOKEN, FAKE_API_COMMAND,
  * FAKE_API_FINAL, TLS_KEY and TLS_CERT set, printing each request as a JSON line.
  *
@@ -10,23 +10,20 @@
  * `shell`) and whose input holds no function call output yet gets a turn that calls it with
  * `command`; one that holds an output gets the `final` text; any other request gets a short text.
  */
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type { FakeApiScript, FakeApiServer, RecordedRequest } from "./fake-api-server.js";
+import {
+  portFromEnv,
+  printRequests,
+  recordingHandler,
+  scriptFromEnv,
+  startFakeApiServer,
+} from "./fake-api-server.js";
 
-export interface FakeResponsesOptions {
-  /** The real token the credential proxy must send (Bearer). */
-  token: string;
-  command: string;
-  final: string;
-  tls?: { key: string; cert: string };
-}
+export type { RecordedRequest } from "./fake-api-server.js";
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: unknown;
-}
+/** The token is sent as Bearer. */
+export type FakeResponsesOptions = FakeApiScript;
 
 interface ResponsesBody {
   model?: string;
@@ -122,72 +119,37 @@ export function fakeResponsesHandler(
   options: FakeResponsesOptions,
   record: (request: RecordedRequest) => void,
 ): http.RequestListener {
-  return (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      let body: unknown = text;
-      try {
-        body = text === "" ? null : (JSON.parse(text) as unknown);
-      } catch {
-        // Recorded as text.
-      }
-      record({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      if (req.headers.authorization !== `Bearer ${options.token}`) {
-        res.writeHead(401, { "content-type": "application/json" });
-        res.end(errorBody("invalid_request_error", "Incorrect API key provided."));
-        return;
-      }
-      const url = new URL(req.url ?? "/", "http://fake");
-      if (req.method !== "POST" || !url.pathname.endsWith("/responses")) {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(errorBody("invalid_request_error", "no such path"));
-        return;
-      }
-      const request = (body ?? {}) as ResponsesBody;
-      const turn = turnFor(request, options);
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-      for (const event of events(turn, request.model ?? "gpt-fake")) res.write(event);
-      res.end();
-    });
-  };
+  return recordingHandler(record, (req, res, body) => {
+    if (req.headers.authorization !== `Bearer ${options.token}`) {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(errorBody("invalid_request_error", "Incorrect API key provided."));
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://fake");
+    if (req.method !== "POST" || !url.pathname.endsWith("/responses")) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(errorBody("invalid_request_error", "no such path"));
+      return;
+    }
+    const request = (body ?? {}) as ResponsesBody;
+    const turn = turnFor(request, options);
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    for (const event of events(turn, request.model ?? "gpt-fake")) res.write(event);
+    res.end();
+  });
 }
 
 export async function startFakeResponsesApi(
   options: FakeResponsesOptions,
   port = 0,
-): Promise<{ server: http.Server; port: number; requests: RecordedRequest[] }> {
-  const requests: RecordedRequest[] = [];
-  const handler = fakeResponsesHandler(options, (r) => requests.push(r));
-  const server =
-    options.tls === undefined
-      ? http.createServer(handler)
-      : https.createServer(options.tls, handler);
-  await new Promise<void>((resolve) => server.listen(port, resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("not listening");
-  return { server, port: address.port, requests };
+): Promise<FakeApiServer> {
+  return startFakeApiServer((record) => fakeResponsesHandler(options, record), options.tls, port);
 }
 
 if (process.env["FAKE_API_MAIN"] === "1") {
-  const env = process.env;
-  void startFakeResponsesApi(
-    {
-      token: env["FAKE_API_TOKEN"] ?? "",
-      command: env["FAKE_API_COMMAND"] ?? "",
-      final: env["FAKE_API_FINAL"] ?? "done",
-      ...(env["TLS_KEY"] !== undefined && env["TLS_CERT"] !== undefined
-        ? { tls: { key: env["TLS_KEY"], cert: env["TLS_CERT"] } }
-        : {}),
+  void startFakeResponsesApi(scriptFromEnv(process.env, ""), portFromEnv(process.env)).then(
+    (started) => {
+      printRequests(started, "fake responses api ready");
     },
-    Number(env["FAKE_API_PORT"] ?? "443"),
-  ).then(({ requests }) => {
-    const push = requests.push.bind(requests);
-    requests.push = (...items: RecordedRequest[]): number => {
-      for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
-      return push(...items);
-    };
-    process.stdout.write("fake responses api ready\n");
-  });
+  );
 }

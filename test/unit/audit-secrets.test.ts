@@ -5,19 +5,15 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CredentialProxy } from "../../src/sidecar/credentials/credential-proxy.js";
 import type { CredentialAuditEntry } from "../../src/sidecar/credentials/credential-proxy.js";
-import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
 import { OwnSecrets } from "../../src/sidecar/dlp/own-secrets.js";
 import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
-import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
-import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
-import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
-import { collectUntilClose, interceptRule } from "../helpers/egress-harness.js";
+import { auditedEgressProxy, interceptRule, sendRaw } from "../helpers/egress-harness.js";
 
 const TOKEN = ["bbfake", "Q7xK2mN9pR4vT8wZ", "3hJ6audit"].join("-");
 const ROUTE_TOKEN = ["sk", "ant", "api03", "FAKEauditroute0123456789abcdefXYZ"].join("-");
@@ -41,28 +37,12 @@ const SAMPLES = [
   ["password", "=", "Zq7Xw2Vb9Nm4Kd8Rt"].join(""),
 ];
 
-const send = (port: number, request: string): Promise<Buffer> => {
-  const socket = net.connect(port, "127.0.0.1");
-  const answer = collectUntilClose(socket, 3_000);
-  socket.write(request);
-  return answer;
-};
-
 async function egressAttacks(file: string): Promise<void> {
-  const log = new AuditLog<AuditEntry>(file);
   const policy = {
     allow: [interceptRule("allowed.test", { ports: [80], paths: ["/ok/"], methods: ["GET"] })],
     deny: [],
   };
-  const proxy = new EgressProxy({
-    decide: (request) => decideEgress(policy, request),
-    audit: (entry) => {
-      log.write(entry);
-    },
-    resolve: () => Promise.resolve(["127.0.0.1"]),
-    inspector: new DlpInspector({ ownSecrets: [TOKEN, ROUTE_TOKEN, GIT_TOKEN] }),
-  });
-  await proxy.listen({ host: "127.0.0.1", port: 0 });
+  const { proxy, stop } = await auditedEgressProxy(file, policy, [TOKEN, ROUTE_TOKEN, GIT_TOKEN]);
   const hex = Buffer.from(TOKEN).toString("hex");
   const b64 = Buffer.from(TOKEN).toString("base64url");
   const get = (url: string, extra = ""): string =>
@@ -93,12 +73,11 @@ async function egressAttacks(file: string): Promise<void> {
   ];
   try {
     for (const attack of attacks) {
-      const answer = (await send(proxy.address(), attack)).toString("latin1");
+      const answer = (await sendRaw(proxy.address(), attack)).toString("latin1");
       assert.match(answer, /^HTTP\/1\.1 (400|403) /, attack.split("\r\n")[0]);
     }
   } finally {
-    await proxy.stop();
-    await log.close();
+    await stop();
   }
 }
 
@@ -131,7 +110,7 @@ async function credentialAttacks(file: string): Promise<void> {
       request(`/nothing/${TOKEN}`),
       request("/api/v1/reflect"),
     ]) {
-      await send(proxy.address(), attack);
+      await sendRaw(proxy.address(), attack);
     }
   } finally {
     await proxy.stop();

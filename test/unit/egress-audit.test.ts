@@ -2,16 +2,10 @@
 // audit file holds neither the bottle's token (raw or hex) nor any detector's positive sample.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { DlpInspector } from "../../src/sidecar/dlp/dlp-inspector.js";
-import { AuditLog } from "../../src/sidecar/shared/audit-log.js";
-import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
-import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
-import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
-import { collectUntilClose, interceptRule } from "../helpers/egress-harness.js";
+import { auditedEgressProxy, interceptRule, sendRaw } from "../helpers/egress-harness.js";
 
 const TOKEN = ["bbfake", "Q7xK2mN9pR4vT8wZ", "3hJ6"].join("-");
 // Detector samples, built from pieces so this file trips no scanner.
@@ -23,32 +17,15 @@ const SAMPLES = [
   ["sk_", "live_FAKEfakeFAKEfake0123"].join(""),
 ];
 
-function send(port: number, request: string): Promise<Buffer> {
-  const socket = net.connect(port, "127.0.0.1");
-  const answer = collectUntilClose(socket, 3_000);
-  socket.write(request);
-  return answer;
-}
-
 async function auditOf(attacks: string[]): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-egress-audit-"));
   const file = path.join(dir, "egress.jsonl");
-  const log = new AuditLog<AuditEntry>(file);
   const policy = { allow: [interceptRule("allowed.test", { ports: [80] })], deny: [] };
-  const proxy = new EgressProxy({
-    decide: (request) => decideEgress(policy, request),
-    audit: (entry) => {
-      log.write(entry);
-    },
-    resolve: () => Promise.resolve(["127.0.0.1"]),
-    inspector: new DlpInspector({ ownSecrets: [TOKEN] }),
-  });
-  await proxy.listen({ host: "127.0.0.1", port: 0 });
+  const { proxy, stop } = await auditedEgressProxy(file, policy, [TOKEN]);
   try {
-    for (const attack of attacks) await send(proxy.address(), attack);
+    for (const attack of attacks) await sendRaw(proxy.address(), attack);
   } finally {
-    await proxy.stop();
-    await log.close();
+    await stop();
   }
   return fs.readFileSync(file, "utf8");
 }
@@ -68,20 +45,11 @@ describe("egress audit log", () => {
   it("writes no secret of any attack request to the audit file", { timeout: 30_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-egress-audit-"));
     const file = path.join(dir, "egress.jsonl");
-    const log = new AuditLog<AuditEntry>(file);
     const policy = {
       allow: [interceptRule("allowed.test", { ports: [80], paths: ["/ok/"], methods: ["GET"] })],
       deny: [],
     };
-    const proxy = new EgressProxy({
-      decide: (request) => decideEgress(policy, request),
-      audit: (entry) => {
-        log.write(entry);
-      },
-      resolve: () => Promise.resolve(["127.0.0.1"]),
-      inspector: new DlpInspector({ ownSecrets: [TOKEN] }),
-    });
-    await proxy.listen({ host: "127.0.0.1", port: 0 });
+    const { proxy, stop } = await auditedEgressProxy(file, policy, [TOKEN]);
     const hex = Buffer.from(TOKEN).toString("hex");
     const get = (url: string, extra = ""): string =>
       `GET ${url} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${extra}Connection: close\r\n\r\n`;
@@ -102,12 +70,11 @@ describe("egress audit log", () => {
     ];
     try {
       for (const attack of attacks) {
-        const answer = (await send(proxy.address(), attack)).toString("latin1");
+        const answer = (await sendRaw(proxy.address(), attack)).toString("latin1");
         assert.match(answer, /^HTTP\/1\.1 (400|403) /, attack.split("\r\n")[0]);
       }
     } finally {
-      await proxy.stop();
-      await log.close();
+      await stop();
     }
     const written = fs.readFileSync(file, "utf8");
     assert.ok(written.split("\n").filter(Boolean).length >= attacks.length - 1, written);

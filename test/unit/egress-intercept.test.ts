@@ -12,8 +12,6 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { after, before, describe, it } from "node:test";
-import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
-import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import type { BottleCa } from "../../src/core/tls/bottle-ca.js";
 import { createBottleCa } from "../../src/core/tls/bottle-ca.js";
 import type { AuditEntry } from "../../src/sidecar/egress/egress-audit-entry.js";
@@ -23,23 +21,10 @@ import { decideEgress } from "../../src/sidecar/egress/egress-policy.js";
 import type { EgressProxyOptions } from "../../src/sidecar/egress/egress-proxy.js";
 import { EgressProxy } from "../../src/sidecar/egress/egress-proxy.js";
 import { LeafCertificates } from "../../src/sidecar/egress/leaf-certificates.js";
+import { acceptKey, interceptRule, sniCallback } from "../helpers/egress-harness.js";
 
 const TIMEOUT = 30_000;
 const MARKER = "FAKE-SECRET-MARKER-0000";
-
-function rule(host: string, extra: Partial<PlanEgressRule> = {}): PlanEgressRule {
-  return {
-    host,
-    ports: [443, 80],
-    methods: null,
-    paths: null,
-    tls: "intercept",
-    internal: true,
-    source: "manifest",
-    ...PLAN_RULE_PROVENANCE,
-    ...extra,
-  };
-}
 
 /** A stand-in inspector: finds MARKER anywhere it is shown, and hosts starting with "exfil-". */
 const markerInspector: ContentInspector = {
@@ -74,29 +59,13 @@ interface Upstream {
   sockets: Set<net.Socket>;
 }
 
-function acceptKey(key: string): string {
-  return crypto
-    .createHash("sha1")
-    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest("base64");
-}
-
 /** An HTTPS upstream for any name (leaf per SNI from its own CA) that also echoes WebSockets. */
 async function startUpstream(leaves: LeafCertificates): Promise<Upstream> {
   const seen: Seen[] = [];
   const sockets = new Set<net.Socket>();
   const server = https.createServer(
     {
-      SNICallback: (name, done) => {
-        leaves.secureContext(name).then(
-          (context) => {
-            done(null, context);
-          },
-          (error: unknown) => {
-            done(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      },
+      SNICallback: sniCallback(leaves),
     },
     (req, res) => {
       const chunks: Buffer[] = [];
@@ -288,7 +257,10 @@ describe("egress interception", () => {
     "opens TLS under the bottle CA: curl trusts it, keeps the tunnel alive, and every request is audited",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("api.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("api.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       await withProxy(options(policy), async ({ port, audits }) => {
         const base = `https://api.example.test:${upstream.port}`;
         const result = await curl([
@@ -320,7 +292,11 @@ describe("egress interception", () => {
   it("enforces method and path limits inside the tunnel", { timeout: TIMEOUT }, async () => {
     const policy = {
       allow: [
-        rule("api.example.test", { ports: [upstream.port], methods: ["GET"], paths: ["/repos/"] }),
+        interceptRule("api.example.test", {
+          ports: [upstream.port],
+          methods: ["GET"],
+          paths: ["/repos/"],
+        }),
       ],
       deny: [],
     };
@@ -342,7 +318,10 @@ describe("egress interception", () => {
     "verifies the upstream's certificate: an untrusted upstream gets 502",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("api.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("api.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       await withProxy(
         options(policy, { upstreamCa: [bottleCa.certPem] }),
         async ({ port, audits }) => {
@@ -369,7 +348,10 @@ describe("egress interception", () => {
     "refuses domain fronting: a different SNI, or a different Host",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("api.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("api.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       await withProxy(options(policy), async ({ port, audits }) => {
         const tunnel = await openTunnel(port, `api.example.test:${upstream.port}`);
         await assert.rejects(tlsThrough(tunnel, "evil.example.test", bottleCa.certPem));
@@ -397,7 +379,10 @@ describe("egress interception", () => {
     "blocks a request whose content the inspector flags, and only warns in warn mode",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("api.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("api.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       const url = `https://api.example.test:${upstream.port}/upload`;
       await withProxy(options(policy), async ({ port, audits }) => {
         const before = upstream.seen.length;
@@ -460,7 +445,10 @@ describe("egress interception", () => {
     "refuses a host name the inspector flags before opening any tunnel",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("*.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("*.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       let dialled = 0;
       const dial = (address: string, p: number): net.Socket => {
         dialled += 1;
@@ -487,8 +475,8 @@ describe("egress interception", () => {
     async () => {
       const policy = {
         allow: [
-          rule("inside.example.test", { internal: false }),
-          rule("lan.example.test", { ports: [upstream.port] }),
+          interceptRule("inside.example.test", { internal: false }),
+          interceptRule("lan.example.test", { ports: [upstream.port] }),
         ],
         deny: [],
       };
@@ -530,7 +518,10 @@ describe("egress interception", () => {
     "bridges a WebSocket inside the tunnel and closes it on a flagged message",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("ws.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("ws.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       await withProxy(options(policy), async ({ port, audits }) => {
         const tunnel = await openTunnel(port, `ws.example.test:${upstream.port}`);
         const secure = await tlsThrough(tunnel, "ws.example.test", bottleCa.certPem);
@@ -562,7 +553,10 @@ describe("egress interception", () => {
     "closes an intercepted tunnel that carries neither TLS nor HTTP",
     { timeout: TIMEOUT },
     async () => {
-      const policy = { allow: [rule("api.example.test", { ports: [upstream.port] })], deny: [] };
+      const policy = {
+        allow: [interceptRule("api.example.test", { ports: [upstream.port] })],
+        deny: [],
+      };
       await withProxy(options(policy), async ({ port }) => {
         const tunnel = await openTunnel(port, `api.example.test:${upstream.port}`);
         const answer = readUntil(tunnel, /HTTP\/1\.1 400/);
@@ -575,7 +569,7 @@ describe("egress interception", () => {
 
 describe("egress limits and abuse", () => {
   const allowAll: EgressPolicy = {
-    allow: [rule("*.example.test", { tls: "passthrough" })],
+    allow: [interceptRule("*.example.test", { tls: "passthrough" })],
     deny: [],
   };
 
@@ -626,7 +620,7 @@ describe("egress limits and abuse", () => {
       await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
       const echoPort = (echo.address() as net.AddressInfo).port;
       const policy: EgressPolicy = {
-        allow: [rule("echo.example.test", { tls: "passthrough", ports: [echoPort] })],
+        allow: [interceptRule("echo.example.test", { tls: "passthrough", ports: [echoPort] })],
         deny: [],
       };
       try {

@@ -6,44 +6,35 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseSavedRules } from "../../src/core/contract/saved-rules.js";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
-import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
-import { ensureBottleCa } from "../../src/core/tls/bottle-ca.js";
-import { Sidecar } from "../../src/sidecar/sidecar.js";
+import type { Sidecar } from "../../src/sidecar/sidecar.js";
+import type { LoopbackUpstream } from "../helpers/sidecar-harness.js";
+import {
+  loopbackRule,
+  socketRequest,
+  startLoopbackUpstream,
+  startTestSidecar,
+  testSidecarConfig,
+} from "../helpers/sidecar-harness.js";
 
 const OWN = ["fake", "once", "spend", "token", "0123456789abcdef"].join("-");
 /** A provider-shaped token the detectors know (GitHub classic), obviously fake. */
 const GITHUB_SHAPED = ["ghp", "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2"].join("_");
 
-function send(
+async function send(
   socketPath: string,
   method: string,
   url: string,
   body?: string,
 ): Promise<{ status: number; body: string; denied: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: url, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        const denied = res.headers["x-bot-bottle-denied"];
-        resolve({
-          status: res.statusCode ?? 0,
-          body: text,
-          denied: typeof denied === "string" ? denied : undefined,
-        });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+  const reply = await socketRequest(socketPath, method, url, body);
+  const denied = reply.headers["x-bot-bottle-denied"];
+  return { ...reply, denied: typeof denied === "string" ? denied : undefined };
 }
 
 /** Sends CONNECT and returns the status line's code; the tunnel is closed at once. */
@@ -65,24 +56,17 @@ function connect(socketPath: string, target: string): Promise<number> {
 }
 
 function onceRule(port: number, requestId: string, tls = "intercept"): PlanEgressRule {
-  return {
-    host: "127.0.0.1",
-    ports: [port],
-    methods: null,
-    paths: null,
+  return loopbackRule(port, {
     tls: tls === "passthrough" ? "passthrough" : "intercept",
-    internal: true,
-    source: "request",
-    ...PLAN_RULE_PROVENANCE,
     request_id: requestId,
     once: true,
-  };
+  });
 }
 
 describe("spending a once rule", () => {
   let root: string;
   let sidecar: Sidecar;
-  let upstream: http.Server;
+  let upstream: LoopbackUpstream;
   let received = 0;
   let port: number;
   let egress: string;
@@ -104,43 +88,22 @@ describe("spending a once rule", () => {
     ).allow.filter((r) => r.once).length;
 
   before(async () => {
-    upstream = http.createServer((req, res) => {
+    upstream = await startLoopbackUpstream((req, res) => {
       received += 1;
       req.resume();
       req.on("end", () => res.end("stored\n"));
     });
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    port = (upstream.address() as AddressInfo).port;
+    port = upstream.port;
     root = fs.mkdtempSync(path.join(os.tmpdir(), "sc-once-"));
-    fs.mkdirSync(path.join(root, "s"));
-    fs.mkdirSync(path.join(root, "control"));
-    await ensureBottleCa(root, "box-once");
-    sidecar = new Sidecar({
-      identity: "box-once",
-      socket_dir: path.join(root, "s"),
-      state_dir: root,
-      egress: { allow: [], deny: [] },
-      dlp: "block",
-      credentials: [],
-      git: [],
-      upstream_ca: [],
-      supervise: true,
-    });
-    await sidecar.start();
-    egress = path.join(root, "s", "egress.sock");
-    control = path.join(root, "control", "control.sock");
-    const handed = await send(
-      control,
-      "PUT",
-      "/secrets",
-      JSON.stringify({ credentials: { api: OWN }, git: {} }),
-    );
-    assert.equal(handed.status, 200, handed.body);
+    ({ sidecar, egress, control } = await startTestSidecar(
+      testSidecarConfig("box-once", root, path.join(root, "s")),
+      { api: OWN },
+    ));
   });
 
   after(async () => {
     await sidecar.stop();
-    await new Promise((resolve) => upstream.close(resolve));
+    await upstream.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
 

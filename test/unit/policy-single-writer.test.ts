@@ -10,26 +10,29 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseSavedRules } from "../../src/core/contract/saved-rules.js";
 import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
-import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
 import { fileRequest } from "../../src/core/requests/request-store.js";
 import { bottlePathsIn, writeJsonAtomic } from "../../src/core/state/bottle-state.js";
-import { ensureBottleCa } from "../../src/core/tls/bottle-ca.js";
 import { saveLiveRules } from "../../src/backend/docker/control-client.js";
 import { applyApproval, previewApproval } from "../../src/operator/approve.js";
 import { changePolicy } from "../../src/operator/policy.js";
-import type { SidecarConfig } from "../../src/sidecar/sidecar-config.js";
-import { Sidecar } from "../../src/sidecar/sidecar.js";
+import type { Sidecar } from "../../src/sidecar/sidecar.js";
 import type { FakeBottle } from "../helpers/bottle-state.js";
 import { fakeBottle } from "../helpers/bottle-state.js";
 import type { Sandbox } from "../helpers/cli.js";
 import { makeSandbox } from "../helpers/cli.js";
+import type { LoopbackUpstream } from "../helpers/sidecar-harness.js";
+import {
+  loopbackRule,
+  socketRequest as request,
+  startLoopbackUpstream,
+  startTestSidecar,
+  testSidecarConfig,
+} from "../helpers/sidecar-harness.js";
 
 const TOKEN = ["fake", "single", "writer", "0123456789abcdef"].join("-");
 
@@ -44,38 +47,8 @@ bottles:
     supervise: true
 `;
 
-function request(
-  socketPath: string,
-  method: string,
-  url: string,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: url, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 function onceRule(port: number): PlanEgressRule {
-  return {
-    host: "127.0.0.1",
-    ports: [port],
-    methods: null,
-    paths: null,
-    tls: "intercept",
-    internal: true,
-    source: "request",
-    ...PLAN_RULE_PROVENANCE,
-    request_id: "r-0000aa",
-    once: true,
-  };
+  return loopbackRule(port, { request_id: "r-0000aa", once: true });
 }
 
 /**
@@ -133,7 +106,7 @@ describe("policy.json has one writer while the sidecar runs", () => {
   let box: Sandbox;
   let bottle: FakeBottle;
   let sidecar: Sidecar;
-  let upstream: http.Server;
+  let upstream: LoopbackUpstream;
   let port: number;
   let egress: string;
   let relay: Awaited<ReturnType<typeof interpose>>;
@@ -146,47 +119,28 @@ describe("policy.json has one writer while the sidecar runs", () => {
   };
 
   before(async () => {
-    upstream = http.createServer((_req, res) => res.end("upstream says hi\n"));
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    port = (upstream.address() as AddressInfo).port;
+    upstream = await startLoopbackUpstream((_req, res) => res.end("upstream says hi\n"));
+    port = upstream.port;
     box = makeSandbox();
     bottle = await fakeBottle(box, MANIFEST, "coder", "running");
-    await ensureBottleCa(bottle.dir, bottle.identity);
-    const sockets = path.join(box.home, "sockets");
-    fs.mkdirSync(sockets);
     writeJsonAtomic(policyFile(), {
       allow: [...bottle.plan.egress.allow, onceRule(port)],
       deny: bottle.plan.egress.deny,
     });
-    const config: SidecarConfig = {
-      identity: bottle.identity,
-      socket_dir: sockets,
-      state_dir: bottle.dir,
-      egress: bottle.plan.egress,
-      dlp: "block",
-      credentials: [],
-      git: [],
-      upstream_ca: [],
-      supervise: true,
-    };
-    sidecar = new Sidecar(config);
-    await sidecar.start();
-    egress = path.join(sockets, "egress.sock");
-    const control = path.join(bottle.dir, "control", "control.sock");
-    const handed = await request(
-      control,
-      "PUT",
-      "/secrets",
-      JSON.stringify({ credentials: { api: TOKEN }, git: {} }),
-    );
-    assert.equal(handed.status, 200, handed.body);
+    let control: string;
+    ({ sidecar, egress, control } = await startTestSidecar(
+      testSidecarConfig(bottle.identity, bottle.dir, path.join(box.home, "sockets"), {
+        egress: bottle.plan.egress,
+      }),
+      { api: TOKEN },
+    ));
     relay = await interpose(control);
   });
 
   after(async () => {
     await relay.close();
     await sidecar.stop();
-    await new Promise((resolve) => upstream.close(resolve));
+    await upstream.close();
     fs.rmSync(path.dirname(box.cwd), { recursive: true, force: true });
   });
 
@@ -277,25 +231,16 @@ describe("a stopped bottle's policy", () => {
     const result = await applyApproval(host, await previewApproval(host, filed.id, {}, "cli:test"));
     assert.equal(result.effect, "on-resume");
     await changePolicy(host, bottle.identity, { kind: "deny", host: "five.test" }, "cli:test");
-    await ensureBottleCa(bottle.dir, bottle.identity);
-    const sockets = path.join(box.home, "sockets");
-    fs.mkdirSync(sockets);
-    const sidecar = new Sidecar({
-      identity: bottle.identity,
-      socket_dir: sockets,
-      state_dir: bottle.dir,
-      egress: bottle.plan.egress,
-      dlp: "block",
-      credentials: [],
-      git: [],
-      upstream_ca: [],
-      supervise: true,
-    });
-    await sidecar.start();
+    const { sidecar, control } = await startTestSidecar(
+      testSidecarConfig(bottle.identity, bottle.dir, path.join(box.home, "sockets"), {
+        egress: bottle.plan.egress,
+      }),
+    );
     try {
-      const live = JSON.parse(
-        (await request(path.join(bottle.dir, "control", "control.sock"), "GET", "/policy")).body,
-      ) as { allow: { host: string; request_id: string | null }[]; deny: string[] };
+      const live = JSON.parse((await request(control, "GET", "/policy")).body) as {
+        allow: { host: string; request_id: string | null }[];
+        deny: string[];
+      };
       assert.ok(live.allow.some((r) => r.host === "four.test" && r.request_id === filed.id));
       assert.ok(
         live.allow.some((r) => r.host === "api.github.com"),

@@ -3,49 +3,27 @@
 // and change nothing; a malformed policy.json stops the start. Fake tokens only.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SidecarConfig } from "../../src/sidecar/sidecar-config.js";
 import { Sidecar, WAITING_FOR_SECRETS } from "../../src/sidecar/sidecar.js";
 import { ensureBottleCa } from "../../src/core/tls/bottle-ca.js";
+import {
+  socketRequest as request,
+  startTestSidecar,
+  testSidecarConfig,
+} from "../helpers/sidecar-harness.js";
 
 const TOKEN = ["fake", "contract", "token", "0123456789abcdef"].join("-");
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function request(socketPath: string, method: string, url: string, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: url }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 function makeConfig(root: string): SidecarConfig {
-  return {
-    identity: "box-contract",
-    socket_dir: path.join(root, "s"),
-    state_dir: root,
-    egress: { allow: [], deny: [] },
-    dlp: "block",
+  return testSidecarConfig("box-contract", root, path.join(root, "s"), {
     credentials: [
       { name: "api", path: "/api", upstream: "https://api.test", role: null, inject: "bearer" },
     ],
-    git: [],
-    upstream_ca: [],
     supervise: false,
-  };
+  });
 }
 
 describe("the sidecar's control contract", () => {
@@ -57,13 +35,7 @@ describe("the sidecar's control contract", () => {
 
   before(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "sc-"));
-    fs.mkdirSync(path.join(root, "s"));
-    fs.mkdirSync(path.join(root, "control"));
-    await ensureBottleCa(root, "box-contract");
-    sidecar = new Sidecar(makeConfig(root));
-    await sidecar.start();
-    control = path.join(root, "control", "control.sock");
-    egress = path.join(root, "s", "egress.sock");
+    ({ sidecar, control, egress } = await startTestSidecar(makeConfig(root)));
     credentials = path.join(root, "s", "credentials.sock");
   });
 

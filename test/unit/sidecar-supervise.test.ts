@@ -6,71 +6,35 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PLAN_RULE_PROVENANCE } from "../../src/core/plan/bottle-plan.js";
-import type { PlanEgressRule } from "../../src/core/plan/bottle-plan.js";
 import { parseSavedRules } from "../../src/core/contract/saved-rules.js";
-import { ensureBottleCa } from "../../src/core/tls/bottle-ca.js";
-import type { SidecarConfig } from "../../src/sidecar/sidecar-config.js";
-import { Sidecar } from "../../src/sidecar/sidecar.js";
+import type { Sidecar } from "../../src/sidecar/sidecar.js";
+import type { LoopbackUpstream } from "../helpers/sidecar-harness.js";
+import {
+  loopbackRule as rule,
+  socketRequest as request,
+  startLoopbackUpstream,
+  startTestSidecar,
+  testSidecarConfig,
+} from "../helpers/sidecar-harness.js";
 
 const TOKEN = ["fake", "supervise", "token", "0123456789abcdef"].join("-");
-
-function request(
-  socketPath: string,
-  method: string,
-  url: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: url, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-function rule(port: number, extra: Partial<PlanEgressRule>): PlanEgressRule {
-  return {
-    host: "127.0.0.1",
-    ports: [port],
-    methods: null,
-    paths: null,
-    tls: "intercept",
-    internal: true,
-    source: "request",
-    ...PLAN_RULE_PROVENANCE,
-    ...extra,
-  };
-}
 
 describe("a sidecar with supervise on", () => {
   let root: string;
   let sidecar: Sidecar;
-  let upstream: http.Server;
+  let upstream: LoopbackUpstream;
   let port: number;
   let egress: string;
   let control: string;
   const policyFile = () => path.join(root, "policy.json");
 
   before(async () => {
-    upstream = http.createServer((_req, res) => res.end("upstream says hi\n"));
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    port = (upstream.address() as AddressInfo).port;
+    upstream = await startLoopbackUpstream((_req, res) => res.end("upstream says hi\n"));
+    port = upstream.port;
     root = fs.mkdtempSync(path.join(os.tmpdir(), "sc-sup-"));
-    fs.mkdirSync(path.join(root, "s"));
-    fs.mkdirSync(path.join(root, "control"));
-    await ensureBottleCa(root, "box-sup");
     const rules = {
       allow: [
         rule(port, { once: true, request_id: "r-0000aa" }),
@@ -82,33 +46,15 @@ describe("a sidecar with supervise on", () => {
       deny: [],
     };
     fs.writeFileSync(policyFile(), JSON.stringify(rules));
-    const config: SidecarConfig = {
-      identity: "box-sup",
-      socket_dir: path.join(root, "s"),
-      state_dir: root,
-      egress: { allow: [], deny: [] },
-      dlp: "block",
-      credentials: [],
-      git: [],
-      upstream_ca: [],
-      supervise: true,
-    };
-    sidecar = new Sidecar(config);
-    await sidecar.start();
-    egress = path.join(root, "s", "egress.sock");
-    control = path.join(root, "control", "control.sock");
-    const handed = await request(
-      control,
-      "PUT",
-      "/secrets",
-      JSON.stringify({ credentials: { api: TOKEN }, git: {} }),
-    );
-    assert.equal(handed.status, 200, handed.body);
+    ({ sidecar, egress, control } = await startTestSidecar(
+      testSidecarConfig("box-sup", root, path.join(root, "s")),
+      { api: TOKEN },
+    ));
   });
 
   after(async () => {
     await sidecar.stop();
-    await new Promise((resolve) => upstream.close(resolve));
+    await upstream.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
 

@@ -23,6 +23,7 @@ import {
 import { MAX_PENDING } from "../../src/core/requests/request.js";
 import type { SuperviseAuditEntry } from "../../src/sidecar/supervise/supervise-gate.js";
 import { SuperviseGate } from "../../src/sidecar/supervise/supervise-gate.js";
+import { socketRequest } from "../helpers/sidecar-harness.js";
 
 const rules: EgressRules = {
   allow: [
@@ -68,34 +69,11 @@ function assertToolError(result: unknown, pattern: RegExp): void {
   assert.match(text(result), pattern);
 }
 
-/** A raw request to the gate's unix socket. */
-function raw(
-  socketPath: string,
-  method: string,
-  urlPath: string,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath,
-        method,
-        path: urlPath,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8").on("data", (c: string) => (text += c));
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, body: text });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
+/** A raw request to the gate's unix socket, as an MCP client sends it. */
+function raw(socketPath: string, method: string, urlPath: string, body?: string) {
+  return socketRequest(socketPath, method, urlPath, body, {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
   });
 }
 

@@ -106,6 +106,15 @@ export function pooledAgents(host: HostEnv): string[] {
   }
 }
 
+/** The names in the agent's pool folder; none while it does not exist (or cannot be read). */
+function entryNames(host: HostEnv, agent: string): string[] {
+  try {
+    return fs.readdirSync(agentPoolDir(host, agent));
+  } catch {
+    return [];
+  }
+}
+
 function entryFile(host: HostEnv, agent: string, identity: string, state: string): string {
   return path.join(agentPoolDir(host, agent), `${identity}.${state}`);
 }
@@ -121,13 +130,7 @@ export function listEntries(
   agent: string,
   state: "ready.json" | "discard.json",
 ): PoolEntry[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(agentPoolDir(host, agent));
-  } catch {
-    return [];
-  }
-  return names
+  return entryNames(host, agent)
     .filter((name) => name.endsWith(`.${state}`))
     .map((name) => parsePoolEntry(readJson(path.join(agentPoolDir(host, agent), name))))
     .filter((entry): entry is PoolEntry => entry !== undefined)
@@ -171,25 +174,13 @@ export function endClaim(
 /** Removes every record of a pooled bottle (after its engine objects and state are gone). */
 export function forgetEntry(host: HostEnv, agent: string, identity: string): void {
   const dir = agentPoolDir(host, agent);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names)
+  for (const name of entryNames(host, agent))
     if (name.startsWith(`${identity}.`)) fs.rmSync(path.join(dir, name), { force: true });
 }
 
 /** Claims whose process is gone (a start killed half-way): their bottles are to be removed. */
 export function abandonedClaims(host: HostEnv, agent: string, alive: (pid: number) => boolean) {
-  let names: string[];
-  try {
-    names = fs.readdirSync(agentPoolDir(host, agent));
-  } catch {
-    return [];
-  }
-  return names
+  return entryNames(host, agent)
     .map((name) => /^(.+)\.claimed\.(\d+)$/.exec(name))
     .filter((m): m is RegExpExecArray => m !== null && !alive(Number(m[2])))
     .map((m) => ({ identity: m[1] ?? "", pid: Number(m[2]) }));
