@@ -4,6 +4,7 @@
  * with `bottle stop`, and what is left afterwards found by the home's label (containers, networks,
  * volumes), the state folders' status and the keepers' processes.
  */
+import { processAlive } from "../../src/core/host/process-alive.js";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -161,7 +162,7 @@ export class Fleet {
 
   private liveKeepers(): number[] {
     return [...new Set(this.bottles.map((b) => b.keeperPid))].filter(
-      (pid): pid is number => pid !== undefined && alive(pid),
+      (pid): pid is number => pid !== undefined && processAlive(pid),
     );
   }
 
@@ -187,13 +188,4 @@ export interface Leftovers {
   volumes: string[];
   state_not_stopped: string[];
   keepers_alive: number[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

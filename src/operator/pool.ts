@@ -8,6 +8,7 @@
  * the target, and pools new ones. One refill runs per agent at a time (a lock file); a refill
  * that finds the lock held leaves the work to the one holding it, which looks again before it ends.
  */
+import { processAlive } from "../core/host/process-alive.js";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { createDockerClient, engineFacts, readEngineInfo } from "../backend/docker/engine.js";
@@ -30,7 +31,6 @@ import {
   forgetEntry,
   listEntries,
   pooledAgents,
-  processAlive,
   readTarget,
   releaseRefillLock,
   takeRefillLock,

@@ -4,6 +4,7 @@
  * secrets back from it (health back to ready, the own-secret check back on). Stopping both ends
  * the keeper.
  */
+import { processAlive } from "../../src/core/host/process-alive.js";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -27,15 +28,6 @@ async function health(box: Sandbox): Promise<Map<string, string>> {
   const result = await cliProcess(["list", "--json"], box);
   const rows = JSON.parse(result.stdout) as { identity: string; health: string }[];
   return new Map(rows.map((b) => [b.identity, b.health]));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("two bottles of one state home", () => {
@@ -73,7 +65,7 @@ describe("two bottles of one state home", () => {
     const [a, b] = identities as [string, string];
     const keeper = keeperPid(a);
     assert.equal(keeperPid(b), keeper, "both bottles name the same keeper");
-    assert.ok(alive(keeper));
+    assert.ok(processAlive(keeper));
     for (const identity of identities) assert.equal(await leak(identity), "403");
 
     const sidecars = await docker.listContainers({
@@ -110,8 +102,10 @@ describe("two bottles of one state home", () => {
     const keeper = keeperPid(identities[0] ?? "");
     await cliProcess(["stop", identities[0] ?? ""], box);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.ok(alive(keeper), "it keeps the other bottle");
+    assert.ok(processAlive(keeper), "it keeps the other bottle");
     await cliProcess(["stop", identities[1] ?? ""], box);
-    await waitFor("the keeper to exit", () => Promise.resolve(alive(keeper) ? undefined : true));
+    await waitFor("the keeper to exit", () =>
+      Promise.resolve(processAlive(keeper) ? undefined : true),
+    );
   });
 });

@@ -5,6 +5,7 @@
  * it lets a bottle go when its metadata says stopped and exits when it keeps none; a killed keeper
  * is replaced by the next start, which names the running bottles that lost theirs.
  */
+import { processAlive } from "../../src/core/host/process-alive.js";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -31,15 +32,6 @@ const homes: string[] = [];
 after(() => {
   for (const home of homes) fs.rmSync(home, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -134,7 +126,7 @@ describe("the state home's secret keeper", () => {
     const socketPath = keeperSocketPath(home);
     const pids = await concurrentStarts(home, bottles);
     const [keeper] = pids;
-    assert.ok(keeper !== undefined && alive(keeper));
+    assert.ok(keeper !== undefined && processAlive(keeper));
     assert.deepEqual(new Set(pids), new Set([keeper]), "every start names the same keeper");
     // The processes that handed their bottle on exit; one keeper remains.
     await waitUntil("one keeper process", () => keeperProcesses(socketPath).length === 1);
@@ -163,12 +155,12 @@ describe("the state home's secret keeper", () => {
     for (const b of bottles.slice(1))
       fs.writeFileSync(b.metadataFile, JSON.stringify({ status: "stopped" }));
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.ok(alive(keeper), "it still keeps one bottle");
+    assert.ok(processAlive(keeper), "it still keeps one bottle");
     fs.writeFileSync(
       (bottles[0] as KeeperFiles).metadataFile,
       JSON.stringify({ status: "stopped" }),
     );
-    await waitUntil("the keeper to exit", () => !alive(keeper));
+    await waitUntil("the keeper to exit", () => !processAlive(keeper));
     assert.ok(!fs.existsSync(socketPath), "its socket is gone");
   });
 
@@ -195,7 +187,7 @@ describe("the state home's secret keeper", () => {
       (bottles[0] as KeeperFiles).metadataFile,
       JSON.stringify({ status: "stopped" }),
     );
-    await waitUntil("the keeper to exit", () => kept.pid === undefined || !alive(kept.pid));
+    await waitUntil("the keeper to exit", () => kept.pid === undefined || !processAlive(kept.pid));
   });
 
   it("is replaced by the next start when killed, over its stale socket", async () => {
@@ -204,15 +196,18 @@ describe("the state home's secret keeper", () => {
     const killed = await keepBottle(home, first, SECRETS);
     assert.ok(killed.pid !== undefined);
     process.kill(killed.pid, "SIGKILL");
-    await waitUntil("the keeper to die", () => killed.pid === undefined || !alive(killed.pid));
+    await waitUntil(
+      "the keeper to die",
+      () => killed.pid === undefined || !processAlive(killed.pid),
+    );
     assert.ok(fs.existsSync(keeperSocketPath(home)), "a killed keeper leaves its socket file");
     const next = await keepBottle(home, second, SECRETS);
     assert.equal(next.keeper, "started");
-    assert.ok(next.pid !== undefined && next.pid !== killed.pid && alive(next.pid));
+    assert.ok(next.pid !== undefined && next.pid !== killed.pid && processAlive(next.pid));
     assert.equal(await keepBottle(home, second, SECRETS).then((k) => k.pid), next.pid);
     fs.writeFileSync(second.metadataFile, JSON.stringify({ status: "stopped" }));
     fs.writeFileSync(first.metadataFile, JSON.stringify({ status: "stopped" }));
-    await waitUntil("the keeper to exit", () => next.pid === undefined || !alive(next.pid));
+    await waitUntil("the keeper to exit", () => next.pid === undefined || !processAlive(next.pid));
   });
 
   it("names the running bottles whose keeper is gone", async () => {

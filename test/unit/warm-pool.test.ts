@@ -4,6 +4,7 @@
  * processes), the refill lock, and which starts the pooled path serves.
  */
 import assert from "node:assert/strict";
+import { processAlive } from "../../src/core/host/process-alive.js";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -25,7 +26,6 @@ import {
   endClaim,
   listEntries,
   parsePoolEntry,
-  processAlive,
   releaseRefillLock,
   takeRefillLock,
   writeReady,

@@ -15,15 +15,7 @@ import { botBottleHome } from "../../core/host/paths.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { bottlePaths, listStateIdentities, readMetadata } from "../../core/state/bottle-state.js";
 import path from "node:path";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive } from "../../core/host/process-alive.js";
 
 function keeperPidOf(paths: BottlePaths): number | undefined {
   try {
@@ -41,7 +33,7 @@ export function bottlesWithoutKeeper(host: HostEnv, except: string): string[] {
     const paths = bottlePaths(host, identity);
     if (readMetadata(paths)?.status !== "running") return false;
     const pid = keeperPidOf(paths);
-    return pid === undefined || !isAlive(pid);
+    return pid === undefined || !processAlive(pid);
   });
 }
 

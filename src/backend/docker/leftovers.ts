@@ -16,6 +16,7 @@ import {
   listStateIdentities,
   readMetadata,
 } from "../../core/state/bottle-state.js";
+import { processAlive } from "../../core/host/process-alive.js";
 import { SIDECAR_STATE_DIR } from "../../sidecar/sidecar-config.js";
 
 export interface Leftovers {
@@ -27,16 +28,6 @@ export interface Leftovers {
   otherHomes: number;
   /** Bottles that look left over but whose sidecar answers: never removed. */
   alive: string[];
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Objects of this home: labelled with it, or unlabelled (older) with a state folder here. */
@@ -85,7 +76,7 @@ export async function findLeftovers(
   const isStale = (m: BottleMetadata | undefined): boolean =>
     m === undefined ||
     m.status === "failed" ||
-    (m.status === "starting" && !isAlive(m.starter_pid));
+    (m.status === "starting" && (m.starter_pid === undefined || !processAlive(m.starter_pid)));
   for (const [identity, group] of groups) {
     if (!options.allHomes && !isOwn(ctx, group)) {
       leftovers.otherHomes++;

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import type { HealthState, SidecarSecrets } from "../../core/contract/contract.js";
 import { healthStateOf } from "../../core/contract/keeper-checks.js";
+import { processAlive } from "../../core/host/process-alive.js";
 import { controlRequest } from "./control-request.js";
 import type { KeeperTarget } from "./keeper-spawn.js";
 
@@ -30,13 +31,12 @@ function bottleStatus(metadataFile: string): string | undefined {
       status?: unknown;
       starter_pid?: unknown;
     };
-    if (parsed.status === "starting" && typeof parsed.starter_pid === "number") {
-      try {
-        process.kill(parsed.starter_pid, 0);
-      } catch {
-        return "abandoned";
-      }
-    }
+    if (
+      parsed.status === "starting" &&
+      typeof parsed.starter_pid === "number" &&
+      !processAlive(parsed.starter_pid)
+    )
+      return "abandoned";
     return typeof parsed.status === "string" ? parsed.status : undefined;
   } catch {
     return undefined;

@@ -225,13 +225,3 @@ export function releaseRefillLock(host: HostEnv, agent: string, pid = process.pi
     // Not held.
   }
 }
-
-/** Whether a process is alive (signal 0). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

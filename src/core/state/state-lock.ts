@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { BottleError } from "../errors.js";
+import { processAlive } from "../host/process-alive.js";
 
 export interface LockOptions {
   /** How long to wait for a held lock before giving up (ms). */
@@ -27,15 +28,6 @@ export function parseHolder(text: string): Holder | undefined {
   const match = /^(\d+) ([0-9a-f]+)\n?$/.exec(text);
   if (match === null) return undefined;
   return { pid: Number(match[1]), token: match[2] ?? "" };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readText(file: string): string | undefined {
@@ -100,7 +92,7 @@ export async function withStateLock<T>(
   action: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const alive = options.alive ?? pidAlive;
+  const alive = options.alive ?? processAlive;
   const mine = `${String(process.pid)} ${randomBytes(8).toString("hex")}\n`;
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   let delay = 5;
