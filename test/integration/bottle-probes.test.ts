@@ -16,6 +16,7 @@ import {
   shellManifest,
   startDetached,
   startUpstream,
+  waitFor,
 } from "../helpers/docker.js";
 
 interface AuditLine {
@@ -145,11 +146,19 @@ for (const runtime of ["runsc", "runc"] as const) {
         "audit",
         "egress.jsonl",
       );
-      const lines = fs
-        .readFileSync(auditFile, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as AuditLine);
+      // The gate answers first and appends the audit line after: wait for all three lines.
+      const hosts = ["allowed.test", "other.test", "blocked.allowed.test"];
+      const lines = await waitFor("the three requests' audit lines", () => {
+        const text = fs.existsSync(auditFile) ? fs.readFileSync(auditFile, "utf8") : "";
+        // Only whole lines (a line being appended has no newline yet).
+        const read = text
+          .split("\n")
+          .slice(0, -1)
+          .map((l) => JSON.parse(l) as AuditLine);
+        return Promise.resolve(
+          hosts.every((h) => read.some((l) => l.host === h)) ? read : undefined,
+        );
+      });
       const allowedLine = lines.find((l) => l.host === "allowed.test");
       const deniedLine = lines.find((l) => l.host === "other.test");
       assert.equal(allowedLine?.verdict, "allow");
