@@ -7,6 +7,7 @@
  * start names them with what gives them a keeper back: stopping and resuming each.
  */
 import fs from "node:fs";
+import { keeperFilesOf } from "./keeper-protocol.js";
 import { keepBottle } from "./keeper-spawn.js";
 import { commandLines } from "../../core/command-lines.js";
 import type { SidecarSecrets } from "../../core/contract/contract.js";
@@ -14,12 +15,11 @@ import type { HostEnv } from "../../core/host/paths.js";
 import { botBottleHome } from "../../core/host/paths.js";
 import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { bottlePaths, listStateIdentities, readMetadata } from "../../core/state/bottle-state.js";
-import path from "node:path";
 import { processAlive } from "../../core/host/process-alive.js";
 
 function keeperPidOf(paths: BottlePaths): number | undefined {
   try {
-    const pid = Number(fs.readFileSync(path.join(paths.dir, "keeper.pid"), "utf8").trim());
+    const pid = Number(fs.readFileSync(keeperFilesOf(paths, "").pidFile, "utf8").trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -48,17 +48,7 @@ export async function keepStartedBottle(
   secrets: SidecarSecrets,
 ): Promise<string[]> {
   try {
-    const kept = await keepBottle(
-      botBottleHome(host),
-      {
-        identity,
-        controlSocket: paths.controlSocket,
-        metadataFile: paths.metadata,
-        logFile: path.join(paths.dir, "keeper.log"),
-        pidFile: path.join(paths.dir, "keeper.pid"),
-      },
-      secrets,
-    );
+    const kept = await keepBottle(botBottleHome(host), keeperFilesOf(paths, identity), secrets);
     if (kept.keeper === "found") return [];
     return bottlesWithoutKeeper(host, identity).map(
       (other) =>

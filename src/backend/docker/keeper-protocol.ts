@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { SidecarSecrets } from "../../core/contract/contract.js";
+import type { BottlePaths } from "../../core/state/bottle-state.js";
 import { isSidecarSecrets } from "../../core/contract/keeper-checks.js";
 
 /** One bottle handed to the keeper: where its sidecar and state are, and its secrets. */
@@ -21,6 +22,20 @@ export interface KeeperRegistration {
   /** The bottle's keeper.pid: the keeper writes its own pid there when it takes the bottle. */
   pidFile: string;
   secrets: SidecarSecrets;
+}
+
+/** Where the keeper reaches a bottle and keeps its log and pid (all but the secrets). */
+export function keeperFilesOf(
+  paths: Pick<BottlePaths, "dir" | "controlSocket" | "metadata">,
+  identity: string,
+): Omit<KeeperRegistration, "secrets"> {
+  return {
+    identity,
+    controlSocket: paths.controlSocket,
+    metadataFile: paths.metadata,
+    logFile: path.join(paths.dir, "keeper.log"),
+    pidFile: path.join(paths.dir, "keeper.pid"),
+  };
 }
 
 export type KeeperAnswer = { ok: true; pid: number } | { ok: false; reason: string };

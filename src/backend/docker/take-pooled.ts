@@ -12,7 +12,6 @@
  * any), and both its containers run.
  */
 import fs from "node:fs";
-import path from "node:path";
 import { readBottleSecrets } from "../../core/host/read-secrets.js";
 import type { HostEnv } from "../../core/host/paths.js";
 import { botBottleHome } from "../../core/host/paths.js";
@@ -32,6 +31,7 @@ import {
 } from "../../core/state/bottle-state.js";
 import { containerRunning } from "./container-running.js";
 import { controlRequest } from "./control-request.js";
+import { keeperFilesOf } from "./keeper-protocol.js";
 import { keepBottle } from "./keeper-spawn.js";
 import type { StartTimings } from "./start-timings.js";
 
@@ -144,21 +144,10 @@ export async function takePooled(
     // The home's keeper hands the secrets over again if the sidecar restarts; a keeper that has
     // to be started is not waited for.
     try {
-      await keepBottle(
-        botBottleHome(host),
-        {
-          identity: entry.identity,
-          controlSocket: paths.controlSocket,
-          metadataFile: paths.metadata,
-          logFile: path.join(paths.dir, "keeper.log"),
-          pidFile: path.join(paths.dir, "keeper.pid"),
-        },
-        secrets,
-        false,
-      );
+      await keepBottle(botBottleHome(host), keeperFilesOf(paths, entry.identity), secrets, false);
     } catch (error) {
       fs.appendFileSync(
-        path.join(paths.dir, "keeper.log"),
+        keeperFilesOf(paths, entry.identity).logFile,
         `the keeper did not start: ${error instanceof Error ? error.message : String(error)}\n`,
       );
     }
